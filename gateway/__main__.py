@@ -1,0 +1,39 @@
+"""python -m gateway: the REST/JSON gateway on PORT (default 8000)."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from gateway.app import create_app
+from tripsage_core.config import get_settings_or_exit
+from tripsage_core.logging import configure_logging
+
+UPSTREAMS = {
+    "auth": "tripsage.auth.v1.AuthService",
+    "trips": "tripsage.trips.v1.TripService",
+    "travel": "tripsage.travel.v1.TravelService",
+    "assistant": "tripsage.assistant.v1.AssistantService",
+}
+
+
+def main() -> None:
+    settings = get_settings_or_exit()
+    configure_logging("gateway", settings.log_level, settings.log_format)
+    app = create_app(
+        {full_name: settings.service_addr(short) for short, full_name in UPSTREAMS.items()},
+        cors_origins=settings.cors_origins,
+        cors_credentials=settings.cors_credentials,
+        call_timeout=settings.gateway_call_timeout_seconds,
+    )
+    uvicorn.run(
+        app,
+        host="0.0.0.0",
+        port=settings.listen_port("gateway"),
+        log_config=None,  # keep our structured logging
+        access_log=False,  # the gateway logs one line per request itself
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+    )
+
+
+if __name__ == "__main__":
+    main()

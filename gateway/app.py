@@ -1,0 +1,139 @@
+"""create_app: the composition root of the REST/JSON gateway."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from google.protobuf.descriptor import ServiceDescriptor
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.discovery import discover_services
+from gateway.health import HEALTH_TIMEOUT_SECONDS, HealthChecker
+from gateway.metrics import GatewayMetrics
+from gateway.middleware import RequestContextMiddleware
+from gateway.openapi import build_openapi
+from gateway.proxy import ROUTE_SCOPE_KEY, Proxy, json_response
+from gateway.routes import RouteTable
+from gateway.upstream import FORWARDED_HEADERS, ChannelPool
+
+logger = logging.getLogger("tripsage.gateway")
+
+HEALTH_PATH = "/api/health"
+HEALTH_DETAILED_PATH = "/api/health/detailed"
+HEALTH_COMPONENTS_PATH = "/api/health/components"
+OPENAPI_PATH = "/api/openapi.json"
+METRICS_PATH = "/metrics"
+_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def create_app(
+    upstreams: Mapping[str, str],
+    *,
+    cors_origins: Sequence[str] = (),
+    cors_credentials: bool = False,
+    call_timeout: float = 30.0,
+    stream_timeout: float = 300.0,
+    health_timeout: float = HEALTH_TIMEOUT_SECONDS,
+    services: Sequence[ServiceDescriptor] | None = None,
+) -> Starlette:
+    """The gateway app.
+
+    ``upstreams`` maps a gRPC service full name to ``host:port``. ``services``
+    defaults to every service found in the generated ``tripsage.*.v1`` code;
+    tests may pass their own descriptors.
+    """
+    found = list(services) if services is not None else discover_services()
+    table = RouteTable.from_services(found)
+    logger.info(
+        "gateway routes: %d bindings over %d services", len(table.bindings), len(table.services)
+    )
+    pool = ChannelPool(upstreams)
+    metrics = GatewayMetrics()
+    health = HealthChecker(pool, timeout=health_timeout)
+    openapi_document: dict[str, Any] = {}
+
+    async def health_summary(request: Request) -> Response:
+        healthy, body = await health.summary()
+        return json_response(body, 200 if healthy else 503)
+
+    async def health_detailed(request: Request) -> Response:
+        healthy, body = await health.detailed()
+        return json_response(body, 200 if healthy else 503)
+
+    async def openapi(request: Request) -> Response:
+        if not openapi_document:
+            openapi_document.update(build_openapi(table))
+        return json_response(openapi_document)
+
+    async def prometheus(request: Request) -> Response:
+        payload, content_type = metrics.render()
+        return Response(payload, media_type=content_type)
+
+    static: dict[str, Endpoint] = {
+        HEALTH_PATH: health_summary,
+        HEALTH_DETAILED_PATH: health_detailed,
+        HEALTH_COMPONENTS_PATH: health_detailed,
+        OPENAPI_PATH: openapi,
+        METRICS_PATH: prometheus,
+    }
+    proxy = Proxy(
+        table,
+        pool,
+        metrics,
+        call_timeout=call_timeout,
+        stream_timeout=stream_timeout,
+        static_paths={path: ("GET",) for path in static},
+    )
+    routes = [
+        Route(path, _labelled(path, endpoint), methods=["GET"]) for path, endpoint in static.items()
+    ]
+    routes.append(Route("/{path:path}", proxy.endpoint, methods=_ALL_METHODS))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pool.open_all()
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    middleware = []
+    if cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(cors_origins),
+                allow_credentials=cors_credentials,
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                allow_headers=["content-type", "x-request-id", *FORWARDED_HEADERS],
+                expose_headers=["x-request-id", "retry-after", "www-authenticate"],
+                max_age=600,
+            )
+        )
+    middleware.append(Middleware(RequestContextMiddleware, metrics=metrics))
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.route_table = table
+    app.state.metrics = metrics
+    app.state.channels = pool
+    return app
+
+
+def _labelled(path: str, endpoint: Endpoint) -> Endpoint:
+    """Tag the request with its route template for metrics and logs."""
+
+    async def labelled(request: Request) -> Response:
+        request.scope[ROUTE_SCOPE_KEY] = path
+        return await endpoint(request)
+
+    labelled.__name__ = endpoint.__name__
+    return labelled

@@ -1,0 +1,100 @@
+"""Upstream health via grpc.health.v1 Check, checked concurrently."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from gateway.discovery import short_service_name
+from gateway.upstream import ChannelPool
+
+HEALTH_TIMEOUT_SECONDS = 2.0
+SERVING = "SERVING"
+UNREACHABLE = "UNREACHABLE"
+SERVICE_UNKNOWN = "SERVICE_UNKNOWN"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    status: str  # SERVING / NOT_SERVING / UNKNOWN / SERVICE_UNKNOWN / UNREACHABLE
+    latency_ms: float
+    error: str | None = None
+
+
+async def check(channel: grpc.aio.Channel, service: str, deadline: float) -> CheckResult:
+    """One grpc.health.v1 Check; errors become a status, never an exception."""
+    stub = health_pb2_grpc.HealthStub(channel)
+    started = time.perf_counter()
+    try:
+        response = await stub.Check(
+            health_pb2.HealthCheckRequest(service=service), timeout=deadline
+        )
+    except grpc.aio.AioRpcError as error:
+        elapsed = (time.perf_counter() - started) * 1000
+        code = error.code()
+        if code is grpc.StatusCode.NOT_FOUND:
+            status = SERVICE_UNKNOWN
+        elif code is grpc.StatusCode.UNIMPLEMENTED:
+            status = "UNKNOWN"
+        else:
+            status = UNREACHABLE
+        return CheckResult(status, round(elapsed, 2), f"{code.name}: {error.details()}")
+    elapsed = (time.perf_counter() - started) * 1000
+    name = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
+    return CheckResult(name, round(elapsed, 2))
+
+
+class HealthChecker:
+    def __init__(self, pool: ChannelPool, timeout: float = HEALTH_TIMEOUT_SECONDS) -> None:
+        self.pool = pool
+        self.timeout = timeout
+
+    async def summary(self) -> tuple[bool, dict[str, Any]]:
+        """(healthy, body) for ``/api/health``: the server-wide status of each upstream."""
+        upstreams = sorted(self.pool.upstreams.items())
+        results = await asyncio.gather(
+            *(check(self.pool.channel(address), "", self.timeout) for _, address in upstreams)
+        )
+        services = {
+            short_service_name(name): result.status
+            for (name, _), result in zip(upstreams, results, strict=True)
+        }
+        healthy = all(result.status == SERVING for result in results)
+        return healthy, {"status": "healthy" if healthy else "unhealthy", "services": services}
+
+    async def detailed(self) -> tuple[bool, dict[str, Any]]:
+        """(healthy, body) with the named service's status, latency and address too."""
+        upstreams = sorted(self.pool.upstreams.items())
+        results = await asyncio.gather(
+            *(self._detail(name, address) for name, address in upstreams)
+        )
+        services = {
+            short_service_name(name): body
+            for (name, _), body in zip(upstreams, results, strict=True)
+        }
+        healthy = all(body["status"] == SERVING for body in results)
+        return healthy, {"status": "healthy" if healthy else "unhealthy", "services": services}
+
+    async def _detail(self, full_name: str, address: str) -> dict[str, Any]:
+        channel = self.pool.channel(address)
+        server, named = await asyncio.gather(
+            check(channel, "", self.timeout), check(channel, full_name, self.timeout)
+        )
+        overall = server.status if server.status != SERVING else named.status
+        body: dict[str, Any] = {
+            "status": overall,
+            "service": full_name,
+            "address": address,
+            "serverStatus": server.status,
+            "serviceStatus": named.status,
+            "latencyMs": server.latency_ms,
+        }
+        errors = [result.error for result in (server, named) if result.error]
+        if errors:
+            body["error"] = "; ".join(errors)
+        return body

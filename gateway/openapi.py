@@ -1,0 +1,309 @@
+"""An OpenAPI 3.1 document generated from the route table and descriptors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
+
+from gateway.routes import HttpBinding, RouteTable
+
+ERROR_SCHEMA = "Error"
+_REF = "#/components/schemas/"
+_QUERY_DEPTH_LIMIT = 3
+
+_INT64_TYPES = frozenset(
+    {
+        FieldDescriptor.TYPE_INT64,
+        FieldDescriptor.TYPE_UINT64,
+        FieldDescriptor.TYPE_SINT64,
+        FieldDescriptor.TYPE_FIXED64,
+        FieldDescriptor.TYPE_SFIXED64,
+    }
+)
+_INT32_TYPES = frozenset(
+    {
+        FieldDescriptor.TYPE_INT32,
+        FieldDescriptor.TYPE_UINT32,
+        FieldDescriptor.TYPE_SINT32,
+        FieldDescriptor.TYPE_FIXED32,
+        FieldDescriptor.TYPE_SFIXED32,
+    }
+)
+_INT64_STRING: dict[str, Any] = {"type": "string", "format": "int64", "pattern": r"^-?[0-9]+$"}
+
+# Well-known types with a special JSON form.
+_WELL_KNOWN: dict[str, dict[str, Any]] = {
+    "google.protobuf.Timestamp": {"type": "string", "format": "date-time"},
+    "google.protobuf.Duration": {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]{1,9})?s$"},
+    "google.protobuf.FieldMask": {"type": "string"},
+    "google.protobuf.Empty": {"type": "object"},
+    "google.protobuf.Struct": {"type": "object", "additionalProperties": True},
+    "google.protobuf.Value": {},
+    "google.protobuf.ListValue": {"type": "array", "items": {}},
+    "google.protobuf.Any": {
+        "type": "object",
+        "properties": {"@type": {"type": "string"}},
+        "required": ["@type"],
+        "additionalProperties": True,
+    },
+    "google.protobuf.StringValue": {"type": ["string", "null"]},
+    "google.protobuf.BytesValue": {"type": ["string", "null"], "contentEncoding": "base64"},
+    "google.protobuf.BoolValue": {"type": ["boolean", "null"]},
+    "google.protobuf.Int32Value": {"type": ["integer", "null"], "format": "int32"},
+    "google.protobuf.UInt32Value": {"type": ["integer", "null"], "format": "int32", "minimum": 0},
+    "google.protobuf.Int64Value": {"type": ["string", "null"], "format": "int64"},
+    "google.protobuf.UInt64Value": {"type": ["string", "null"], "format": "int64"},
+    "google.protobuf.FloatValue": {"type": ["number", "null"], "format": "float"},
+    "google.protobuf.DoubleValue": {"type": ["number", "null"], "format": "double"},
+}
+
+
+def error_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "status", "message", "details"],
+                "properties": {
+                    "code": {"type": "integer", "description": "The HTTP status code."},
+                    "status": {"type": "string", "description": "The gRPC status code name."},
+                    "message": {"type": "string"},
+                    "details": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {"@type": {"type": "string"}},
+                            "required": ["@type"],
+                            "additionalProperties": True,
+                        },
+                    },
+                },
+            }
+        },
+    }
+
+
+class _SchemaBuilder:
+    """Component schemas for messages and enums, referenced by full name."""
+
+    def __init__(self) -> None:
+        self.schemas: dict[str, Any] = {}
+
+    def message_ref(self, descriptor: Descriptor) -> dict[str, Any]:
+        special = _WELL_KNOWN.get(descriptor.full_name)
+        if special is not None:
+            return dict(special)
+        name = descriptor.full_name
+        if name not in self.schemas:
+            self.schemas[name] = {}  # placeholder: recursion-safe
+            self.schemas[name] = self._message_schema(descriptor)
+        return {"$ref": _REF + name}
+
+    def enum_ref(self, descriptor: EnumDescriptor) -> dict[str, Any]:
+        name = descriptor.full_name
+        if name not in self.schemas:
+            self.schemas[name] = {
+                "type": "string",
+                "enum": [value.name for value in descriptor.values],
+            }
+        return {"$ref": _REF + name}
+
+    def _message_schema(self, descriptor: Descriptor) -> dict[str, Any]:
+        properties = {field.json_name: self.field_schema(field) for field in descriptor.fields}
+        return {
+            "type": "object",
+            "properties": properties,
+            "additionalProperties": False,
+        }
+
+    def field_schema(self, field: FieldDescriptor) -> dict[str, Any]:
+        message = field.message_type
+        if message is not None and message.GetOptions().map_entry:
+            value_field = message.fields_by_name["value"]
+            return {"type": "object", "additionalProperties": self.single_schema(value_field)}
+        single = self.single_schema(field)
+        if field.is_repeated:
+            return {"type": "array", "items": single}
+        return single
+
+    def single_schema(self, field: FieldDescriptor) -> dict[str, Any]:
+        if field.message_type is not None:
+            return self.message_ref(field.message_type)
+        if field.enum_type is not None:
+            return self.enum_ref(field.enum_type)
+        return scalar_schema(field.type)
+
+
+def scalar_schema(field_type: int) -> dict[str, Any]:
+    if field_type == FieldDescriptor.TYPE_STRING:
+        return {"type": "string"}
+    if field_type == FieldDescriptor.TYPE_BOOL:
+        return {"type": "boolean"}
+    if field_type == FieldDescriptor.TYPE_BYTES:
+        return {"type": "string", "contentEncoding": "base64"}
+    if field_type in _INT64_TYPES:
+        return dict(_INT64_STRING)
+    if field_type in _INT32_TYPES:
+        return {"type": "integer", "format": "int32"}
+    if field_type == FieldDescriptor.TYPE_DOUBLE:
+        return {"type": "number", "format": "double"}
+    if field_type == FieldDescriptor.TYPE_FLOAT:
+        return {"type": "number", "format": "float"}
+    return {}
+
+
+def build_openapi(
+    table: RouteTable, *, title: str = "TripSage API", version: str = "1.0.0"
+) -> dict[str, Any]:
+    builder = _SchemaBuilder()
+    paths: dict[str, dict[str, Any]] = {}
+    for binding in table.bindings:
+        path_item = paths.setdefault(binding.template.openapi_path(), {})
+        method_key = binding.http_method.lower()
+        if method_key in path_item:
+            continue  # a less specific duplicate; the table serves the first
+        path_item[method_key] = _operation(binding, builder)
+    schemas = dict(sorted(builder.schemas.items()))
+    schemas[ERROR_SCHEMA] = error_schema()
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+            },
+        },
+        "security": [{}, {"bearerAuth": []}, {"apiKey": []}],
+    }
+
+
+def _operation(binding: HttpBinding, builder: _SchemaBuilder) -> dict[str, Any]:
+    service = binding.method.containing_service
+    operation: dict[str, Any] = {
+        "operationId": binding.operation_id,
+        "tags": [service.name],
+        "summary": f"{service.full_name}.{binding.method.name}",
+    }
+    parameters = _path_parameters(binding, builder)
+    if binding.body != "*":
+        parameters += _query_parameters(binding, builder)
+    parameters.append(
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+        }
+    )
+    operation["parameters"] = parameters
+    if binding.body:
+        if binding.body == "*":
+            body_schema = builder.message_ref(binding.method.input_type)
+        else:
+            body_schema = builder.field_schema(
+                binding.method.input_type.fields_by_name[binding.body]
+            )
+        operation["requestBody"] = {
+            "required": binding.body != "*",
+            "content": {"application/json": {"schema": body_schema}},
+        }
+    output = binding.method.output_type
+    if binding.response_body:
+        response_schema = builder.field_schema(output.fields_by_name[binding.response_body])
+    else:
+        response_schema = builder.message_ref(output)
+    if binding.server_streaming:
+        success = {
+            "description": "A Server-Sent Events stream; each `data:` line is one message.",
+            "content": {
+                "text/event-stream": {
+                    "schema": {"type": "string"},
+                    "x-message-schema": response_schema,
+                }
+            },
+        }
+    else:
+        success = {
+            "description": "OK",
+            "content": {"application/json": {"schema": response_schema}},
+        }
+    operation["responses"] = {
+        "200": success,
+        "default": {
+            "description": "An error (gRPC status mapped to HTTP).",
+            "content": {"application/json": {"schema": {"$ref": _REF + ERROR_SCHEMA}}},
+        },
+    }
+    return operation
+
+
+def _path_parameters(binding: HttpBinding, builder: _SchemaBuilder) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = []
+    for variable in binding.template.variables:
+        leaf = _leaf_field(binding.method.input_type, variable.field_path)
+        schema = builder.single_schema(leaf) if leaf is not None else {"type": "string"}
+        if schema.get("type") == "string":
+            schema = {**schema, "minLength": 1}
+        parameters.append(
+            {"name": variable.dotted, "in": "path", "required": True, "schema": schema}
+        )
+    return parameters
+
+
+def _leaf_field(descriptor: Descriptor, field_path: tuple[str, ...]) -> FieldDescriptor | None:
+    message: Descriptor | None = descriptor
+    found: FieldDescriptor | None = None
+    for name in field_path:
+        if message is None:
+            return None
+        found = message.fields_by_name.get(name)
+        if found is None:
+            return None
+        message = found.message_type
+    return found
+
+
+def _query_parameters(binding: HttpBinding, builder: _SchemaBuilder) -> list[dict[str, Any]]:
+    bound = {variable.dotted for variable in binding.template.variables}
+    parameters: list[dict[str, Any]] = []
+
+    def visit(descriptor: Descriptor, prefix: str, proto_prefix: str, depth: int) -> None:
+        for field in descriptor.fields:
+            proto_path = proto_prefix + field.name
+            if proto_path in bound or (not proto_prefix and field.name == binding.body):
+                continue
+            message = field.message_type
+            if message is not None and message.GetOptions().map_entry:
+                continue
+            name = prefix + field.json_name
+            if message is not None and message.full_name not in _WELL_KNOWN:
+                if field.is_repeated or depth >= _QUERY_DEPTH_LIMIT:
+                    continue
+                visit(message, name + ".", proto_path + ".", depth + 1)
+                continue
+            if message is not None and _WELL_KNOWN[message.full_name].get("type") in (
+                None,
+                "object",
+                "array",
+            ):
+                continue
+            schema = builder.field_schema(field)
+            parameter: dict[str, Any] = {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "schema": schema,
+            }
+            if field.is_repeated:
+                parameter["style"] = "form"
+                parameter["explode"] = True
+            parameters.append(parameter)
+
+    visit(binding.method.input_type, "", "", 0)
+    return parameters

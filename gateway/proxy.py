@@ -1,0 +1,250 @@
+"""The transcoding endpoint: match a route, call the upstream, render the result."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import grpc
+from google.protobuf.message import Message
+from grpc import aio
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from gateway.errors import ErrorResponse, GatewayError, error_from_rpc
+from gateway.metrics import GatewayMetrics
+from gateway.routes import HttpBinding, NoRoute, RouteTable
+from gateway.transcode import build_request, message_class, response_to_json
+from gateway.upstream import ChannelPool, outgoing_metadata
+
+logger = logging.getLogger("tripsage.gateway")
+
+ROUTE_SCOPE_KEY = "tripsage.gateway.route"
+REQUEST_ID_SCOPE_KEY = "tripsage.gateway.request_id"
+MAX_BODY_BYTES = 4 * 1024 * 1024
+JSON_MEDIA_TYPE = "application/json"
+
+# Transport-level failure texts from grpc core; they name internal addresses,
+# so the client gets a plain message instead.
+_TRANSPORT_FAILURE = re.compile(
+    r"failed to connect|connection refused|dns resolution failed|socket closed|"
+    r"connections to all backends failing|connection reset|ipv[46]:",
+    re.IGNORECASE,
+)
+
+
+def json_response(
+    payload: Any, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    content = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(content, status_code, headers=dict(headers or {}), media_type=JSON_MEDIA_TYPE)
+
+
+def error_response(error: ErrorResponse) -> Response:
+    return Response(
+        error.json_bytes(), error.http_status, headers=error.headers, media_type=JSON_MEDIA_TYPE
+    )
+
+
+def sse_event(payload: Any, event: str | None = None) -> bytes:
+    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    prefix = f"event: {event}\n" if event else ""
+    return f"{prefix}data: {data}\n\n".encode()
+
+
+class Proxy:
+    """REST/JSON -> gRPC for every binding in the route table."""
+
+    def __init__(
+        self,
+        table: RouteTable,
+        pool: ChannelPool,
+        metrics: GatewayMetrics,
+        *,
+        call_timeout: float,
+        stream_timeout: float,
+        static_paths: Mapping[str, tuple[str, ...]],
+    ) -> None:
+        self.table = table
+        self.pool = pool
+        self.metrics = metrics
+        self.call_timeout = call_timeout
+        self.stream_timeout = stream_timeout
+        self.static_paths = dict(static_paths)
+
+    async def endpoint(self, request: Request) -> Response:
+        token_presented = bool(request.headers.get("authorization"))
+        try:
+            return await self._handle(request)
+        except GatewayError as error:
+            return error_response(error.to_response(token_presented=token_presented))
+
+    async def _handle(self, request: Request) -> Response:
+        raw_path = _raw_path(request)
+        found = self.table.match(request.method, raw_path)
+        if isinstance(found, NoRoute):
+            raise self._no_route(request, found)
+        binding = found.binding
+        request.scope[ROUTE_SCOPE_KEY] = binding.template.source
+        address = self.pool.address_for(binding.service_name)
+        if address is None:
+            raise GatewayError(
+                grpc.StatusCode.UNAVAILABLE,
+                f"no upstream is configured for {binding.service_name}",
+            )
+        body = await _read_body(request) if binding.body else b""
+        message = build_request(
+            binding, found.path_params, request.query_params.multi_items(), body
+        )
+        request_id = str(request.scope.get(REQUEST_ID_SCOPE_KEY, ""))
+        client_host = request.client.host if request.client else None
+        metadata = outgoing_metadata(request.headers, request_id, client_host)
+        channel = self.pool.channel(address)
+        token_presented = bool(request.headers.get("authorization"))
+        if binding.server_streaming:
+            return await self._stream(binding, channel, message, metadata, token_presented)
+        return await self._unary(binding, channel, message, metadata, token_presented)
+
+    def _no_route(self, request: Request, found: NoRoute) -> GatewayError:
+        allowed = found.allowed or self.static_paths.get(request.url.path, ())
+        if allowed:
+            return GatewayError(
+                grpc.StatusCode.UNIMPLEMENTED,
+                f"method {request.method} is not allowed on {request.url.path}",
+                http_status=405,
+                headers={"Allow": ", ".join(allowed)},
+            )
+        return GatewayError(grpc.StatusCode.NOT_FOUND, f"no route for {request.url.path}")
+
+    async def _unary(
+        self,
+        binding: HttpBinding,
+        channel: aio.Channel,
+        message: Message,
+        metadata: tuple[tuple[str, str], ...],
+        token_presented: bool,
+    ) -> Response:
+        output = message_class(binding.method.output_type)
+        multicallable = channel.unary_unary(
+            binding.grpc_path,
+            request_serializer=_serialize,
+            response_deserializer=output.FromString,
+        )
+        started = time.perf_counter()
+        try:
+            reply = await multicallable(message, metadata=metadata, timeout=self.call_timeout)
+        except aio.AioRpcError as error:
+            self._observe(binding, error.code(), started)
+            return self._rpc_error(binding, error, token_presented)
+        self._observe(binding, grpc.StatusCode.OK, started)
+        return json_response(response_to_json(binding, reply))
+
+    async def _stream(
+        self,
+        binding: HttpBinding,
+        channel: aio.Channel,
+        message: Message,
+        metadata: tuple[tuple[str, str], ...],
+        token_presented: bool,
+    ) -> Response:
+        output = message_class(binding.method.output_type)
+        multicallable = channel.unary_stream(
+            binding.grpc_path,
+            request_serializer=_serialize,
+            response_deserializer=output.FromString,
+        )
+        started = time.perf_counter()
+        call = multicallable(message, metadata=metadata, timeout=self.stream_timeout)
+        messages = call.__aiter__()
+        # Wait for the first message (or the failure) before answering, so an
+        # upfront error (bad token, not found) is a real HTTP error status.
+        first: Message | None
+        try:
+            first = await messages.__anext__()
+        except StopAsyncIteration:
+            first = None
+        except aio.AioRpcError as error:
+            self._observe(binding, error.code(), started)
+            return self._rpc_error(binding, error, token_presented)
+
+        async def events() -> AsyncIterator[bytes]:
+            code = grpc.StatusCode.OK
+            try:
+                if first is not None:
+                    yield sse_event(response_to_json(binding, first))
+                    async for reply in messages:
+                        yield sse_event(response_to_json(binding, reply))
+            except aio.AioRpcError as error:
+                code = error.code()
+                rendered = self._rpc_error_body(binding, error, token_presented)
+                yield sse_event(rendered.body(), event="error")
+            except BaseException:
+                code = grpc.StatusCode.CANCELLED
+                raise
+            finally:
+                call.cancel()
+                self._observe(binding, code, started)
+
+        return StreamingResponse(
+            events(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    def _rpc_error_body(
+        self, binding: HttpBinding, error: aio.AioRpcError, token_presented: bool
+    ) -> ErrorResponse:
+        code = error.code()
+        text = error.details() or ""
+        if code is grpc.StatusCode.UNAVAILABLE and _TRANSPORT_FAILURE.search(text):
+            logger.warning("upstream %s unreachable: %s", binding.service_name, text)
+            text = f"{binding.method.containing_service.name} is unavailable"
+        return error_from_rpc(
+            code, text, error.trailing_metadata(), token_presented=token_presented
+        )
+
+    def _rpc_error(
+        self, binding: HttpBinding, error: aio.AioRpcError, token_presented: bool
+    ) -> Response:
+        return error_response(self._rpc_error_body(binding, error, token_presented))
+
+    def _observe(self, binding: HttpBinding, code: grpc.StatusCode, started: float) -> None:
+        self.metrics.observe_upstream(binding.grpc_path, code.name, time.perf_counter() - started)
+
+
+def _serialize(message: Message) -> bytes:
+    return message.SerializeToString()
+
+
+def _raw_path(request: Request) -> str:
+    raw = request.scope.get("raw_path")
+    if isinstance(raw, bytes) and raw:
+        path = raw.decode("latin-1")
+        return path.split("?", 1)[0]
+    return request.url.path
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large() -> GatewayError:
+    return GatewayError(
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        f"request body is larger than {MAX_BODY_BYTES} bytes",
+        http_status=413,
+    )

@@ -1,0 +1,309 @@
+"""HTTP request (path, query, JSON body) <-> proto messages.
+
+JSON is the proto3 canonical mapping (google.protobuf.json_format): both
+lowerCamelCase and snake_case names are accepted in, unknown fields are
+rejected, and responses come out in lowerCamelCase with default values
+included so clients see ``false`` / ``0`` / ``[]``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from google.protobuf import json_format, message_factory
+from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
+from google.protobuf.message import Message
+
+from gateway.errors import invalid_argument
+from gateway.routes import HttpBinding
+
+# Well-known message types whose JSON form is a single string.
+_STRING_WELL_KNOWN = frozenset(
+    {
+        "google.protobuf.Timestamp",
+        "google.protobuf.Duration",
+        "google.protobuf.FieldMask",
+        "google.protobuf.StringValue",
+        "google.protobuf.BytesValue",
+        "google.protobuf.Int32Value",
+        "google.protobuf.Int64Value",
+        "google.protobuf.UInt32Value",
+        "google.protobuf.UInt64Value",
+        "google.protobuf.FloatValue",
+        "google.protobuf.DoubleValue",
+    }
+)
+_BOOL_WELL_KNOWN = "google.protobuf.BoolValue"
+_TRUE = frozenset({"true", "1", "t", "yes"})
+_FALSE = frozenset({"false", "0", "f", "no"})
+
+_UNKNOWN_FIELD = re.compile(r'has no field named "(?P<name>[^"]+)" at "(?P<path>[^"]*)"')
+_AT_PATH = re.compile(r" at (?P<path>[A-Za-z_][\w.\[\]]*)\.?$")
+_FAILED_FIELD = re.compile(r"^Failed to parse (?P<name>\S+) field: ")
+
+
+def message_class(descriptor: Descriptor) -> type[Message]:
+    cls: type[Message] = message_factory.GetMessageClass(descriptor)
+    return cls
+
+
+def build_request(
+    binding: HttpBinding,
+    path_params: Mapping[str, str],
+    query: Sequence[tuple[str, str]],
+    body: bytes,
+) -> Message:
+    """The gRPC request message for one HTTP request.
+
+    Path variables win over the body, as in grpc-gateway. Query parameters
+    fill the fields neither the path nor the body carries.
+    """
+    descriptor = binding.method.input_type
+    request = message_class(descriptor)()
+    if binding.body:
+        _merge_body(binding, request, body)
+    violations: list[tuple[str, str]] = []
+    for dotted, value in path_params.items():
+        _merge_text_field(request, descriptor, dotted, [value], dotted, violations)
+    if binding.body != "*":
+        _merge_query(binding, request, path_params, query, violations)
+    if violations:
+        names = ", ".join(name for name, _ in violations)
+        raise invalid_argument(f"invalid value for {names}", violations)
+    return request
+
+
+def response_to_json(binding: HttpBinding, response: Message) -> Any:
+    rendered = message_to_json(response)
+    if binding.response_body:
+        field = response.DESCRIPTOR.fields_by_name[binding.response_body]
+        return rendered.get(field.json_name)
+    return rendered
+
+
+def message_to_json(message: Message) -> dict[str, Any]:
+    rendered: dict[str, Any] = json_format.MessageToDict(
+        message, always_print_fields_with_no_presence=True
+    )
+    return rendered
+
+
+def parse_json_body(body: bytes) -> Any:
+    """Decode a JSON body; an empty body is ``{}``."""
+    if not body.strip():
+        return {}
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise invalid_argument(
+            f"request body is not valid JSON: {error}",
+            [("", f"invalid JSON: {error}")],
+            reason="MALFORMED_JSON",
+        ) from error
+
+
+def _merge_body(binding: HttpBinding, request: Message, body: bytes) -> None:
+    payload = parse_json_body(body)
+    if binding.body == "*":
+        if not isinstance(payload, dict):
+            raise invalid_argument(
+                "request body must be a JSON object",
+                [("", f"expected a JSON object, got {type(payload).__name__}")],
+            )
+        document: dict[str, Any] = payload
+    else:
+        document = {binding.body: payload}
+    _parse_into(document, request)
+
+
+def _parse_into(document: dict[str, Any], request: Message) -> None:
+    try:
+        json_format.ParseDict(document, request, ignore_unknown_fields=False)
+    except json_format.ParseError as error:
+        field, description = describe_parse_error(error)
+        raise invalid_argument(
+            f"invalid value for {field}: {description}" if field else description,
+            [(field, description)],
+        ) from error
+    except Exception as error:  # never a 500 for bad input
+        raise invalid_argument(str(error) or "invalid request", [("", str(error))]) from error
+
+
+def describe_parse_error(error: json_format.ParseError) -> tuple[str, str]:
+    """(field path, description) from json_format's nested error messages."""
+    chain: list[BaseException] = [error]
+    while isinstance(chain[-1].__cause__, json_format.ParseError):
+        chain.append(chain[-1].__cause__)
+    names = [m.group("name") for e in chain if (m := _FAILED_FIELD.match(str(e)))]
+    innermost = str(chain[-1]).split("\n")[0].strip()
+    while (m := _FAILED_FIELD.match(innermost)) is not None:
+        innermost = innermost[m.end() :].rstrip(".")
+    unknown = _UNKNOWN_FIELD.search(innermost)
+    if unknown is not None:
+        parent = _strip_root(unknown.group("path"))
+        name = unknown.group("name")
+        return (f"{parent}.{name}" if parent else name), f'unknown field "{name}"'
+    at_path = _AT_PATH.search(innermost)
+    if at_path is not None:
+        description = innermost[: at_path.start()].strip()
+        return _strip_root(at_path.group("path")), description
+    return ".".join(names), innermost
+
+
+def _strip_root(path: str) -> str:
+    """``CreateTripRequest.trip.title`` -> ``trip.title``."""
+    _, _, rest = path.partition(".")
+    return rest
+
+
+def _merge_query(
+    binding: HttpBinding,
+    request: Message,
+    path_params: Mapping[str, str],
+    query: Sequence[tuple[str, str]],
+    violations: list[tuple[str, str]],
+) -> None:
+    grouped: dict[str, tuple[str, list[str]]] = {}
+    for key, value in query:
+        resolved = resolve_field_path(binding.method.input_type, key)
+        if isinstance(resolved, str):
+            violations.append((key, resolved))
+            continue
+        proto_path = ".".join(f.name for f in resolved)
+        if proto_path in path_params or any(
+            proto_path.startswith(bound + ".") for bound in path_params
+        ):
+            violations.append((key, "already set by the URL path"))
+            continue
+        if binding.body and resolved[0].name == binding.body:
+            violations.append((key, "carried in the request body"))
+            continue
+        _, values = grouped.setdefault(proto_path, (key, []))
+        values.append(value)
+    for proto_path, (key, values) in grouped.items():
+        _merge_text_field(request, binding.method.input_type, proto_path, values, key, violations)
+
+
+def resolve_field_path(descriptor: Descriptor, dotted: str) -> list[FieldDescriptor] | str:
+    """Fields along a dotted query-parameter name, or why it is not usable."""
+    fields: list[FieldDescriptor] = []
+    message: Descriptor | None = descriptor
+    parts = dotted.split(".")
+    for index, part in enumerate(parts):
+        if message is None:
+            return "not a field of the request"
+        field = _field_by_any_name(message, part)
+        if field is None:
+            return "unknown field"
+        fields.append(field)
+        last = index == len(parts) - 1
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            return "map fields cannot be set from query parameters"
+        if not last:
+            if field.message_type is None or _is_repeated(field):
+                return "not a field of the request"
+            message = field.message_type
+            continue
+        if field.message_type is not None and field.message_type.full_name not in (
+            _STRING_WELL_KNOWN | {_BOOL_WELL_KNOWN}
+        ):
+            return "message fields cannot be set from query parameters; name a leaf field"
+    return fields
+
+
+def _field_by_any_name(descriptor: Descriptor, name: str) -> FieldDescriptor | None:
+    field = descriptor.fields_by_name.get(name)
+    if field is not None:
+        return field
+    for candidate in descriptor.fields:
+        if candidate.json_name == name:
+            return candidate
+    return None
+
+
+def _is_repeated(field: FieldDescriptor) -> bool:
+    return bool(field.is_repeated)
+
+
+def _merge_text_field(
+    request: Message,
+    descriptor: Descriptor,
+    dotted: str,
+    values: list[str],
+    reported_name: str,
+    violations: list[tuple[str, str]],
+) -> None:
+    """Set one field (path variable or query parameter) from its text form(s)."""
+    resolved = resolve_field_path(descriptor, dotted)
+    if isinstance(resolved, str):
+        violations.append((reported_name, resolved))
+        return
+    leaf = resolved[-1]
+    try:
+        converted = [_text_to_json(leaf, value) for value in values]
+    except ValueError as error:
+        violations.append((reported_name, str(error)))
+        return
+    if _is_repeated(leaf):
+        leaf_value: Any = converted
+    elif len(converted) > 1:
+        violations.append((reported_name, "given more than once for a single-valued field"))
+        return
+    else:
+        leaf_value = converted[0]
+    document: dict[str, Any] = {}
+    cursor = document
+    for field in resolved[:-1]:
+        cursor = cursor.setdefault(field.name, {})
+    cursor[leaf.name] = leaf_value
+    partial = type(request)()
+    try:
+        json_format.ParseDict(document, partial)
+    except json_format.ParseError as error:
+        _, description = describe_parse_error(error)
+        violations.append((reported_name, description))
+        return
+    except Exception as error:
+        violations.append((reported_name, str(error)))
+        return
+    request.MergeFrom(partial)
+
+
+def _text_to_json(field: FieldDescriptor, text: str) -> Any:
+    """A query/path string as the JSON value json_format expects for the field."""
+    is_bool = field.type == FieldDescriptor.TYPE_BOOL or (
+        field.message_type is not None and field.message_type.full_name == _BOOL_WELL_KNOWN
+    )
+    if is_bool:
+        lowered = text.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ValueError(f'expected true or false, got "{text}"')
+    if field.enum_type is not None:
+        return enum_name_from_text(field.enum_type, text)
+    return text
+
+
+def enum_name_from_text(enum: EnumDescriptor, text: str) -> str:
+    """An enum value name from URL text, also accepting the short form.
+
+    ``PROVIDER_SERVICE_OPENAI``, ``openai`` and ``1`` all name the same value
+    of an enum whose zero value is ``PROVIDER_SERVICE_UNSPECIFIED``.
+    """
+    names = enum.values_by_name
+    if text in names or text.lstrip("-").isdigit():
+        return text
+    candidate = text.strip().upper().replace("-", "_")
+    if candidate in names:
+        return candidate
+    zero = enum.values_by_number.get(0)
+    if zero is not None and zero.name.endswith("_UNSPECIFIED"):
+        prefixed = zero.name[: -len("UNSPECIFIED")] + candidate
+        if prefixed in names:
+            return prefixed
+    return text

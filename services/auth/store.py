@@ -1,0 +1,214 @@
+"""PostgreSQL storage of the auth service (schema tripsage_auth)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from tripsage_core.database import Database
+from tripsage_core.identity import Role
+
+
+@dataclass
+class UserRecord:
+    id: str
+    email: str
+    full_name: str
+    role: Role
+    disabled: bool
+    email_verified: bool
+    preferences: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    password_hash: str | None = field(default=None, repr=False)
+
+
+@dataclass
+class SessionRecord:
+    id: str
+    user_id: str
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+def hash_refresh_token(token: str) -> bytes:
+    # Refresh tokens are 256 random bits, so a plain SHA-256 is enough (no brute force).
+    return hashlib.sha256(token.encode()).digest()
+
+
+def _user(row: asyncpg.Record) -> UserRecord:
+    return UserRecord(
+        id=str(row["id"]),
+        email=row["email"],
+        full_name=row["full_name"],
+        role=Role(row["role"]),
+        disabled=row["disabled"],
+        email_verified=row["email_verified"],
+        preferences=row["preferences"],
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        password_hash=row["password_hash"],
+    )
+
+
+class UserStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create_user(
+        self, *, email: str, email_normalized: str, full_name: str, password_hash: str
+    ) -> UserRecord | None:
+        """The new user, or None when the email is taken."""
+        async with self.db.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                """
+                INSERT INTO tripsage_auth.users
+                    (id, email, email_normalized, full_name, password_hash)
+                VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (email_normalized) DO NOTHING
+                RETURNING *
+                """,
+                uuid.uuid4(),
+                email,
+                email_normalized,
+                full_name,
+                password_hash,
+            )
+        return _user(row) if row else None
+
+    async def user_by_email(self, email_normalized: str) -> UserRecord | None:
+        async with self.db.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT * FROM tripsage_auth.users WHERE email_normalized = $1", email_normalized
+            )
+        return _user(row) if row else None
+
+    async def user_by_id(self, user_id: str) -> UserRecord | None:
+        async with self.db.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT * FROM tripsage_auth.users WHERE id = $1", uuid.UUID(user_id)
+            )
+        return _user(row) if row else None
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        async with self.db.pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE tripsage_auth.users SET password_hash = $2 WHERE id = $1",
+                uuid.UUID(user_id),
+                password_hash,
+            )
+
+    async def create_session(
+        self, *, user_id: str, refresh_token: str, expires_at: datetime
+    ) -> str:
+        session_id = uuid.uuid4()
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO tripsage_auth.sessions (id, user_id, expires_at) VALUES ($1, $2, $3)",
+                session_id,
+                uuid.UUID(user_id),
+                expires_at,
+            )
+            await conn.execute(
+                "INSERT INTO tripsage_auth.refresh_tokens (token_hash, session_id) VALUES ($1, $2)",
+                hash_refresh_token(refresh_token),
+                session_id,
+            )
+        return str(session_id)
+
+    async def rotate_refresh_token(
+        self, old_token: str, new_token: str
+    ) -> tuple[SessionRecord | None, bool]:
+        """(session, reused). Marks the old token rotated and stores the new one, atomically.
+
+        `reused` is True when the old token had already been rotated: the caller
+        treats that as theft and revokes the session.
+        """
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                """
+                SELECT r.rotated_at, s.id, s.user_id, s.expires_at, s.revoked_at
+                FROM tripsage_auth.refresh_tokens r
+                JOIN tripsage_auth.sessions s ON s.id = r.session_id
+                WHERE r.token_hash = $1
+                FOR UPDATE OF r, s
+                """,
+                hash_refresh_token(old_token),
+            )
+            if row is None:
+                return None, False
+            session = SessionRecord(
+                id=str(row["id"]),
+                user_id=str(row["user_id"]),
+                expires_at=row["expires_at"],
+                revoked_at=row["revoked_at"],
+            )
+            if row["rotated_at"] is not None:
+                return session, True
+            if session.revoked_at is not None:
+                return session, False
+            await conn.execute(
+                "UPDATE tripsage_auth.refresh_tokens SET rotated_at = now() WHERE token_hash = $1",
+                hash_refresh_token(old_token),
+            )
+            await conn.execute(
+                "INSERT INTO tripsage_auth.refresh_tokens (token_hash, session_id) VALUES ($1, $2)",
+                hash_refresh_token(new_token),
+                row["id"],
+            )
+            await conn.execute(
+                "UPDATE tripsage_auth.sessions SET last_used_at = now() WHERE id = $1", row["id"]
+            )
+        return session, False
+
+    async def session_for_refresh_token(self, token: str) -> SessionRecord | None:
+        async with self.db.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                """
+                SELECT s.id, s.user_id, s.expires_at, s.revoked_at
+                FROM tripsage_auth.refresh_tokens r
+                JOIN tripsage_auth.sessions s ON s.id = r.session_id
+                WHERE r.token_hash = $1
+                """,
+                hash_refresh_token(token),
+            )
+        if row is None:
+            return None
+        return SessionRecord(
+            str(row["id"]), str(row["user_id"]), row["expires_at"], row["revoked_at"]
+        )
+
+    async def revoke_session(self, session_id: str, reason: str) -> None:
+        async with self.db.pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE tripsage_auth.sessions SET revoked_at = now(), revoked_reason = $2"
+                " WHERE id = $1 AND revoked_at IS NULL",
+                uuid.UUID(session_id),
+                reason,
+            )
+
+    async def revoke_user_sessions(self, user_id: str, reason: str) -> None:
+        async with self.db.pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE tripsage_auth.sessions SET revoked_at = now(), revoked_reason = $2"
+                " WHERE user_id = $1 AND revoked_at IS NULL",
+                uuid.UUID(user_id),
+                reason,
+            )
+
+    async def session_is_active(self, session_id: str) -> bool:
+        async with self.db.pool.acquire() as conn:
+            return bool(
+                await conn.fetchval(
+                    "SELECT revoked_at IS NULL AND expires_at > now()"
+                    " FROM tripsage_auth.sessions WHERE id = $1",
+                    uuid.UUID(session_id),
+                )
+            )

@@ -1,0 +1,124 @@
+"""Trip messages <-> domain trips."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from google.protobuf import json_format, struct_pb2
+from google.type import latlng_pb2, money_pb2
+
+from services.trips.model import Destination, Money, Trip, TripDraft
+from tripsage.trips.v1 import trip_service_pb2 as pb
+from tripsage_core.errors import FieldErrors
+from tripsage_core.grpc_kit.timestamps import to_timestamp
+
+_ACCESS = {
+    "owner": pb.TRIP_ACCESS_OWNER,
+    "admin": pb.TRIP_ACCESS_ADMIN,
+    "edit": pb.TRIP_ACCESS_EDIT,
+    "view": pb.TRIP_ACCESS_VIEW,
+}
+
+
+def enum_to_word(enum: object, value: int, prefix: str, default: str) -> str:
+    """TRIP_STATUS_IN_PROGRESS -> "in_progress"; the zero value -> default."""
+    if value == 0:
+        return default
+    return str(enum.Name(value)).removeprefix(prefix).lower()  # type: ignore[attr-defined]
+
+
+def word_to_enum(enum: object, word: str, prefix: str) -> int:
+    return int(enum.Value(prefix + word.upper()))  # type: ignore[attr-defined]
+
+
+def parse_date(value: str, field: str, errors: FieldErrors) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.add(field, "must be a date like 2027-05-01")
+        return None
+
+
+def draft_from_proto(trip: pb.Trip, errors: FieldErrors) -> TripDraft:
+    destinations = []
+    for index, dest in enumerate(trip.destinations):
+        where = f"destinations[{index}]"
+        located = dest.HasField("location")
+        destinations.append(
+            Destination(
+                name=dest.name,
+                country_code=dest.country_code.upper(),
+                latitude=dest.location.latitude if located else None,
+                longitude=dest.location.longitude if located else None,
+                arrival_date=parse_date(dest.arrival_date, f"{where}.arrival_date", errors),
+                departure_date=parse_date(dest.departure_date, f"{where}.departure_date", errors),
+            )
+        )
+    budget = None
+    if trip.HasField("budget"):
+        budget = Money(trip.budget.currency_code.upper(), trip.budget.units, trip.budget.nanos)
+    travelers_set = trip.HasField("travelers")
+    return TripDraft(
+        title=trip.title,
+        description=trip.description,
+        start_date=parse_date(trip.start_date, "start_date", errors),
+        end_date=parse_date(trip.end_date, "end_date", errors),
+        destinations=destinations,
+        budget=budget,
+        adults=trip.travelers.adults if travelers_set else 1,
+        children=trip.travelers.children if travelers_set else 0,
+        status=enum_to_word(pb.TripStatus, trip.status, "TRIP_STATUS_", "planning"),
+        tags=list(trip.tags),
+        visibility=enum_to_word(pb.TripVisibility, trip.visibility, "TRIP_VISIBILITY_", "private"),
+        preferences=json_format.MessageToDict(trip.preferences)
+        if trip.HasField("preferences")
+        else {},
+    )
+
+
+def trip_to_proto(trip: Trip) -> pb.Trip:
+    message = pb.Trip(
+        id=trip.id,
+        owner_id=trip.owner_id,
+        title=trip.title,
+        description=trip.description,
+        start_date=trip.start_date.isoformat() if trip.start_date else "",
+        end_date=trip.end_date.isoformat() if trip.end_date else "",
+        destinations=[
+            pb.Destination(
+                name=d.name,
+                country_code=d.country_code,
+                location=(
+                    latlng_pb2.LatLng(latitude=d.latitude, longitude=d.longitude)
+                    if d.latitude is not None and d.longitude is not None
+                    else None
+                ),
+                arrival_date=d.arrival_date.isoformat() if d.arrival_date else "",
+                departure_date=d.departure_date.isoformat() if d.departure_date else "",
+            )
+            for d in trip.destinations
+        ],
+        travelers=pb.Travelers(adults=trip.adults, children=trip.children),
+        status=word_to_enum(pb.TripStatus, trip.status, "TRIP_STATUS_"),  # type: ignore[arg-type]
+        tags=trip.tags,
+        visibility=word_to_enum(pb.TripVisibility, trip.visibility, "TRIP_VISIBILITY_"),  # type: ignore[arg-type]
+        caller_access=_ACCESS.get(trip.access, pb.TRIP_ACCESS_UNSPECIFIED),
+        etag=trip.etag,
+    )
+    if trip.budget is not None:
+        message.budget.CopyFrom(
+            money_pb2.Money(
+                currency_code=trip.budget.currency, units=trip.budget.units, nanos=trip.budget.nanos
+            )
+        )
+    if trip.created_at:
+        message.create_time.CopyFrom(to_timestamp(trip.created_at))
+    if trip.updated_at:
+        message.update_time.CopyFrom(to_timestamp(trip.updated_at))
+    if trip.preferences:
+        preferences = struct_pb2.Struct()
+        preferences.update(trip.preferences)
+        message.preferences.CopyFrom(preferences)
+    return message

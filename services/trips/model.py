@@ -1,0 +1,148 @@
+"""The trip as the domain sees it, and the rules a valid trip follows."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from tripsage_core.errors import FieldErrors
+
+STATUSES = ("planning", "booked", "in_progress", "completed", "cancelled")
+VISIBILITIES = ("private", "shared", "public")
+MAX_TITLE = 200
+MAX_DESCRIPTION = 5000
+MAX_TAGS = 30
+MAX_TAG = 50
+MAX_DESTINATIONS = 50
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass
+class Destination:
+    name: str
+    country_code: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    arrival_date: date | None = None
+    departure_date: date | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "country_code": self.country_code,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "arrival_date": self.arrival_date.isoformat() if self.arrival_date else None,
+            "departure_date": self.departure_date.isoformat() if self.departure_date else None,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Destination:
+        return cls(
+            name=raw["name"],
+            country_code=raw.get("country_code") or "",
+            latitude=raw.get("latitude"),
+            longitude=raw.get("longitude"),
+            arrival_date=date.fromisoformat(raw["arrival_date"])
+            if raw.get("arrival_date")
+            else None,
+            departure_date=(
+                date.fromisoformat(raw["departure_date"]) if raw.get("departure_date") else None
+            ),
+        )
+
+
+@dataclass
+class Money:
+    currency: str
+    units: int = 0
+    nanos: int = 0
+
+
+@dataclass
+class TripDraft:
+    """The fields a caller sets on a trip."""
+
+    title: str
+    description: str = ""
+    start_date: date | None = None
+    end_date: date | None = None
+    destinations: list[Destination] = field(default_factory=list)
+    budget: Money | None = None
+    adults: int = 1
+    children: int = 0
+    status: str = "planning"
+    tags: list[str] = field(default_factory=list)
+    visibility: str = "private"
+    preferences: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Trip(TripDraft):
+    id: str = ""
+    owner_id: str = ""
+    version: int = 1
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    # The caller's relation to the trip: owner, admin, edit or view.
+    access: str = "owner"
+
+    @property
+    def etag(self) -> str:
+        return str(self.version)
+
+
+def validate(draft: TripDraft) -> None:
+    """Every rule a stored trip satisfies; reports all broken fields together."""
+    errors = FieldErrors()
+    if not draft.title.strip():
+        errors.add("title", "is required")
+    elif len(draft.title) > MAX_TITLE:
+        errors.add("title", f"must be at most {MAX_TITLE} characters")
+    if len(draft.description) > MAX_DESCRIPTION:
+        errors.add("description", f"must be at most {MAX_DESCRIPTION} characters")
+    if draft.start_date and draft.end_date and draft.end_date < draft.start_date:
+        errors.add("end_date", "must not be before start_date")
+    if len(draft.destinations) > MAX_DESTINATIONS:
+        errors.add("destinations", f"at most {MAX_DESTINATIONS} destinations")
+    for index, dest in enumerate(draft.destinations):
+        where = f"destinations[{index}]"
+        if not dest.name.strip():
+            errors.add(f"{where}.name", "is required")
+        if dest.country_code and not re.fullmatch(r"[A-Z]{2}", dest.country_code):
+            errors.add(f"{where}.country_code", "must be an ISO 3166-1 alpha-2 code such as PT")
+        for label, day in (
+            ("arrival_date", dest.arrival_date),
+            ("departure_date", dest.departure_date),
+        ):
+            if day is None:
+                continue
+            if (draft.start_date and day < draft.start_date) or (
+                draft.end_date and day > draft.end_date
+            ):
+                errors.add(f"{where}.{label}", "must fall within the trip's dates")
+        if dest.arrival_date and dest.departure_date and dest.departure_date < dest.arrival_date:
+            errors.add(f"{where}.departure_date", "must not be before arrival_date")
+    if draft.budget is not None:
+        if not _CURRENCY.match(draft.budget.currency):
+            errors.add("budget.currency_code", "must be an ISO 4217 code such as EUR")
+        if draft.budget.units < 0 or draft.budget.nanos < 0:
+            errors.add("budget", "must not be negative")
+    if draft.adults < 0:
+        errors.add("travelers.adults", "must not be negative")
+    if draft.children < 0:
+        errors.add("travelers.children", "must not be negative")
+    if draft.adults + draft.children > 100:
+        errors.add("travelers", "at most 100 travellers")
+    if draft.status not in STATUSES:
+        errors.add("status", f"must be one of {', '.join(STATUSES)}")
+    if draft.visibility not in VISIBILITIES:
+        errors.add("visibility", f"must be one of {', '.join(VISIBILITIES)}")
+    if len(draft.tags) > MAX_TAGS:
+        errors.add("tags", f"at most {MAX_TAGS} tags")
+    for index, tag in enumerate(draft.tags):
+        if not tag.strip() or len(tag) > MAX_TAG:
+            errors.add(f"tags[{index}]", f"must be 1 to {MAX_TAG} characters")
+    errors.raise_if_any()

@@ -1,0 +1,1 @@
+"""Test helpers for the gateway tests (test-only proto, fake upstreams)."""

@@ -1,0 +1,207 @@
+"""One settings class for every TripSage process, read from the environment.
+
+Variable names follow the operators reference. Outside production, secrets that
+are not set are generated once and kept in the data directory so that every
+process of a local suite shares them; in production every required setting
+must be given and strong, or start-up stops with one message naming each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import time
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_PORTS = {"auth": 50051, "trips": 50052, "travel": 50053, "assistant": 50054}
+GATEWAY_DEFAULT_PORT = 8000
+MIN_SECRET_LENGTH = 32
+# Values that appear in examples and tutorials; never acceptable in production.
+_KNOWN_WEAK_SECRETS = {"changeme", "secret", "your-secret-key", "dev", "development", "test"}
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TESTING = "testing"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting a TripSage process reads. Secrets are SecretStr so they never print."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    environment: Environment = Environment.DEVELOPMENT
+    debug: bool = False
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "text"
+    api_title: str = "TripSage API"
+    api_version: str = "1.0.0"
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cors_credentials: bool = False
+
+    secret_key: SecretStr | None = None
+    # DATABASE_* are the Supabase project's: its REST URL and keys. TripSage talks
+    # to PostgreSQL directly through POSTGRES_URL and only needs the JWT secret.
+    database_url: str | None = None
+    database_public_key: SecretStr | None = None
+    database_service_key: SecretStr | None = None
+    database_jwt_secret: SecretStr | None = None
+    database_jwt_previous_secret: SecretStr | None = None
+    postgres_url: SecretStr | None = None
+
+    openai_api_key: SecretStr | None = None
+    duffel_access_token: SecretStr | None = None
+    google_maps_api_key: SecretStr | None = None
+    openweathermap_api_key: SecretStr | None = None
+    mem0_api_key: SecretStr | None = None
+
+    upstash_redis_rest_url: str | None = None
+    upstash_redis_rest_token: SecretStr | None = None
+    redis_url: SecretStr | None = None
+
+    otel_service_name: str | None = None
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_exporter_otlp_headers: SecretStr | None = None
+    otel_exporter_otlp_protocol: str | None = None
+    otel_exporter_otlp_traces_endpoint: str | None = None
+    otel_exporter_otlp_metrics_endpoint: str | None = None
+
+    port: int | None = None
+    auth_service_addr: str = f"localhost:{DEFAULT_PORTS['auth']}"
+    trips_service_addr: str = f"localhost:{DEFAULT_PORTS['trips']}"
+    travel_service_addr: str = f"localhost:{DEFAULT_PORTS['travel']}"
+    assistant_service_addr: str = f"localhost:{DEFAULT_PORTS['assistant']}"
+
+    tripsage_data_dir: Path = Path(".tripsage")
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=86400)
+    refresh_token_ttl_seconds: int = Field(default=30 * 86400, ge=3600)
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    gateway_call_timeout_seconds: float = Field(default=30.0, gt=0)
+    database_pool_max_size: int = Field(default=10, ge=1)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        # Accept "a,b" as well as a JSON list, since operators write both.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    def service_addr(self, service: str) -> str:
+        return str(getattr(self, f"{service}_service_addr"))
+
+    def listen_port(self, service: str) -> int:
+        """PORT wins; otherwise the port of this service's own *_SERVICE_ADDR."""
+        if self.port is not None:
+            return self.port
+        if service == "gateway":
+            return GATEWAY_DEFAULT_PORT
+        return int(self.service_addr(service).rsplit(":", 1)[1])
+
+    def problems(self) -> list[str]:
+        """What makes this configuration unfit for production (empty when fit)."""
+        if not self.is_production:
+            return []
+        found: list[str] = []
+        for name in ("secret_key", "database_jwt_secret"):
+            found.extend(_secret_problems(name, getattr(self, name)))
+        for name in ("postgres_url", "redis_url"):
+            if getattr(self, name) is None:
+                found.append(f"{name.upper()} is required in production")
+        if self.debug:
+            found.append("DEBUG must be false in production")
+        if "*" in self.cors_origins and self.cors_credentials:
+            found.append("CORS_ORIGINS may not be '*' when CORS_CREDENTIALS is true")
+        return found
+
+
+def _secret_problems(name: str, value: SecretStr | None) -> list[str]:
+    env_name = name.upper()
+    if value is None or not value.get_secret_value():
+        return [f"{env_name} is required in production"]
+    raw = value.get_secret_value()
+    if raw.lower() in _KNOWN_WEAK_SECRETS or len(set(raw)) < 8:
+        return [f"{env_name} is a well-known or low-entropy value"]
+    if len(raw) < MIN_SECRET_LENGTH:
+        return [f"{env_name} must be at least {MIN_SECRET_LENGTH} characters"]
+    return []
+
+
+class ConfigurationError(Exception):
+    """Settings unfit to start with; the message names every problem."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    settings = Settings(**overrides)
+    problems = settings.problems()
+    if problems:
+        listing = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigurationError(f"TripSage cannot start in production:\n{listing}")
+    if not settings.is_production:
+        _fill_dev_secrets(settings)
+    return settings
+
+
+def _fill_dev_secrets(settings: Settings) -> None:
+    """Generate missing secrets once per data directory, shared by the suite's processes."""
+    if settings.secret_key is not None and settings.database_jwt_secret is not None:
+        return
+    stored = _dev_secrets(settings.tripsage_data_dir)
+    if settings.secret_key is None:
+        settings.secret_key = SecretStr(stored["secret_key"])
+    if settings.database_jwt_secret is None:
+        settings.database_jwt_secret = SecretStr(stored["jwt_secret"])
+
+
+def _dev_secrets(data_dir: Path) -> dict[str, str]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "dev-secrets.json"
+    fresh = {"secret_key": secrets.token_urlsafe(48), "jwt_secret": secrets.token_urlsafe(48)}
+    try:
+        # O_EXCL: when several services start at once exactly one writes the file.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            text = path.read_text()
+            if text:
+                loaded: dict[str, str] = json.loads(text)
+                return loaded
+            time.sleep(0.05)
+        raise ConfigurationError(f"{path} is empty; remove it to regenerate") from None
+    with os.fdopen(fd, "w") as handle:
+        json.dump(fresh, handle)
+    return fresh
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
+
+
+def get_settings_or_exit() -> Settings:
+    """For entry points: a clear message and exit status 2 instead of a traceback."""
+    try:
+        return get_settings()
+    except ConfigurationError as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(2) from None
+    except ValueError as exc:  # pydantic's ValidationError, e.g. PORT=abc
+        print(f"TripSage configuration is invalid:\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from None

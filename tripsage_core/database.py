@@ -1,0 +1,108 @@
+"""PostgreSQL access: one asyncpg pool per process and row-level-security transactions.
+
+Services connect as the schema owner, but every request that touches user data
+runs its transaction as a NOLOGIN role without ownership (SET LOCAL ROLE) with
+the caller's id in a transaction-local setting, so the database's policies, not
+only the service's WHERE clauses, decide what is visible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from tripsage_core.errors import Unavailable
+
+# The transaction-local setting the RLS policies read: current_setting('app.user_id', true).
+USER_ID_SETTING = "app.user_id"
+
+
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool[Any]:
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        command_timeout=30,
+        server_settings={"application_name": "tripsage"},
+        init=_init_connection,
+    )
+    assert pool is not None
+    return pool
+
+
+class Database:
+    """A pool that may not exist yet: services start before their database answers."""
+
+    def __init__(self, dsn: str, *, max_size: int = 10) -> None:
+        self.dsn = dsn
+        self.max_size = max_size
+        self._pool: asyncpg.Pool[Any] | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool[Any]:
+        if self._pool is None:
+            raise Unavailable("the database is not reachable yet; retry shortly")
+        return self._pool
+
+    async def connect(self) -> None:
+        if self._pool is None:
+            self._pool = await create_pool(self.dsn, max_size=self.max_size)
+
+    async def ping(self) -> bool:
+        return self._pool is not None and await ping(self._pool)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+async def _init_connection(conn: asyncpg.Connection[Any]) -> None:
+    # jsonb columns in and out as Python values.
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def ping(pool: asyncpg.Pool[Any]) -> bool:
+    try:
+        async with pool.acquire(timeout=2) as conn:
+            return bool(await conn.fetchval("SELECT 1") == 1)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+
+
+@asynccontextmanager
+async def user_transaction(
+    pool: asyncpg.Pool[Any], role: str, user_id: str
+) -> AsyncIterator[asyncpg.Connection[Any]]:
+    """A transaction that runs as `role` with `user_id` as the caller; RLS applies to it."""
+    async with pool.acquire() as conn, conn.transaction():
+        # Identifiers cannot be bound parameters; `role` comes from our own code.
+        await conn.execute(f'SET LOCAL ROLE "{role}"')
+        await conn.execute("SELECT set_config($1, $2, true)", USER_ID_SETTING, user_id)
+        yield conn  # type: ignore[misc]  # a pool proxy behaves as the connection
+
+
+async def ensure_database(admin_dsn: str, name: str) -> None:
+    """Create database `name` if missing (for embedded and test servers)."""
+    conn = await asyncpg.connect(admin_dsn)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            # Another process may win the race; that is fine.
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+                await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def with_database(dsn: str, name: str) -> str:
+    """The same server, another database: replaces the path of a postgresql:// URL."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path=f"/{name}"))

@@ -1,0 +1,32 @@
+"""`python -m services.<name>`: settings, logging, serve until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+
+from tripsage_core.config import Settings, get_settings_or_exit
+from tripsage_core.grpc_kit.server import ServiceDefinition, serve_until_signalled
+from tripsage_core.logging import configure_logging
+from tripsage_core.runtime import MissingSetting
+
+
+def run_service(name: str, build: Callable[[Settings], Awaitable[ServiceDefinition]]) -> None:
+    settings = get_settings_or_exit()
+    configure_logging(name, settings.log_level, settings.log_format)
+
+    async def _build() -> ServiceDefinition:
+        return await build(settings)
+
+    try:
+        asyncio.run(
+            serve_until_signalled(
+                _build,
+                port=settings.listen_port(name),
+                grace_seconds=settings.shutdown_grace_seconds,
+            )
+        )
+    except MissingSetting as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -1,0 +1,188 @@
+"""Server interceptors: request id, one log line per call, domain errors to statuses."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from grpc import aio
+
+from tripsage_core.errors import DomainError
+from tripsage_core.grpc_kit.caller import metadata_value
+from tripsage_core.grpc_kit.status import to_grpc_status
+from tripsage_core.request_context import REQUEST_ID_HEADER, accept_request_id, request_id_var
+
+logger = logging.getLogger("tripsage.rpc")
+
+UnaryBehavior = Callable[[Any, aio.ServicerContext[Any, Any]], Awaitable[Any]]
+StreamBehavior = Callable[[Any, aio.ServicerContext[Any, Any]], Any]
+
+
+async def _iterate(result: Any) -> AsyncIterator[Any]:
+    """A unary-stream behaviour is an async generator, or a coroutine writing via context."""
+    if inspect.isasyncgen(result):
+        async for item in result:
+            yield item
+    else:
+        await result
+
+
+if TYPE_CHECKING:
+    _ServerInterceptor = aio.ServerInterceptor[Any, Any]
+else:  # not subscriptable at run time
+    _ServerInterceptor = aio.ServerInterceptor
+
+
+class _AroundInterceptor(_ServerInterceptor):
+    """Wraps unary-unary and unary-stream handlers; client and bidi streams pass through."""
+
+    async def unary(
+        self,
+        inner: UnaryBehavior,
+        request: Any,
+        context: aio.ServicerContext[Any, Any],
+        method: str,
+    ) -> Any:
+        return await inner(request, context)
+
+    async def stream(
+        self,
+        inner: StreamBehavior,
+        request: Any,
+        context: aio.ServicerContext[Any, Any],
+        method: str,
+    ) -> AsyncIterator[Any]:
+        async for item in _iterate(inner(request, context)):
+            yield item
+
+    async def intercept_service(
+        self,
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]
+        ],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return handler
+        method = handler_call_details.method
+        if handler.unary_unary is not None:
+            inner_unary: UnaryBehavior = handler.unary_unary  # type: ignore[assignment]
+
+            async def unary_unary(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
+                return await self.unary(inner_unary, request, context, method)
+
+            return handler._replace(unary_unary=unary_unary)  # type: ignore[attr-defined,no-any-return]
+        if handler.unary_stream is not None:
+            inner_stream: StreamBehavior = handler.unary_stream  # type: ignore[assignment]
+
+            async def unary_stream(
+                request: Any, context: aio.ServicerContext[Any, Any]
+            ) -> AsyncIterator[Any]:
+                async for item in self.stream(inner_stream, request, context, method):
+                    yield item
+
+            return handler._replace(unary_stream=unary_stream)  # type: ignore[attr-defined,no-any-return]
+        return handler
+
+
+class RequestIdInterceptor(_AroundInterceptor):
+    """Adopts the caller's x-request-id (or mints one) for this call's logs and onward calls."""
+
+    async def unary(self, inner: Any, request: Any, context: Any, method: str) -> Any:
+        request_id_var.set(accept_request_id(metadata_value(context, REQUEST_ID_HEADER)))
+        return await inner(request, context)
+
+    async def stream(
+        self, inner: Any, request: Any, context: Any, method: str
+    ) -> AsyncIterator[Any]:
+        request_id_var.set(accept_request_id(metadata_value(context, REQUEST_ID_HEADER)))
+        async for item in _iterate(inner(request, context)):
+            yield item
+
+
+def _code_name(context: Any) -> str:
+    code = context.code()
+    if code is None:
+        return "OK"
+    return code.name if isinstance(code, grpc.StatusCode) else str(code)
+
+
+class LoggingInterceptor(_AroundInterceptor):
+    """One line per call: method, status code, duration."""
+
+    def _log(self, method: str, context: Any, started: float, failed: bool) -> None:
+        code = _code_name(context)
+        if failed and code == "OK":
+            code = "UNKNOWN"
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+        if code in {"INTERNAL", "UNKNOWN", "DATA_LOSS"}:
+            level = logging.ERROR
+        elif method.startswith("/grpc."):  # health probes and reflection: frequent, dull
+            level = logging.DEBUG
+        else:
+            level = logging.INFO
+        logger.log(level, "rpc", extra={"method": method, "code": code, "duration_ms": elapsed_ms})
+
+    async def unary(self, inner: Any, request: Any, context: Any, method: str) -> Any:
+        started, failed = time.perf_counter(), False
+        try:
+            return await inner(request, context)
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            self._log(method, context, started, failed)
+
+    async def stream(
+        self, inner: Any, request: Any, context: Any, method: str
+    ) -> AsyncIterator[Any]:
+        started, failed = time.perf_counter(), False
+        try:
+            async for item in _iterate(inner(request, context)):
+                yield item
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            self._log(method, context, started, failed)
+
+
+class ErrorInterceptor(_AroundInterceptor):
+    """Domain errors become their status with details; anything unexpected is INTERNAL, logged."""
+
+    async def _abort(self, context: Any, exc: Exception, method: str) -> None:
+        if isinstance(exc, DomainError):
+            await context.abort_with_status(to_grpc_status(exc))
+        logger.exception("unhandled error in %s", method)
+        await context.abort(
+            grpc.StatusCode.INTERNAL, f"internal error (request id {request_id_var.get()})"
+        )
+
+    async def unary(self, inner: Any, request: Any, context: Any, method: str) -> Any:
+        try:
+            return await inner(request, context)
+        except aio.AbortError:
+            raise
+        except Exception as exc:
+            await self._abort(context, exc, method)
+
+    async def stream(
+        self, inner: Any, request: Any, context: Any, method: str
+    ) -> AsyncIterator[Any]:
+        try:
+            async for item in _iterate(inner(request, context)):
+                yield item
+        except aio.AbortError:
+            raise
+        except Exception as exc:
+            await self._abort(context, exc, method)
+
+
+def default_interceptors() -> list[aio.ServerInterceptor[Any, Any]]:
+    # Outermost first: the request id is set before anything logs.
+    return [RequestIdInterceptor(), LoggingInterceptor(), ErrorInterceptor()]

@@ -1,0 +1,148 @@
+"""The gRPC server every service runs: health, reflection, interceptors, graceful stop.
+
+Health starts NOT_SERVING and turns SERVING only once the service's own
+dependencies answer; it is re-checked while running so an orchestrator stops
+sending traffic to a replica that lost its database. On SIGTERM (or SIGINT)
+health turns NOT_SERVING, in-flight calls drain for the grace period, then the
+server stops and the service's resources are closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from grpc import aio
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
+from grpc_reflection.v1alpha import reflection
+
+from tripsage_core.grpc_kit.interceptors import default_interceptors
+
+logger = logging.getLogger("tripsage.server")
+
+Readiness = Callable[[], Awaitable[bool]]
+
+
+async def _always_ready() -> bool:
+    return True
+
+
+@dataclass
+class ServiceDefinition:
+    """What a service plugs into the kit, built by its composition root."""
+
+    name: str
+    service_names: Sequence[str]
+    register: Callable[[aio.Server], None]
+    readiness: Readiness = _always_ready
+    on_stop: Callable[[], Awaitable[None]] | None = None
+    extra_interceptors: Sequence[aio.ServerInterceptor[Any, Any]] = field(default_factory=tuple)
+
+
+class GrpcService:
+    """A running gRPC server for one service definition."""
+
+    def __init__(
+        self,
+        definition: ServiceDefinition,
+        *,
+        grace_seconds: float = 10.0,
+        health_interval: float = 5.0,
+    ) -> None:
+        self.definition = definition
+        self.grace_seconds = grace_seconds
+        self.health_interval = health_interval
+        self.server = aio.server(
+            interceptors=[*default_interceptors(), *definition.extra_interceptors],
+            options=[("grpc.so_reuseport", 0)],
+        )
+        self.health = health_aio.HealthServicer()
+        self.port = 0
+        self._watcher: asyncio.Task[None] | None = None
+        self._stopped = asyncio.Event()
+        self._stopping = False
+
+    @property
+    def health_names(self) -> list[str]:
+        return ["", *self.definition.service_names]
+
+    async def start(self, port: int, host: str = "[::]") -> int:
+        definition = self.definition
+        definition.register(self.server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        reflection.enable_server_reflection(
+            [*definition.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME],
+            self.server,
+        )
+        await self._set_all(health_pb2.HealthCheckResponse.NOT_SERVING)
+        self.port = self.server.add_insecure_port(f"{host}:{port}")
+        await self.server.start()
+        self._watcher = asyncio.create_task(self._watch_readiness())
+        logger.info("%s listening", definition.name, extra={"port": self.port})
+        return self.port
+
+    async def _set_all(
+        self, status: health_pb2.HealthCheckResponse.ServingStatus.ValueType
+    ) -> None:
+        for name in self.health_names:
+            await self.health.set(name, status)
+
+    async def _watch_readiness(self) -> None:
+        serving: bool | None = None
+        while not self._stopping:
+            try:
+                ready = await asyncio.wait_for(self.definition.readiness(), timeout=5)
+            except Exception as exc:
+                ready = False
+                logger.warning("readiness check failed: %s", exc)
+            if ready != serving and not self._stopping:
+                serving = ready
+                await self._set_all(
+                    health_pb2.HealthCheckResponse.SERVING
+                    if ready
+                    else health_pb2.HealthCheckResponse.NOT_SERVING
+                )
+                logger.info("health %s", "SERVING" if ready else "NOT_SERVING")
+            # Poll quickly until first ready so start-up is fast, then settle down.
+            await asyncio.sleep(self.health_interval if ready else 0.25)
+
+    async def stop(self) -> None:
+        if self._stopping:
+            await self._stopped.wait()
+            return
+        self._stopping = True
+        logger.info("stopping: NOT_SERVING, draining for up to %ss", self.grace_seconds)
+        await self.health.enter_graceful_shutdown()
+        if self._watcher is not None:
+            self._watcher.cancel()
+        await self.server.stop(self.grace_seconds)
+        if self.definition.on_stop is not None:
+            await self.definition.on_stop()
+        logger.info("%s stopped", self.definition.name)
+        self._stopped.set()
+
+    async def wait_for_termination(self) -> None:
+        await self._stopped.wait()
+
+
+async def serve_until_signalled(
+    build: Callable[[], Awaitable[ServiceDefinition]],
+    *,
+    port: int,
+    grace_seconds: float,
+) -> None:
+    """Entry-point loop: start, wait for SIGTERM/SIGINT, drain, stop."""
+    definition = await build()
+    service = GrpcService(definition, grace_seconds=grace_seconds)
+    await service.start(port)
+    loop = asyncio.get_running_loop()
+    stop_requested = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop_requested.set)
+    await stop_requested.wait()
+    await service.stop()

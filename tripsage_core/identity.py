@@ -1,0 +1,142 @@
+"""Who is calling: Supabase-compatible access tokens and the principal they carry.
+
+Access tokens are HS256 JWTs with the claim set Supabase Auth issues (sub, email,
+role="authenticated", aud="authenticated", exp, iat, session_id, app_metadata),
+so a token minted by a Supabase project sharing DATABASE_JWT_SECRET works too.
+TripSage's own role (user/admin) travels in app_metadata.role, where Supabase
+keeps operator-controlled data. A previous secret may be configured during
+rotation; tokens signed with it stay valid until it is removed.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import jwt
+
+from tripsage_core.config import Settings
+from tripsage_core.errors import Unauthenticated
+
+AUDIENCE = "authenticated"
+ISSUER = "tripsage"
+CLOCK_SKEW_SECONDS = 30
+
+
+class Role(StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+
+
+class PrincipalKind(StrEnum):
+    USER = "user"
+    API_KEY = "api_key"
+    SERVICE = "service"
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    email: str = ""
+    role: Role = Role.USER
+    session_id: str = ""
+    kind: PrincipalKind = PrincipalKind.USER
+    scopes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_in: int
+
+
+class AccessTokens:
+    """Mints and verifies access tokens with the current (and optionally previous) secret."""
+
+    def __init__(self, secret: str, *, previous_secret: str | None = None, ttl_seconds: int = 900):
+        if not secret:
+            raise ValueError("an access-token secret is required")
+        self._secret = secret
+        self._previous = previous_secret or None
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, *, user_id: str, email: str, role: Role, session_id: str) -> IssuedToken:
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER,
+            "sub": user_id,
+            "aud": AUDIENCE,
+            "role": "authenticated",
+            "email": email,
+            "iat": now,
+            "exp": now + self.ttl_seconds,
+            "session_id": session_id,
+            "jti": uuid.uuid4().hex,
+            "aal": "aal1",
+            "is_anonymous": False,
+            "app_metadata": {"provider": "email", "providers": ["email"], "role": role.value},
+            "user_metadata": {},
+        }
+        return IssuedToken(jwt.encode(claims, self._secret, algorithm="HS256"), self.ttl_seconds)
+
+    def verify(self, token: str) -> Principal:
+        claims: dict[str, object] | None = None
+        last_error: jwt.PyJWTError | None = None
+        for secret in (self._secret, self._previous):
+            if secret is None:
+                continue
+            try:
+                claims = jwt.decode(
+                    token,
+                    secret,
+                    algorithms=["HS256"],
+                    audience=AUDIENCE,
+                    leeway=CLOCK_SKEW_SECONDS,
+                    options={"require": ["sub", "exp", "iat"]},
+                )
+                break
+            except jwt.InvalidSignatureError as exc:
+                last_error = exc  # maybe signed with the other secret
+            except jwt.ExpiredSignatureError:
+                raise Unauthenticated("access token expired", reason="TOKEN_EXPIRED") from None
+            except jwt.PyJWTError as exc:
+                raise Unauthenticated(
+                    f"invalid access token: {exc}", reason="TOKEN_INVALID"
+                ) from None
+        if claims is None:
+            raise Unauthenticated(
+                f"invalid access token: {last_error}", reason="TOKEN_INVALID"
+            ) from None
+        if claims.get("role") not in ("authenticated", "service_role"):
+            raise Unauthenticated("token is not for a signed-in user", reason="TOKEN_INVALID")
+        app_metadata = claims.get("app_metadata")
+        role_name = app_metadata.get("role") if isinstance(app_metadata, dict) else None
+        try:
+            uuid.UUID(str(claims["sub"]))
+        except ValueError:
+            raise Unauthenticated(
+                "token subject is not a user id", reason="TOKEN_INVALID"
+            ) from None
+        return Principal(
+            user_id=str(claims["sub"]),
+            email=str(claims.get("email") or ""),
+            role=Role.ADMIN if role_name == Role.ADMIN.value else Role.USER,
+            session_id=str(claims.get("session_id") or ""),
+        )
+
+
+def access_tokens(settings: Settings) -> AccessTokens:
+    """The token codec every service builds from DATABASE_JWT_SECRET (and the previous one)."""
+    assert settings.database_jwt_secret is not None  # load_settings fills or demands it
+    previous = settings.database_jwt_previous_secret
+    return AccessTokens(
+        settings.database_jwt_secret.get_secret_value(),
+        previous_secret=previous.get_secret_value() if previous else None,
+        ttl_seconds=settings.access_token_ttl_seconds,
+    )

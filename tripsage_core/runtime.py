@@ -1,0 +1,91 @@
+"""What a service process owns besides its servicer: database, Redis, migrations, readiness.
+
+A service starts listening at once and reports NOT_SERVING; connecting and
+migrating happen in the readiness check, so a database that comes up later
+(or comes back) turns the service SERVING without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from tripsage_core.cache import create_redis
+from tripsage_core.cache import ping as redis_ping
+from tripsage_core.config import Settings
+from tripsage_core.database import Database
+from tripsage_core.migrations import migrate
+
+logger = logging.getLogger("tripsage.runtime")
+
+
+class MissingSetting(Exception):
+    pass
+
+
+class ServiceRuntime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        service: str,
+        migrations_dir: Path | None = None,
+        needs_database: bool = True,
+        needs_redis: bool = True,
+    ) -> None:
+        self.service = service
+        self.migrations_dir = migrations_dir
+        self.database: Database | None = None
+        if needs_database:
+            if settings.postgres_url is None:
+                raise MissingSetting(
+                    "POSTGRES_URL is not set: run `tripsage up` (embedded PostgreSQL) or set it"
+                )
+            self.database = Database(
+                settings.postgres_url.get_secret_value(), max_size=settings.database_pool_max_size
+            )
+        self.redis = None
+        if needs_redis:
+            if settings.redis_url is None:
+                raise MissingSetting(
+                    "REDIS_URL is not set: run `tripsage up` (embedded Valkey) or set it"
+                )
+            self.redis = create_redis(settings.redis_url.get_secret_value())
+        self._migrated = False
+        self._lock = asyncio.Lock()
+
+    @property
+    def db(self) -> Database:
+        assert self.database is not None, f"{self.service} runs without a database"
+        return self.database
+
+    async def ready(self) -> bool:
+        """Connects and migrates on first success; then just pings."""
+        checks: list[bool] = []
+        if self.database is not None:
+            checks.append(await self._database_ready(self.database))
+        if self.redis is not None:
+            checks.append(await redis_ping(self.redis))
+        return all(checks)
+
+    async def _database_ready(self, database: Database) -> bool:
+        async with self._lock:
+            try:
+                if not self._migrated:
+                    if self.migrations_dir is not None:
+                        applied = await migrate(database.dsn, self.service, self.migrations_dir)
+                        if applied:
+                            logger.info("migrations applied: %s", ", ".join(applied))
+                    self._migrated = True
+                await database.connect()
+            except OSError as exc:
+                logger.warning("database not reachable: %s", exc)
+                return False
+        return await database.ping()
+
+    async def close(self) -> None:
+        if self.database is not None:
+            await self.database.close()
+        if self.redis is not None:
+            await self.redis.aclose()
