@@ -90,16 +90,16 @@ class Proxy:
             raise self._no_route(request, found)
         binding = found.binding
         request.scope[ROUTE_SCOPE_KEY] = binding.template.source
+        body = await _read_body(request) if binding.body else b""
+        message = build_request(
+            binding, found.path_params, request.query_params.multi_items(), body
+        )
         address = self.pool.address_for(binding.service_name)
         if address is None:
             raise GatewayError(
                 grpc.StatusCode.UNAVAILABLE,
                 f"no upstream is configured for {binding.service_name}",
             )
-        body = await _read_body(request) if binding.body else b""
-        message = build_request(
-            binding, found.path_params, request.query_params.multi_items(), body
-        )
         request_id = str(request.scope.get(REQUEST_ID_SCOPE_KEY, ""))
         client_host = request.client.host if request.client else None
         metadata = outgoing_metadata(request.headers, request_id, client_host)

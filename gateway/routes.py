@@ -25,6 +25,7 @@ class HttpBinding:
     body: str  # "" (no body), "*" (whole request) or a top-level field name
     response_body: str  # "" (whole response) or a top-level field name
     method: MethodDescriptor = field(compare=False, hash=False)
+    binding_index: int = 0  # 0: the primary rule; n: additional_bindings[n - 1]
 
     @property
     def service_name(self) -> str:
@@ -36,7 +37,8 @@ class HttpBinding:
 
     @property
     def operation_id(self) -> str:
-        return f"{self.method.containing_service.name}.{self.method.name}"
+        base = f"{self.method.containing_service.name}.{self.method.name}"
+        return f"{base}_{self.binding_index}" if self.binding_index else base
 
     @property
     def server_streaming(self) -> bool:
@@ -68,14 +70,16 @@ def bindings_for_method(method: MethodDescriptor) -> list[HttpBinding]:
     rule: http_pb2.HttpRule = options.Extensions[annotations_pb2.http]
     rules = [rule, *rule.additional_bindings]
     bindings: list[HttpBinding] = []
-    for one in rules:
-        binding = _binding_from_rule(method, one)
+    for index, one in enumerate(rules):
+        binding = _binding_from_rule(method, one, index)
         if binding is not None:
             bindings.append(binding)
     return bindings
 
 
-def _binding_from_rule(method: MethodDescriptor, rule: http_pb2.HttpRule) -> HttpBinding | None:
+def _binding_from_rule(
+    method: MethodDescriptor, rule: http_pb2.HttpRule, index: int
+) -> HttpBinding | None:
     kind = rule.WhichOneof("pattern")
     if kind is None:
         return None
@@ -106,6 +110,7 @@ def _binding_from_rule(method: MethodDescriptor, rule: http_pb2.HttpRule) -> Htt
         body=rule.body,
         response_body=rule.response_body,
         method=method,
+        binding_index=index,
     )
 
 

@@ -123,7 +123,7 @@ def _parse_into(document: dict[str, Any], request: Message) -> None:
     try:
         json_format.ParseDict(document, request, ignore_unknown_fields=False)
     except json_format.ParseError as error:
-        field, description = describe_parse_error(error)
+        field, description = locate_parse_error(document, request.DESCRIPTOR, "", error)
         raise invalid_argument(
             f"invalid value for {field}: {description}" if field else description,
             [(field, description)],
@@ -132,31 +132,101 @@ def _parse_into(document: dict[str, Any], request: Message) -> None:
         raise invalid_argument(str(error) or "invalid request", [("", str(error))]) from error
 
 
-def describe_parse_error(error: json_format.ParseError) -> tuple[str, str]:
-    """(field path, description) from json_format's nested error messages."""
-    chain: list[BaseException] = [error]
-    while isinstance(chain[-1].__cause__, json_format.ParseError):
-        chain.append(chain[-1].__cause__)
-    names = [m.group("name") for e in chain if (m := _FAILED_FIELD.match(str(e)))]
-    innermost = str(chain[-1]).split("\n")[0].strip()
-    while (m := _FAILED_FIELD.match(innermost)) is not None:
-        innermost = innermost[m.end() :].rstrip(".")
-    unknown = _UNKNOWN_FIELD.search(innermost)
+def locate_parse_error(
+    document: Any, descriptor: Descriptor, prefix: str, error: json_format.ParseError
+) -> tuple[str, str]:
+    """(field path as the client spelled it, description) for a failed parse.
+
+    json_format's messages nest and lose list indexes, so the failing field is
+    found again by parsing one key at a time, descending into messages.
+    """
+    if not isinstance(document, dict):
+        return prefix, clean_parse_error(error)
+    cls = message_class(descriptor)
+    for key, value in document.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        field = _field_by_any_name(descriptor, str(key))
+        if field is None:
+            return path, f'unknown field "{key}"'
+        try:
+            json_format.ParseDict({key: value}, cls())
+        except json_format.ParseError as field_error:
+            sub = field.message_type
+            if field.is_repeated and not isinstance(value, list | dict):
+                return path, "expected a list"
+            if (
+                sub is None
+                or sub.GetOptions().map_entry
+                or sub.full_name.startswith("google.protobuf.")
+            ):
+                return path, expected_value(field, field_error)
+            items = value if field.is_repeated and isinstance(value, list) else [value]
+            for index, item in enumerate(items):
+                item_path = f"{path}[{index}]" if field.is_repeated else path
+                if not isinstance(item, dict):
+                    return item_path, "expected a JSON object"
+                try:
+                    json_format.ParseDict(item, message_class(sub)())
+                except json_format.ParseError as item_error:
+                    return locate_parse_error(item, sub, item_path, item_error)
+                except Exception:
+                    break
+            return path, clean_parse_error(field_error)
+        except Exception as field_error:
+            return path, str(field_error)
+    return prefix, clean_parse_error(error)
+
+
+_WELL_KNOWN_EXPECTED = {
+    "google.protobuf.Timestamp": "an RFC 3339 timestamp such as 2027-05-01T10:00:00Z",
+    "google.protobuf.Duration": 'a duration such as "1.5s"',
+    "google.protobuf.FieldMask": "a comma-separated list of field names",
+}
+_INT_BITS = {
+    FieldDescriptor.CPPTYPE_INT32: "a 32-bit integer",
+    FieldDescriptor.CPPTYPE_UINT32: "a non-negative 32-bit integer",
+    FieldDescriptor.CPPTYPE_INT64: "a 64-bit integer (a number or a decimal string)",
+    FieldDescriptor.CPPTYPE_UINT64: "a non-negative 64-bit integer (a number or a decimal string)",
+}
+
+
+def expected_value(field: FieldDescriptor, error: json_format.ParseError) -> str:
+    """What a field accepts, for an error a client can act on."""
+    detail = clean_parse_error(error)
+    what: str | None = None
+    if field.message_type is not None:
+        what = _WELL_KNOWN_EXPECTED.get(field.message_type.full_name)
+    elif field.enum_type is not None:
+        names = ", ".join(value.name for value in field.enum_type.values)
+        what = f"one of {names}"
+    elif field.cpp_type in _INT_BITS:
+        what = _INT_BITS[field.cpp_type]
+    elif field.cpp_type in (FieldDescriptor.CPPTYPE_DOUBLE, FieldDescriptor.CPPTYPE_FLOAT):
+        what = "a number"
+    elif field.cpp_type == FieldDescriptor.CPPTYPE_BOOL:
+        what = "true or false"
+    elif field.type == FieldDescriptor.TYPE_BYTES:
+        what = "base64-encoded bytes"
+    elif field.cpp_type == FieldDescriptor.CPPTYPE_STRING:
+        what = "a string"
+    return f"expected {what} ({detail})" if what else detail
+
+
+def clean_parse_error(error: json_format.ParseError) -> str:
+    """json_format's innermost message without its prefixes and proto paths."""
+    innermost: BaseException = error
+    while isinstance(innermost.__cause__, json_format.ParseError):
+        innermost = innermost.__cause__
+    text = str(innermost).split("\n")[0].strip()
+    while (match := _FAILED_FIELD.match(text)) is not None:
+        text = text[match.end() :]
+    unknown = _UNKNOWN_FIELD.search(text)
     if unknown is not None:
-        parent = _strip_root(unknown.group("path"))
-        name = unknown.group("name")
-        return (f"{parent}.{name}" if parent else name), f'unknown field "{name}"'
-    at_path = _AT_PATH.search(innermost)
+        return f'unknown field "{unknown.group("name")}"'
+    at_path = _AT_PATH.search(text)
     if at_path is not None:
-        description = innermost[: at_path.start()].strip()
-        return _strip_root(at_path.group("path")), description
-    return ".".join(names), innermost
-
-
-def _strip_root(path: str) -> str:
-    """``CreateTripRequest.trip.title`` -> ``trip.title``."""
-    _, _, rest = path.partition(".")
-    return rest
+        text = text[: at_path.start()]
+    return text.strip().rstrip(".") or "invalid value"
 
 
 def _merge_query(
@@ -263,8 +333,7 @@ def _merge_text_field(
     try:
         json_format.ParseDict(document, partial)
     except json_format.ParseError as error:
-        _, description = describe_parse_error(error)
-        violations.append((reported_name, description))
+        violations.append((reported_name, expected_value(leaf, error)))
         return
     except Exception as error:
         violations.append((reported_name, str(error)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -62,7 +63,7 @@ class Accounts:
             email=email.strip(),
             email_normalized=normalized,
             full_name=full_name.strip(),
-            password_hash=hash_password(password),
+            password_hash=await asyncio.to_thread(hash_password, password),
         )
         if user is None:
             raise AlreadyExists("an account with this email already exists", reason="EMAIL_TAKEN")
@@ -72,13 +73,17 @@ class Accounts:
     async def login(self, *, email: str, password: str) -> SignedIn:
         user = await self.store.user_by_email(normalize_email(email))
         # Verify even for unknown emails so timing does not reveal which exist.
-        valid = verify_password(user.password_hash if user else None, password)
+        valid = await asyncio.to_thread(
+            verify_password, user.password_hash if user else None, password
+        )
         if user is None or not valid:
             raise Unauthenticated("email or password is incorrect", reason="INVALID_CREDENTIALS")
         if user.disabled:
             raise Unauthenticated("this account is disabled", reason="USER_DISABLED")
         if user.password_hash and needs_rehash(user.password_hash):
-            await self.store.set_password_hash(user.id, hash_password(password))
+            await self.store.set_password_hash(
+                user.id, await asyncio.to_thread(hash_password, password)
+            )
         return await self._sign_in(user)
 
     async def refresh(self, refresh_token: str) -> SignedIn:

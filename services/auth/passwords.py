@@ -1,4 +1,8 @@
-"""Password hashing (argon2id) and the minimum strength rule."""
+"""Password hashing (argon2id) and the minimum strength rule.
+
+Hashing is deliberately slow (~0.2 s); callers run it in a worker thread so the
+event loop keeps serving other calls.
+"""
 
 from __future__ import annotations
 

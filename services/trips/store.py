@@ -130,7 +130,7 @@ class TripStore:
         if query.order == "update_time":
             key, direction = "t.updated_at", "DESC"
         else:
-            key, direction = "coalesce(t.start_date, '9999-12-31'::date)", "ASC"
+            key, direction = "coalesce(t.start_date, 'infinity'::date)", "ASC"
         if query.status:
             where.append(f"t.status = {arg(query.status)}")
         if query.start_from:
@@ -190,6 +190,7 @@ class TripStore:
 def sort_key(trip: Trip, order: str) -> Any:
     if order == "update_time":
         return trip.updated_at
+    # Undated trips sort last; asyncpg sends date.max as 'infinity', matching the query.
     return trip.start_date or date.max
 
 

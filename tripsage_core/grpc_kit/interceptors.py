@@ -158,6 +158,9 @@ class ErrorInterceptor(_AroundInterceptor):
     async def _abort(self, context: Any, exc: Exception, method: str) -> None:
         if isinstance(exc, DomainError):
             await context.abort_with_status(to_grpc_status(exc))
+        if isinstance(exc, NotImplementedError):
+            # The generated base servicer's answer for RPCs no issue has built yet.
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented yet")
         logger.exception("unhandled error in %s", method)
         await context.abort(
             grpc.StatusCode.INTERNAL, f"internal error (request id {request_id_var.get()})"

@@ -8,9 +8,9 @@ directory once per process, so no generated test code is committed.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -61,10 +61,14 @@ def echo_table(echo_service: ServiceDescriptor) -> RouteTable:
 
 @pytest.fixture(scope="session")
 def binding_for(echo_table: RouteTable) -> Callable[..., HttpBinding]:
-    def find(method_name: str, http_method: str | None = None) -> HttpBinding:
+    def find(
+        method_name: str, http_method: str | None = None, template_prefix: str = ""
+    ) -> HttpBinding:
         for binding in echo_table.bindings:
-            if binding.method.name == method_name and (
-                http_method is None or binding.http_method == http_method
+            if (
+                binding.method.name == method_name
+                and (http_method is None or binding.http_method == http_method)
+                and binding.template.source.startswith(template_prefix)
             ):
                 return binding
         raise LookupError(method_name)

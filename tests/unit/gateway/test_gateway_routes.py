@@ -81,7 +81,11 @@ def tripsage_table() -> RouteTable:
     ("method", "path", "rpc"),
     [
         ("POST", "/api/v1/auth/login", "tripsage.auth.v1.AuthService.Login"),
-        ("POST", "/api/v1/auth/credentials:resolve", "tripsage.auth.v1.AuthService.ResolveCredential"),
+        (
+            "POST",
+            "/api/v1/auth/credentials:resolve",
+            "tripsage.auth.v1.AuthService.ResolveCredential",
+        ),
         ("GET", "/api/v1/users/me", "tripsage.auth.v1.AuthService.GetCurrentUser"),
         ("PATCH", "/api/v1/users/me", "tripsage.auth.v1.AuthService.UpdateCurrentUser"),
         ("GET", "/api/v1/trips/abc", "tripsage.trips.v1.TripService.GetTrip"),

@@ -1,0 +1,82 @@
+"""Real backing servers for the tests: embedded by default, or TEST_POSTGRES_URL / TEST_REDIS_URL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from tests.support.suite import RunningSuite, make_settings
+from tripsage_core.database import with_database
+from tripsage_core.embedded import EmbeddedPostgres, EmbeddedValkey
+
+
+@pytest.fixture(scope="session")
+def backing_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("backing")
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_dsn(backing_dir: Path) -> Iterator[str]:
+    """A PostgreSQL server for the session: TEST_POSTGRES_URL's, or an embedded one."""
+    if url := os.environ.get("TEST_POSTGRES_URL"):
+        yield url
+        return
+    server = EmbeddedPostgres(backing_dir)
+    dsn = server.start()
+    try:
+        yield dsn
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(backing_dir: Path) -> Iterator[str]:
+    if url := os.environ.get("TEST_REDIS_URL"):
+        yield url
+        return
+    server = EmbeddedValkey(backing_dir, persist=False)
+    url = server.start()
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def database_dsn(postgres_admin_dsn: str) -> AsyncIterator[str]:
+    """A fresh, empty database for one test module, dropped afterwards."""
+    name = f"tripsage_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield with_database(postgres_admin_dsn, name)
+    finally:
+        admin = await asyncpg.connect(postgres_admin_dsn)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def suite(
+    database_dsn: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[RunningSuite]:
+    """All four services and the gateway, in this process, on a fresh database."""
+    running = RunningSuite(make_settings(database_dsn, redis_url, tmp_path_factory.mktemp("data")))
+    try:
+        for name in ("auth", "trips", "travel", "assistant"):
+            await running.start_service(name)
+        await running.start_gateway()
+        yield running
+    finally:
+        await running.stop()

@@ -1,0 +1,106 @@
+"""Runs real services and the real gateway inside the test process, on free ports."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+import uvicorn
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from gateway.__main__ import UPSTREAMS
+from gateway.app import create_app
+from services.assistant.app import build as build_assistant
+from services.auth.app import build as build_auth
+from services.travel.app import build as build_travel
+from services.trips.app import build as build_trips
+from tripsage_core.config import Settings, load_settings
+from tripsage_core.embedded import free_port
+from tripsage_core.grpc_kit.server import GrpcService, ServiceDefinition
+
+JWT_SECRET = "test-jwt-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+BUILDERS: dict[str, Callable[[Settings], Awaitable[ServiceDefinition]]] = {
+    "auth": build_auth,
+    "trips": build_trips,
+    "travel": build_travel,
+    "assistant": build_assistant,
+}
+
+
+def make_settings(postgres_dsn: str, redis_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    ports = {name: free_port() for name in BUILDERS}
+    values: dict[str, Any] = {
+        "_env_file": None,
+        "environment": "testing",
+        "postgres_url": postgres_dsn,
+        "redis_url": redis_url,
+        "secret_key": "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
+        "database_jwt_secret": JWT_SECRET,
+        "tripsage_data_dir": data_dir,
+        "shutdown_grace_seconds": 2,
+        **{f"{name}_service_addr": f"127.0.0.1:{port}" for name, port in ports.items()},
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+async def wait_serving(address: str, service: str = "", timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while True:
+            try:
+                reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.aio.AioRpcError:
+                pass
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{address} did not become SERVING")
+            await asyncio.sleep(0.1)
+
+
+@dataclass
+class RunningSuite:
+    settings: Settings
+    services: dict[str, GrpcService] = field(default_factory=dict)
+    gateway_url: str = ""
+    _gateway: uvicorn.Server | None = None
+    _gateway_task: asyncio.Task[None] | None = None
+
+    def address(self, name: str) -> str:
+        return self.settings.service_addr(name)
+
+    async def start_service(self, name: str) -> GrpcService:
+        service = GrpcService(await BUILDERS[name](self.settings), grace_seconds=2)
+        await service.start(self.settings.listen_port(name), host="127.0.0.1")
+        self.services[name] = service
+        await wait_serving(self.address(name))
+        return service
+
+    async def start_gateway(self) -> str:
+        app = create_app(
+            {full: self.settings.service_addr(short) for short, full in UPSTREAMS.items()},
+            call_timeout=10,
+        )
+        port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        self._gateway = uvicorn.Server(config)
+        self._gateway_task = asyncio.create_task(self._gateway.serve())
+        while not self._gateway.started:
+            if self._gateway_task.done():
+                self._gateway_task.result()
+            await asyncio.sleep(0.02)
+        self.gateway_url = f"http://127.0.0.1:{port}"
+        return self.gateway_url
+
+    async def stop(self) -> None:
+        if self._gateway is not None and self._gateway_task is not None:
+            self._gateway.should_exit = True
+            await self._gateway_task
+        for service in self.services.values():
+            await service.stop()
