@@ -250,9 +250,15 @@ def _path_parameters(binding: HttpBinding, builder: _SchemaBuilder) -> list[dict
         schema = builder.single_schema(leaf) if leaf is not None else {"type": "string"}
         if schema.get("type") == "string":
             schema = {**schema, "minLength": 1}
-        parameters.append(
-            {"name": variable.dotted, "in": "path", "required": True, "schema": schema}
-        )
+        parameter = {
+            "name": variable.openapi_name,
+            "in": "path",
+            "required": True,
+            "schema": schema,
+        }
+        if variable.openapi_name != variable.dotted:
+            parameter["description"] = f"The request's {variable.dotted}."
+        parameters.append(parameter)
     return parameters
 
 

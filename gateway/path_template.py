@@ -53,6 +53,11 @@ class Variable:
     def dotted(self) -> str:
         return ".".join(self.field_path)
 
+    @property
+    def openapi_name(self) -> str:
+        """``trip.id`` -> ``trip_id``: OpenAPI tools format paths with str.format."""
+        return "_".join(self.field_path)
+
 
 @dataclass(frozen=True, slots=True)
 class PathTemplate:
@@ -106,14 +111,14 @@ class PathTemplate:
         return bindings
 
     def openapi_path(self) -> str:
-        """The template as an OpenAPI path (``{field.path}`` per variable)."""
+        """The template as an OpenAPI path (``{field_path}`` per variable)."""
         out: list[str] = []
         index = 0
         by_start = {variable.start: variable for variable in self.variables}
         while index < len(self.segments):
             variable = by_start.get(index)
             if variable is not None:
-                out.append("{" + variable.dotted + "}")
+                out.append("{" + variable.openapi_name + "}")
                 index = variable.end
                 continue
             segment = self.segments[index]

@@ -97,7 +97,7 @@ def parse_json_body(body: bytes) -> Any:
         return {}
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, RecursionError) as error:
         raise invalid_argument(
             f"request body is not valid JSON: {error}",
             [("", f"invalid JSON: {error}")],
@@ -116,14 +116,14 @@ def _merge_body(binding: HttpBinding, request: Message, body: bytes) -> None:
         document: dict[str, Any] = payload
     else:
         document = {binding.body: payload}
-    _parse_into(document, request)
+    _parse_into(document, request, binding.method.input_type)
 
 
-def _parse_into(document: dict[str, Any], request: Message) -> None:
+def _parse_into(document: dict[str, Any], request: Message, descriptor: Descriptor) -> None:
     try:
         json_format.ParseDict(document, request, ignore_unknown_fields=False)
     except json_format.ParseError as error:
-        field, description = locate_parse_error(document, request.DESCRIPTOR, "", error)
+        field, description = locate_parse_error(document, descriptor, "", error)
         raise invalid_argument(
             f"invalid value for {field}: {description}" if field else description,
             [(field, description)],

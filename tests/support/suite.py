@@ -77,7 +77,9 @@ class RunningSuite:
 
     async def start_service(self, name: str) -> GrpcService:
         service = GrpcService(await BUILDERS[name](self.settings), grace_seconds=2)
-        await service.start(self.settings.listen_port(name), host="127.0.0.1")
+        # Port 0: the kernel picks a free port, so parallel runs never collide.
+        port = await service.start(0, host="127.0.0.1")
+        setattr(self.settings, f"{name}_service_addr", f"127.0.0.1:{port}")
         self.services[name] = service
         await wait_serving(self.address(name))
         return service

@@ -123,7 +123,9 @@ def test_garbage_status_trailer_is_ignored() -> None:
     ],
 )
 def test_unauthenticated_sets_www_authenticate(presented: bool, header: str) -> None:
-    rendered = error_from_rpc(grpc.StatusCode.UNAUTHENTICATED, "no", None, token_presented=presented)
+    rendered = error_from_rpc(
+        grpc.StatusCode.UNAUTHENTICATED, "no", None, token_presented=presented
+    )
     assert rendered.http_status == 401
     assert rendered.headers["WWW-Authenticate"] == header
 

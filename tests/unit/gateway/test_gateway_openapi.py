@@ -50,8 +50,8 @@ def test_operations_and_path_parameters(document: dict[str, Any]) -> None:
     assert get_thing["responses"]["default"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Error"
     }
-    update = document["paths"]["/api/v1/things/{thing.thing_id}"]["patch"]
-    assert "thing.thing_id" in _params(update, "path")
+    update = document["paths"]["/api/v1/things/{thing_thing_id}"]["patch"]
+    assert "thing_thing_id" in _params(update, "path")
     assert update["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/gatewaytest.v1.Thing"
     }

@@ -73,7 +73,7 @@ def test_segment_kinds() -> None:
 
 def test_openapi_path_rendering() -> None:
     assert parse_template("/v1/trips/{trip.id}:duplicate").openapi_path() == (
-        "/v1/trips/{trip.id}:duplicate"
+        "/v1/trips/{trip_id}:duplicate"
     )
     assert parse_template("/v1/{name=files/**}").openapi_path() == "/v1/{name}"
 
