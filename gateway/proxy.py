@@ -94,15 +94,15 @@ class Proxy:
         message = build_request(
             binding, found.path_params, request.query_params.multi_items(), body
         )
+        request_id = str(request.scope.get(REQUEST_ID_SCOPE_KEY, ""))
+        client_host = request.client.host if request.client else None
+        metadata = outgoing_metadata(request.headers, request_id, client_host)
         address = self.pool.address_for(binding.service_name)
         if address is None:
             raise GatewayError(
                 grpc.StatusCode.UNAVAILABLE,
                 f"no upstream is configured for {binding.service_name}",
             )
-        request_id = str(request.scope.get(REQUEST_ID_SCOPE_KEY, ""))
-        client_host = request.client.host if request.client else None
-        metadata = outgoing_metadata(request.headers, request_id, client_host)
         channel = self.pool.channel(address)
         token_presented = bool(request.headers.get("authorization"))
         if binding.server_streaming:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from grpc import aio
 
+from gateway.errors import invalid_argument
 from tripsage_core.request_context import REQUEST_ID_HEADER
 
 # Request headers passed on to the upstream as gRPC metadata.
@@ -22,19 +23,34 @@ FORWARDED_HEADERS = (
 def outgoing_metadata(
     headers: Mapping[str, str], request_id: str, client_host: str | None
 ) -> tuple[tuple[str, str], ...]:
-    """Metadata for the upstream call, built from the HTTP request headers."""
+    """Metadata for the upstream call, built from the HTTP request headers.
+
+    gRPC accepts only printable ASCII in text metadata, so a header with
+    anything else is the caller's error (400), not a failed call.
+    """
     metadata: list[tuple[str, str]] = []
     for name in FORWARDED_HEADERS:
         value = headers.get(name)
-        if value:
-            metadata.append((name, value))
+        if not value:
+            continue
+        if not _is_metadata_text(value):
+            raise invalid_argument(
+                f"header {name} contains characters that are not printable ASCII",
+                [(name, "only printable ASCII characters are allowed")],
+                reason="INVALID_HEADER",
+            )
+        metadata.append((name, value))
     metadata.append((REQUEST_ID_HEADER, request_id))
     forwarded_for = headers.get("x-forwarded-for")
     if client_host:
         forwarded_for = f"{forwarded_for}, {client_host}" if forwarded_for else client_host
-    if forwarded_for:
+    if forwarded_for and _is_metadata_text(forwarded_for):
         metadata.append(("x-forwarded-for", forwarded_for))
     return tuple(metadata)
+
+
+def _is_metadata_text(value: str) -> bool:
+    return all(" " <= char <= "~" for char in value)
 
 
 class ChannelPool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -41,7 +42,7 @@ class Launcher:
             for k, v in os.environ.items()
             if k not in {"POSTGRES_URL", "REDIS_URL", "DATABASE_JWT_SECRET", "SECRET_KEY", "PORT"}
         }
-        env.update(PORT=str(self.ports["gateway"]), ENVIRONMENT="development")
+        env.update(PORT=str(self.ports["gateway"]), ENVIRONMENT="development", LOG_FORMAT="json")
         for name in SERVICES:
             env[f"{name.upper()}_SERVICE_ADDR"] = f"localhost:{self.ports[name]}"
         return env
@@ -119,9 +120,9 @@ def test_the_readme_steps_survive_a_restart(launcher: Launcher) -> None:
         )
         assert created.status_code == 200, created.text
         trip_id = created.json()["trip"]["id"]
-        assert [t["id"] for t in http.get("/api/v1/trips", headers=headers).json()["trips"]] == [
-            trip_id
-        ]
+        listed = http.get("/api/v1/trips", headers={**headers, "x-request-id": "e2e-list-1"})
+        assert [t["id"] for t in listed.json()["trips"]] == [trip_id]
+        assert listed.headers["x-request-id"] == "e2e-list-1"
         ben = {"email": "ben@example.com", "password": "another long passphrase"}
         ben_token = http.post("/api/v1/auth/register", json=ben).json()["accessToken"]
         ben_trips = http.get("/api/v1/trips", headers={"authorization": f"Bearer {ben_token}"})
@@ -129,6 +130,14 @@ def test_the_readme_steps_survive_a_restart(launcher: Launcher) -> None:
 
     assert launcher.stop(signal.SIGINT) == 0
     assert launcher.leftovers() == []
+    # One request id, logged by the gateway and by the service that answered.
+    logged_by = set()
+    for line in launcher.log.read_text().splitlines():
+        if line.startswith("{"):
+            entry = json.loads(line)
+            if entry.get("request_id") == "e2e-list-1":
+                logged_by.add(entry["service"])
+    assert logged_by == {"gateway", "trips"}
 
     launcher.start()
     with httpx.Client(base_url=launcher.url, timeout=15) as http:

@@ -127,3 +127,12 @@ async def test_health_with_no_upstreams_is_healthy(client: httpx.AsyncClient) ->
     response = await client.get("/api/health")
     assert response.status_code == 200
     assert response.json() == {"status": "healthy", "services": {}}
+
+
+async def test_header_that_grpc_cannot_carry_is_400(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/api/v1/things/t1", headers={"idempotency-key": "caf\xe9".encode("latin-1")}
+    )
+    assert response.status_code == 400
+    violations = response.json()["error"]["details"][1]["fieldViolations"]
+    assert violations[0]["field"] == "idempotency-key"
