@@ -1,4 +1,4 @@
-"""Real backing servers for the tests: embedded by default, or TEST_POSTGRES_URL / TEST_REDIS_URL."""
+"""Real backing servers for the tests: embedded, or TEST_POSTGRES_URL / TEST_REDIS_URL."""
 
 from __future__ import annotations
 

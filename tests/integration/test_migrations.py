@@ -18,7 +18,9 @@ def _write(directory: Path, name: str, sql: str) -> None:
     (directory / name).write_text(sql)
 
 
-async def test_applies_in_order_once_and_records_checksums(database_dsn: str, tmp_path: Path) -> None:
+async def test_applies_in_order_once_and_records_checksums(
+    database_dsn: str, tmp_path: Path
+) -> None:
     _write(tmp_path, "0001_create.sql", "CREATE TABLE public.m_demo (id int);")
     _write(tmp_path, "0002_insert.sql", "INSERT INTO public.m_demo VALUES (1);")
     assert await migrate(database_dsn, "demo", tmp_path) == ["0001_create.sql", "0002_insert.sql"]
@@ -44,7 +46,9 @@ async def test_an_edited_applied_migration_stops_startup(database_dsn: str, tmp_
         await migrate(database_dsn, "edit", tmp_path)
 
 
-async def test_a_failing_migration_leaves_nothing_half_done(database_dsn: str, tmp_path: Path) -> None:
+async def test_a_failing_migration_leaves_nothing_half_done(
+    database_dsn: str, tmp_path: Path
+) -> None:
     _write(tmp_path, "0001_bad.sql", "CREATE TABLE public.m_bad (id int); SELECT 1/0;")
     with pytest.raises(asyncpg.DivisionByZeroError):
         await migrate(database_dsn, "bad", tmp_path)
@@ -66,7 +70,7 @@ async def test_concurrent_replicas_apply_each_file_once(database_dsn: str, tmp_p
 
 def test_badly_named_files_are_refused(tmp_path: Path) -> None:
     _write(tmp_path, "create_things.sql", "SELECT 1;")
-    with pytest.raises(MigrationError, match="NNNN_lower_snake.sql"):
+    with pytest.raises(MigrationError, match=r"NNNN_lower_snake\.sql"):
         load_migrations(tmp_path)
 
 

@@ -98,27 +98,39 @@ async def test_collaborators_see_exactly_what_their_role_allows(pool: asyncpg.Po
     assert "Shared Oslo" not in await _visible_titles(pool, CARLA)
     async with user_transaction(pool, CALLER_ROLE, BEN) as conn:
         # A viewer cannot edit, delete, or promote themselves.
-        assert await conn.execute(
-            "UPDATE tripsage_trips.trips SET title = 'edited' WHERE id = $1", trip_id
-        ) == "UPDATE 0"
-        assert await conn.execute(
-            "UPDATE tripsage_trips.collaborators SET role = 'admin' WHERE trip_id = $1", trip_id
-        ) == "UPDATE 0"
+        assert (
+            await conn.execute(
+                "UPDATE tripsage_trips.trips SET title = 'edited' WHERE id = $1", trip_id
+            )
+            == "UPDATE 0"
+        )
+        assert (
+            await conn.execute(
+                "UPDATE tripsage_trips.collaborators SET role = 'admin' WHERE trip_id = $1", trip_id
+            )
+            == "UPDATE 0"
+        )
     async with user_transaction(pool, CALLER_ROLE, ANA) as conn:
         await conn.execute(
             "UPDATE tripsage_trips.collaborators SET role = 'edit' WHERE trip_id = $1", trip_id
         )
     async with user_transaction(pool, CALLER_ROLE, BEN) as conn:
-        assert await conn.execute(
-            "UPDATE tripsage_trips.trips SET title = 'edited' WHERE id = $1", trip_id
-        ) == "UPDATE 1"
+        assert (
+            await conn.execute(
+                "UPDATE tripsage_trips.trips SET title = 'edited' WHERE id = $1", trip_id
+            )
+            == "UPDATE 1"
+        )
         assert await conn.execute("DELETE FROM tripsage_trips.trips WHERE id = $1", trip_id) == (
             "DELETE 0"
         )
         # Anyone may leave a trip.
-        assert await conn.execute(
-            "DELETE FROM tripsage_trips.collaborators WHERE trip_id = $1 AND user_id = $2",
-            trip_id,
-            uuid.UUID(BEN),
-        ) == "DELETE 1"
+        assert (
+            await conn.execute(
+                "DELETE FROM tripsage_trips.collaborators WHERE trip_id = $1 AND user_id = $2",
+                trip_id,
+                uuid.UUID(BEN),
+            )
+            == "DELETE 1"
+        )
     assert "edited" not in await _visible_titles(pool, BEN)

@@ -56,7 +56,9 @@ async def test_create_get_and_list_over_grpc(trips, ana: Account) -> None:  # ty
     assert created.destinations[0].country_code == "PT"
     assert created.budget.units == 1500
     assert created.etag
-    fetched = (await trips.GetTrip(pb.GetTripRequest(trip_id=created.id), metadata=ana.metadata)).trip
+    fetched = (
+        await trips.GetTrip(pb.GetTripRequest(trip_id=created.id), metadata=ana.metadata)
+    ).trip
     assert fetched == created
     listed = await trips.ListTrips(pb.ListTripsRequest(), metadata=ana.metadata)
     assert [t.id for t in listed.trips] == [created.id]
@@ -186,7 +188,9 @@ async def test_pages_walk_every_trip_once(trips, suite: RunningSuite) -> None:  
 
 async def test_update_checks_the_etag_and_delete_removes(trips, ana: Account) -> None:  # type: ignore[no-untyped-def]
     created = (
-        await trips.CreateTrip(pb.CreateTripRequest(trip=pb.Trip(title="Rome")), metadata=ana.metadata)
+        await trips.CreateTrip(
+            pb.CreateTripRequest(trip=pb.Trip(title="Rome")), metadata=ana.metadata
+        )
     ).trip
     updated = (
         await trips.UpdateTrip(

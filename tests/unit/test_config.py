@@ -13,12 +13,23 @@ STRONG = "k8Jq2vN0pXz7LmR4tY6wB1cD3fG5hA9sE"
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("ENVIRONMENT", "SECRET_KEY", "DATABASE_JWT_SECRET", "POSTGRES_URL", "REDIS_URL",
-                 "DEBUG", "CORS_ORIGINS", "PORT", "TRIPSAGE_DATA_DIR"):  # fmt: skip
+    for name in (
+        "ENVIRONMENT",
+        "SECRET_KEY",
+        "DATABASE_JWT_SECRET",
+        "POSTGRES_URL",
+        "REDIS_URL",
+        "DEBUG",
+        "CORS_ORIGINS",
+        "PORT",
+        "TRIPSAGE_DATA_DIR",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
-def test_reads_the_operator_reference_names(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_reads_the_operator_reference_names(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("CORS_ORIGINS", "https://a.example, https://b.example")
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")

@@ -18,7 +18,9 @@ OLD = "previous-secret-0123456789abcdefghijklmno"
 def test_issued_tokens_carry_supabase_claims_and_verify() -> None:
     tokens = AccessTokens(SECRET, ttl_seconds=600)
     user_id, session_id = str(uuid.uuid4()), str(uuid.uuid4())
-    issued = tokens.issue(user_id=user_id, email="a@example.com", role=Role.ADMIN, session_id=session_id)
+    issued = tokens.issue(
+        user_id=user_id, email="a@example.com", role=Role.ADMIN, session_id=session_id
+    )
     claims = jwt.decode(issued.token, SECRET, algorithms=["HS256"], audience="authenticated")
     assert {"sub", "email", "role", "aud", "exp", "iat", "session_id"} <= set(claims)
     assert claims["role"] == "authenticated"
@@ -30,7 +32,9 @@ def test_issued_tokens_carry_supabase_claims_and_verify() -> None:
 
 
 def test_previous_secret_is_accepted_until_removed() -> None:
-    old_token = AccessTokens(OLD).issue(user_id=str(uuid.uuid4()), email="", role=Role.USER, session_id="")
+    old_token = AccessTokens(OLD).issue(
+        user_id=str(uuid.uuid4()), email="", role=Role.USER, session_id=""
+    )
     assert AccessTokens(SECRET, previous_secret=OLD).verify(old_token.token).role is Role.USER
     with pytest.raises(Unauthenticated):
         AccessTokens(SECRET).verify(old_token.token)
@@ -47,8 +51,13 @@ def test_previous_secret_is_accepted_until_removed() -> None:
 )
 def test_bad_tokens_are_refused(claims: dict[str, object], reason: str) -> None:
     now = int(time.time())
-    base: dict[str, object] = {"sub": str(uuid.uuid4()), "aud": "authenticated", "role": "authenticated",
-                               "iat": now, "exp": now + 60}  # fmt: skip
+    base: dict[str, object] = {
+        "sub": str(uuid.uuid4()),
+        "aud": "authenticated",
+        "role": "authenticated",
+        "iat": now,
+        "exp": now + 60,
+    }
     if "exp" in claims:
         claims = {"exp": now + int(str(claims["exp"]))}
     token = jwt.encode({**base, **claims}, SECRET, algorithm="HS256")
@@ -60,8 +69,13 @@ def test_bad_tokens_are_refused(claims: dict[str, object], reason: str) -> None:
 def test_clock_skew_is_tolerated() -> None:
     now = int(time.time())
     token = jwt.encode(
-        {"sub": str(uuid.uuid4()), "aud": "authenticated", "role": "authenticated",
-         "iat": now - 100, "exp": now - 10},  # fmt: skip
+        {
+            "sub": str(uuid.uuid4()),
+            "aud": "authenticated",
+            "role": "authenticated",
+            "iat": now - 100,
+            "exp": now - 10,
+        },
         SECRET,
         algorithm="HS256",
     )

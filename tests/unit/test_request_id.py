@@ -1,4 +1,4 @@
-"""The request id: adopted from the caller, set for the call's logs, passed on to the next service."""
+"""The request id: adopted from the caller, set for its logs, passed on to the next service."""
 
 from __future__ import annotations
 
@@ -50,8 +50,13 @@ def test_insane_ids_are_replaced() -> None:
 
 def test_json_logs_carry_service_and_request_id() -> None:
     record = logging.makeLogRecord(
-        {"name": "tripsage.rpc", "levelno": logging.INFO, "levelname": "INFO", "msg": "rpc",
-         "method": "/x.Y/Z"}  # fmt: skip
+        {
+            "name": "tripsage.rpc",
+            "levelno": logging.INFO,
+            "levelname": "INFO",
+            "msg": "rpc",
+            "method": "/x.Y/Z",
+        }
     )
     token = request_id_var.set("rid-42")
     try:

@@ -34,10 +34,17 @@ def test_every_broken_rule_is_reported() -> None:
         tags=[""],
     )
     assert _fields(draft) == {
-        "title", "description", "end_date", "destinations[0].country_code",
-        "destinations[0].arrival_date", "budget.currency_code", "budget", "travelers.adults",
-        "status", "tags[0]",
-    }  # fmt: skip
+        "title",
+        "description",
+        "end_date",
+        "destinations[0].country_code",
+        "destinations[0].arrival_date",
+        "budget.currency_code",
+        "budget",
+        "travelers.adults",
+        "status",
+        "tags[0]",
+    }
 
 
 @pytest.mark.parametrize("password", ["short", "aaaaaaaaaaaa", "password123", "x" * 300])
