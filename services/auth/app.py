@@ -11,7 +11,7 @@ from services.auth.servicer import AuthServicer
 from services.auth.store import UserStore
 from tripsage.auth.v1 import auth_service_pb2, auth_service_pb2_grpc
 from tripsage_core.config import Settings
-from tripsage_core.grpc_kit.caller import CallerResolver
+from tripsage_core.grpc_kit.caller import caller_resolver
 from tripsage_core.grpc_kit.server import ServiceDefinition
 from tripsage_core.identity import access_tokens
 from tripsage_core.runtime import ServiceRuntime
@@ -28,7 +28,7 @@ async def build(settings: Settings) -> ServiceDefinition:
     )
     # The generated base answers UNIMPLEMENTED for RPCs not written yet; its stub
     # calls those abstract.
-    servicer = AuthServicer(accounts, CallerResolver(tokens))  # type: ignore[abstract]
+    servicer = AuthServicer(accounts, caller_resolver(settings))  # type: ignore[abstract]
 
     def register(server: aio.Server) -> None:
         auth_service_pb2_grpc.add_AuthServiceServicer_to_server(servicer, server)

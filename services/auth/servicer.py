@@ -65,7 +65,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
         return pb.RefreshSessionResponse(**_session_fields(signed_in))
 
     async def Logout(self, request: pb.LogoutRequest, context: Context) -> pb.LogoutResponse:
-        principal = self.callers.require(context)
+        principal = await self.callers.require(context)
         await self.accounts.logout(
             principal, refresh_token=request.refresh_token, all_sessions=request.all_sessions
         )
@@ -74,5 +74,5 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def GetCurrentUser(
         self, request: pb.GetCurrentUserRequest, context: Context
     ) -> pb.GetCurrentUserResponse:
-        user = await self.accounts.current_user(self.callers.require(context))
+        user = await self.accounts.current_user(await self.callers.require(context))
         return pb.GetCurrentUserResponse(user=user_to_proto(user))

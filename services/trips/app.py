@@ -11,9 +11,8 @@ from services.trips.store import TripStore
 from services.trips.trips import Trips
 from tripsage.trips.v1 import trip_service_pb2, trip_service_pb2_grpc
 from tripsage_core.config import Settings
-from tripsage_core.grpc_kit.caller import CallerResolver
+from tripsage_core.grpc_kit.caller import caller_resolver
 from tripsage_core.grpc_kit.server import ServiceDefinition
-from tripsage_core.identity import access_tokens
 from tripsage_core.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -25,7 +24,7 @@ async def build(settings: Settings) -> ServiceDefinition:
     # The generated base answers UNIMPLEMENTED for RPCs not written yet; its stub
     # calls those abstract.
     servicer = TripServicer(  # type: ignore[abstract]
-        Trips(TripStore(runtime.db)), CallerResolver(access_tokens(settings))
+        Trips(TripStore(runtime.db)), caller_resolver(settings)
     )
 
     def register(server: aio.Server) -> None:

@@ -24,7 +24,7 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def CreateTrip(
         self, request: pb.CreateTripRequest, context: Context
     ) -> pb.CreateTripResponse:
-        caller = self.callers.require(context)
+        caller = await self.callers.require(context)
         errors = FieldErrors()
         draft = draft_from_proto(request.trip, errors)
         errors.raise_if_any()
@@ -32,14 +32,14 @@ class TripServicer(pb_grpc.TripServiceServicer):
         return pb.CreateTripResponse(trip=trip_to_proto(trip))
 
     async def GetTrip(self, request: pb.GetTripRequest, context: Context) -> pb.GetTripResponse:
-        caller = self.callers.require(context)
+        caller = await self.callers.require(context)
         trip = await self.trips.get(caller, request.trip_id)
         return pb.GetTripResponse(trip=trip_to_proto(trip))
 
     async def ListTrips(
         self, request: pb.ListTripsRequest, context: Context
     ) -> pb.ListTripsResponse:
-        caller = self.callers.require(context)
+        caller = await self.callers.require(context)
         errors = FieldErrors()
         filters = TripFilter(
             status=(
@@ -65,7 +65,7 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def UpdateTrip(
         self, request: pb.UpdateTripRequest, context: Context
     ) -> pb.UpdateTripResponse:
-        caller = self.callers.require(context)
+        caller = await self.callers.require(context)
         errors = FieldErrors()
         changes = draft_from_proto(request.trip, errors)
         errors.raise_if_any()
@@ -76,6 +76,6 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def DeleteTrip(
         self, request: pb.DeleteTripRequest, context: Context
     ) -> pb.DeleteTripResponse:
-        caller = self.callers.require(context)
+        caller = await self.callers.require(context)
         await self.trips.delete(caller, request.trip_id, request.etag)
         return pb.DeleteTripResponse()

@@ -6,8 +6,9 @@ from typing import Any
 
 from grpc import aio
 
+from tripsage_core.config import Settings
 from tripsage_core.errors import Unauthenticated
-from tripsage_core.identity import AccessTokens, Principal
+from tripsage_core.identity import AccessTokens, Principal, access_tokens
 
 
 def metadata_value(context: aio.ServicerContext[Any, Any], key: str) -> str | None:
@@ -33,8 +34,13 @@ class CallerResolver:
     def __init__(self, tokens: AccessTokens) -> None:
         self.tokens = tokens
 
-    def require(self, context: aio.ServicerContext[Any, Any]) -> Principal:
+    async def require(self, context: aio.ServicerContext[Any, Any]) -> Principal:
         token = bearer_token(context)
         if token is None:
             raise Unauthenticated("sign in first: no access token", reason="TOKEN_MISSING")
         return self.tokens.verify(token)
+
+
+def caller_resolver(settings: Settings) -> CallerResolver:
+    """What every service's composition root uses to authenticate its callers."""
+    return CallerResolver(access_tokens(settings))
