@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from typing import Any
 
+import grpc
 from google.protobuf.descriptor import ServiceDescriptor
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -16,11 +18,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.discovery import discover_services
+from gateway.errors import GatewayError
 from gateway.health import HEALTH_TIMEOUT_SECONDS, HealthChecker
 from gateway.metrics import GatewayMetrics
 from gateway.middleware import RequestContextMiddleware
 from gateway.openapi import build_openapi
-from gateway.proxy import ROUTE_SCOPE_KEY, Proxy, json_response
+from gateway.proxy import ROUTE_SCOPE_KEY, Proxy, error_response, json_response
 from gateway.routes import RouteTable
 from gateway.upstream import FORWARDED_HEADERS, ChannelPool
 
@@ -31,9 +34,9 @@ HEALTH_DETAILED_PATH = "/api/health/detailed"
 HEALTH_COMPONENTS_PATH = "/api/health/components"
 OPENAPI_PATH = "/api/openapi.json"
 METRICS_PATH = "/metrics"
-_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+_CODE_FOR_HTTP = {404: grpc.StatusCode.NOT_FOUND, 405: grpc.StatusCode.UNIMPLEMENTED}
 
 
 def create_app(
@@ -97,7 +100,7 @@ def create_app(
     routes = [
         Route(path, _labelled(path, endpoint), methods=["GET"]) for path, endpoint in static.items()
     ]
-    routes.append(Route("/{path:path}", proxy.endpoint, methods=_ALL_METHODS))
+    routes.append(Route("/{path:path}", proxy))  # ASGI: every method reaches the proxy
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -121,11 +124,29 @@ def create_app(
             )
         )
     middleware.append(Middleware(RequestContextMiddleware, metrics=metrics))
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_exception},
+    )
     app.state.route_table = table
     app.state.metrics = metrics
     app.state.channels = pool
     return app
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404/405 (e.g. a path the catch-all cannot match) as JSON."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    code = _CODE_FOR_HTTP.get(status, grpc.StatusCode.INTERNAL if status >= 500 else None)
+    error = GatewayError(
+        code or grpc.StatusCode.INVALID_ARGUMENT,
+        str(getattr(exc, "detail", "")) or "request failed",
+        http_status=status,
+        headers=getattr(exc, "headers", None),
+    )
+    return error_response(error.to_response())
 
 
 def _labelled(path: str, endpoint: Endpoint) -> Endpoint:

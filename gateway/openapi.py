@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
@@ -9,6 +11,7 @@ from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescript
 from gateway.routes import HttpBinding, RouteTable
 
 ERROR_SCHEMA = "Error"
+_VARIABLE = re.compile(r"{([^}]+)}")
 _REF = "#/components/schemas/"
 _QUERY_DEPTH_LIMIT = 3
 
@@ -30,13 +33,17 @@ _INT32_TYPES = frozenset(
         FieldDescriptor.TYPE_SFIXED32,
     }
 )
+_MASK_PATH = r"[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)*"
+_FIELD_MASK_PATTERN = rf"^({_MASK_PATH}(,{_MASK_PATH})*)?$"
+# gRPC metadata carries printable ASCII only.
+_HEADER_TEXT_PATTERN = r"^[\x20-\x7e]*$"
 _INT64_STRING: dict[str, Any] = {"type": "string", "format": "int64", "pattern": r"^-?[0-9]+$"}
 
 # Well-known types with a special JSON form.
 _WELL_KNOWN: dict[str, dict[str, Any]] = {
     "google.protobuf.Timestamp": {"type": "string", "format": "date-time"},
     "google.protobuf.Duration": {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]{1,9})?s$"},
-    "google.protobuf.FieldMask": {"type": "string"},
+    "google.protobuf.FieldMask": {"type": "string", "pattern": _FIELD_MASK_PATTERN},
     "google.protobuf.Empty": {"type": "object"},
     "google.protobuf.Struct": {"type": "object", "additionalProperties": True},
     "google.protobuf.Value": {},
@@ -113,11 +120,20 @@ class _SchemaBuilder:
 
     def _message_schema(self, descriptor: Descriptor) -> dict[str, Any]:
         properties = {field.json_name: self.field_schema(field) for field in descriptor.fields}
-        return {
+        schema: dict[str, Any] = {
             "type": "object",
             "properties": properties,
             "additionalProperties": False,
         }
+        exclusive = [
+            {"not": {"required": [first, second]}}
+            for oneof in descriptor.oneofs
+            if len(oneof.fields) > 1
+            for first, second in itertools.combinations([f.json_name for f in oneof.fields], 2)
+        ]
+        if exclusive:
+            schema["allOf"] = exclusive
+        return schema
 
     def field_schema(self, field: FieldDescriptor) -> dict[str, Any]:
         message = field.message_type
@@ -160,12 +176,18 @@ def build_openapi(
 ) -> dict[str, Any]:
     builder = _SchemaBuilder()
     paths: dict[str, dict[str, Any]] = {}
+    by_shape: dict[str, str] = {}
     for binding in table.bindings:
-        path_item = paths.setdefault(binding.template.openapi_path(), {})
+        # OpenAPI forbids two paths differing only in parameter names
+        # ("/trips/{trip_id}" and "/trips/{trip.id}"): the first one's names win.
+        own_path = binding.template.openapi_path()
+        path = by_shape.setdefault(_VARIABLE.sub("{}", own_path), own_path)
+        names = _VARIABLE.findall(path)
+        path_item = paths.setdefault(path, {})
         method_key = binding.http_method.lower()
         if method_key in path_item:
             continue  # a less specific duplicate; the table serves the first
-        path_item[method_key] = _operation(binding, builder)
+        path_item[method_key] = _operation(binding, builder, names)
     schemas = dict(sorted(builder.schemas.items()))
     schemas[ERROR_SCHEMA] = error_schema()
     return {
@@ -183,14 +205,14 @@ def build_openapi(
     }
 
 
-def _operation(binding: HttpBinding, builder: _SchemaBuilder) -> dict[str, Any]:
+def _operation(binding: HttpBinding, builder: _SchemaBuilder, names: list[str]) -> dict[str, Any]:
     service = binding.method.containing_service
     operation: dict[str, Any] = {
         "operationId": binding.operation_id,
         "tags": [service.name],
         "summary": f"{service.full_name}.{binding.method.name}",
     }
-    parameters = _path_parameters(binding, builder)
+    parameters = _path_parameters(binding, builder, names)
     if binding.body != "*":
         parameters += _query_parameters(binding, builder)
     parameters.append(
@@ -198,7 +220,7 @@ def _operation(binding: HttpBinding, builder: _SchemaBuilder) -> dict[str, Any]:
             "name": "Idempotency-Key",
             "in": "header",
             "required": False,
-            "schema": {"type": "string"},
+            "schema": {"type": "string", "pattern": _HEADER_TEXT_PATTERN},
         }
     )
     operation["parameters"] = parameters
@@ -210,7 +232,7 @@ def _operation(binding: HttpBinding, builder: _SchemaBuilder) -> dict[str, Any]:
                 binding.method.input_type.fields_by_name[binding.body]
             )
         operation["requestBody"] = {
-            "required": binding.body != "*",
+            "required": False,  # an empty body is an empty message
             "content": {"application/json": {"schema": body_schema}},
         }
     output = binding.method.output_type
@@ -221,12 +243,7 @@ def _operation(binding: HttpBinding, builder: _SchemaBuilder) -> dict[str, Any]:
     if binding.server_streaming:
         success = {
             "description": "A Server-Sent Events stream; each `data:` line is one message.",
-            "content": {
-                "text/event-stream": {
-                    "schema": {"type": "string"},
-                    "x-message-schema": response_schema,
-                }
-            },
+            "content": {"text/event-stream": {"schema": _sse_event_schema(response_schema)}},
         }
     else:
         success = {
@@ -243,20 +260,33 @@ def _operation(binding: HttpBinding, builder: _SchemaBuilder) -> dict[str, Any]:
     return operation
 
 
-def _path_parameters(binding: HttpBinding, builder: _SchemaBuilder) -> list[dict[str, Any]]:
+def _sse_event_schema(message_schema: dict[str, Any]) -> dict[str, Any]:
+    """One Server-Sent Event: a message, or the error that ended the stream."""
+    return {
+        "type": "object",
+        "required": ["data"],
+        "properties": {
+            "event": {"type": "string", "enum": ["message", "error"]},
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {"anyOf": [message_schema, {"$ref": _REF + ERROR_SCHEMA}]},
+            },
+        },
+    }
+
+
+def _path_parameters(
+    binding: HttpBinding, builder: _SchemaBuilder, names: list[str]
+) -> list[dict[str, Any]]:
     parameters: list[dict[str, Any]] = []
-    for variable in binding.template.variables:
+    for variable, name in zip(binding.template.variables, names, strict=True):
         leaf = _leaf_field(binding.method.input_type, variable.field_path)
         schema = builder.single_schema(leaf) if leaf is not None else {"type": "string"}
         if schema.get("type") == "string":
             schema = {**schema, "minLength": 1}
-        parameter = {
-            "name": variable.openapi_name,
-            "in": "path",
-            "required": True,
-            "schema": schema,
-        }
-        if variable.openapi_name != variable.dotted:
+        parameter = {"name": name, "in": "path", "required": True, "schema": schema}
+        if name != variable.dotted:
             parameter["description"] = f"The request's {variable.dotted}."
         parameters.append(parameter)
     return parameters

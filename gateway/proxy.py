@@ -14,6 +14,7 @@ from google.protobuf.message import Message
 from grpc import aio
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from gateway.errors import ErrorResponse, GatewayError, error_from_rpc
 from gateway.metrics import GatewayMetrics
@@ -75,6 +76,11 @@ class Proxy:
         self.call_timeout = call_timeout
         self.stream_timeout = stream_timeout
         self.static_paths = dict(static_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI, so the catch-all route takes every HTTP method (405s are ours)."""
+        response = await self.endpoint(Request(scope, receive))
+        await response(scope, receive, send)
 
     async def endpoint(self, request: Request) -> Response:
         token_presented = bool(request.headers.get("authorization"))

@@ -174,7 +174,34 @@ def locate_parse_error(
             return path, clean_parse_error(field_error)
         except Exception as field_error:
             return path, str(field_error)
+    conflict = _field_conflict(document, descriptor, prefix)
+    if conflict is not None:
+        return conflict
     return prefix, clean_parse_error(error)
+
+
+def _field_conflict(
+    document: dict[str, Any], descriptor: Descriptor, prefix: str
+) -> tuple[str, str] | None:
+    """Keys that are fine alone but not together: two spellings, or one oneof twice."""
+    seen: dict[str, str] = {}
+    oneof_seen: dict[str, str] = {}
+    for key, value in document.items():
+        field = _field_by_any_name(descriptor, str(key))
+        if field is None:
+            continue
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if field.name in seen:
+            return path, f'"{seen[field.name]}" and "{key}" name the same field'
+        seen[field.name] = str(key)
+        oneof = field.containing_oneof
+        if oneof is None or value is None or len(oneof.fields) < 2:
+            continue
+        if oneof.name in oneof_seen:
+            names = ", ".join(member.json_name for member in oneof.fields)
+            return path, f"only one of {names} may be set (got {oneof_seen[oneof.name]} too)"
+        oneof_seen[oneof.name] = str(key)
+    return None
 
 
 _WELL_KNOWN_EXPECTED = {

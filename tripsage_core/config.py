@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     cors_credentials: bool = False
 
     secret_key: SecretStr | None = None
+    # During a SECRET_KEY rotation: still accepted for service credentials and to
+    # decrypt BYOK keys until `tripsage rotate-secret-key` has re-encrypted them.
+    secret_key_previous: SecretStr | None = None
     # DATABASE_* are the Supabase project's: its REST URL and keys. TripSage talks
     # to PostgreSQL directly through POSTGRES_URL and only needs the JWT secret.
     database_url: str | None = None
@@ -89,7 +92,38 @@ class Settings(BaseSettings):
     gateway_call_timeout_seconds: float = Field(default=30.0, gt=0)
     database_pool_max_size: int = Field(default=10, ge=1)
 
-    @field_validator("cors_origins", mode="before")
+    # Auth: sign-in throttling, password reset, API keys, OAuth sign-in (docs/auth.md).
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    login_slowdown_after_failures: int = Field(default=3, ge=1)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    password_reset_url: str = "http://localhost:3000/reset-password"
+    password_reset_ttl_seconds: int = Field(default=3600, ge=60)
+    api_key_cache_seconds: float = Field(default=5.0, ge=0)
+    oauth_redirect_uris: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    oauth_google_client_id: str | None = None
+    oauth_google_client_secret: SecretStr | None = None
+    oauth_google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    oauth_google_token_url: str = "https://oauth2.googleapis.com/token"
+    oauth_google_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
+    oauth_github_client_id: str | None = None
+    oauth_github_client_secret: SecretStr | None = None
+    oauth_github_authorize_url: str = "https://github.com/login/oauth/authorize"
+    oauth_github_token_url: str = "https://github.com/login/oauth/access_token"
+    oauth_github_userinfo_url: str = "https://api.github.com/user"
+    oauth_github_emails_url: str = "https://api.github.com/user/emails"
+
+    # Travel: provider base URLs (tests point them at local servers), call timeout and
+    # an optional Prometheus port (docs/travel.md).
+    duffel_api_url: str = "https://api.duffel.com"
+    google_places_api_url: str = "https://places.googleapis.com"
+    google_geocoding_api_url: str = "https://maps.googleapis.com"
+    google_routes_api_url: str = "https://routes.googleapis.com"
+    openweathermap_api_url: str = "https://api.openweathermap.org"
+    provider_timeout_seconds: float = Field(default=10.0, gt=0)
+    travel_metrics_port: int | None = None
+
+    @field_validator("cors_origins", "oauth_redirect_uris", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         # Accept "a,b" as well as a JSON list, since operators write both.

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 import jwt
 
@@ -38,16 +40,54 @@ class PrincipalKind(StrEnum):
 
 @dataclass(frozen=True)
 class Principal:
+    """Who a call is for. `via_service` names the TripSage service that relayed it (if any)."""
+
     user_id: str
     email: str = ""
     role: Role = Role.USER
     session_id: str = ""
     kind: PrincipalKind = PrincipalKind.USER
     scopes: tuple[str, ...] = field(default_factory=tuple)
+    api_key_id: str = ""
+    via_service: str = ""
 
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+    @property
+    def is_service(self) -> bool:
+        """A TripSage service made this call (acting for an end user or for itself)."""
+        return bool(self.via_service)
+
+    def to_claims(self) -> dict[str, Any]:
+        return {
+            "sub": self.user_id,
+            "email": self.email,
+            "role": self.role.value,
+            "session_id": self.session_id,
+            "kind": self.kind.value,
+            "scopes": list(self.scopes),
+            "api_key_id": self.api_key_id,
+        }
+
+    @classmethod
+    def from_claims(cls, claims: dict[str, Any], *, via_service: str) -> Principal:
+        return cls(
+            user_id=str(claims.get("sub") or ""),
+            email=str(claims.get("email") or ""),
+            role=Role(claims.get("role") or Role.USER.value),
+            session_id=str(claims.get("session_id") or ""),
+            kind=PrincipalKind(claims.get("kind") or PrincipalKind.USER.value),
+            scopes=tuple(str(s) for s in claims.get("scopes") or ()),
+            api_key_id=str(claims.get("api_key_id") or ""),
+            via_service=via_service,
+        )
+
+
+# The verified caller of the RPC being served; calls this service makes to others
+# carry it along in the service credential.
+current_principal_var: ContextVar[Principal | None] = ContextVar("current_principal", default=None)
 
 
 @dataclass(frozen=True)
@@ -113,7 +153,8 @@ class AccessTokens:
             raise Unauthenticated(
                 f"invalid access token: {last_error}", reason="TOKEN_INVALID"
             ) from None
-        if claims.get("role") not in ("authenticated", "service_role"):
+        # Supabase's service_role/anon keys are not users; our services use their own credential.
+        if claims.get("role") != "authenticated":
             raise Unauthenticated("token is not for a signed-in user", reason="TOKEN_INVALID")
         app_metadata = claims.get("app_metadata")
         role_name = app_metadata.get("role") if isinstance(app_metadata, dict) else None

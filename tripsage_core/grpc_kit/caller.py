@@ -1,14 +1,45 @@
-"""Reads the caller's credentials from gRPC metadata; every service verifies them itself."""
+"""Reads the caller's credentials from gRPC metadata; every service verifies them itself.
+
+Three kinds of credential are accepted, in this order:
+  x-tripsage-service-token  another TripSage service (acting for an end user or itself),
+  authorization: Bearer     an end user's access token (ours or Supabase's),
+  x-api-key                 a server-to-server API key, resolved by the auth service.
+Every principal is then checked against the shared revocation list (disabled
+users, ended sessions, revoked keys) and API keys against their scopes.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import time
+from typing import Any, Protocol
 
+import grpc
+import redis.asyncio as redis
 from grpc import aio
+from redis.exceptions import RedisError
 
+from tripsage_core.api_key_scopes import allows
+from tripsage_core.cache import create_redis
 from tripsage_core.config import Settings
-from tripsage_core.errors import Unauthenticated
-from tripsage_core.identity import AccessTokens, Principal, access_tokens
+from tripsage_core.errors import PermissionDenied, Unauthenticated, Unavailable
+from tripsage_core.grpc_kit.rpc_context import rpc_method_var
+from tripsage_core.identity import (
+    CLOCK_SKEW_SECONDS,
+    AccessTokens,
+    Principal,
+    PrincipalKind,
+    access_tokens,
+    current_principal_var,
+)
+from tripsage_core.revocations import Revocations
+from tripsage_core.service_credentials import (
+    SERVICE_TOKEN_HEADER,
+    ServiceCredentials,
+    service_credentials,
+)
+
+API_KEY_HEADER = "x-api-key"
 
 
 def metadata_value(context: aio.ServicerContext[Any, Any], key: str) -> str | None:
@@ -28,19 +59,125 @@ def bearer_token(context: aio.ServicerContext[Any, Any]) -> str | None:
     return token.strip()
 
 
+class ApiKeyResolver(Protocol):
+    async def resolve_api_key(self, secret: str) -> Principal: ...
+
+
+class RemoteApiKeys:
+    """Resolves API keys through the auth service, remembering answers for a few seconds.
+
+    The short cache spares auth a call per request; revocation still takes
+    effect on the next call because the revocation list is checked every time.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.ttl = settings.api_key_cache_seconds
+        self._cache: dict[bytes, tuple[float, Principal]] = {}
+
+    async def resolve_api_key(self, secret: str) -> Principal:
+        from tripsage.auth.v1 import auth_service_pb2 as auth_pb
+        from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
+        from tripsage_core.grpc_kit.client import service_channel
+        from tripsage_core.principal_proto import principal_from_proto
+
+        digest = hashlib.sha256(secret.encode()).digest()
+        cached = self._cache.get(digest)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        async with service_channel(self.settings.service_addr("auth"), self.settings) as channel:
+            try:
+                reply = await auth_grpc.AuthServiceStub(channel).ResolveCredential(
+                    auth_pb.ResolveCredentialRequest(api_key=secret), timeout=5
+                )
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
+                    raise Unauthenticated(
+                        exc.details() or "invalid API key", reason="API_KEY_INVALID"
+                    ) from None
+                raise Unavailable("cannot check the API key now; retry shortly") from None
+        principal = principal_from_proto(reply.principal)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[digest] = (now + self.ttl, principal)
+        return principal
+
+
 class CallerResolver:
     """Turns a call's metadata into a verified Principal, or raises Unauthenticated."""
 
-    def __init__(self, tokens: AccessTokens) -> None:
+    def __init__(
+        self,
+        tokens: AccessTokens,
+        *,
+        service_tokens: ServiceCredentials | None = None,
+        revocations: Revocations | None = None,
+        api_keys: ApiKeyResolver | None = None,
+    ) -> None:
         self.tokens = tokens
+        self.service_tokens = service_tokens
+        self.revocations = revocations
+        self.api_keys = api_keys
 
-    async def require(self, context: aio.ServicerContext[Any, Any]) -> Principal:
+    async def require(
+        self, context: aio.ServicerContext[Any, Any], *, allow_service: bool = False
+    ) -> Principal:
+        """The verified caller. A service acting for nobody passes only with allow_service."""
+        principal = await self._identify(context)
+        if not principal.user_id and not (allow_service and principal.is_service):
+            raise Unauthenticated("this call needs a user", reason="TOKEN_MISSING")
+        if self.revocations is not None:
+            try:
+                await self.revocations.check(principal)
+            except (RedisError, OSError):
+                raise Unavailable("cannot check credentials now; retry shortly") from None
+        if (
+            principal.kind is PrincipalKind.API_KEY
+            and not principal.is_service
+            and not allows(principal.scopes, rpc_method_var.get())
+        ):
+            raise PermissionDenied(
+                "this API key's scopes do not allow this call", reason="API_KEY_SCOPE"
+            )
+        current_principal_var.set(principal)
+        return principal
+
+    async def _identify(self, context: aio.ServicerContext[Any, Any]) -> Principal:
+        service_token = metadata_value(context, SERVICE_TOKEN_HEADER)
+        if service_token and self.service_tokens is not None:
+            return self.service_tokens.verify(service_token)
         token = bearer_token(context)
-        if token is None:
-            raise Unauthenticated("sign in first: no access token", reason="TOKEN_MISSING")
-        return self.tokens.verify(token)
+        if token is not None:
+            return self.tokens.verify(token)
+        api_key = metadata_value(context, API_KEY_HEADER)
+        if api_key:
+            if self.api_keys is None:
+                raise Unauthenticated("API keys are not accepted here", reason="API_KEY_INVALID")
+            return await self.api_keys.resolve_api_key(api_key.strip())
+        raise Unauthenticated("sign in first: no access token", reason="TOKEN_MISSING")
 
 
-def caller_resolver(settings: Settings) -> CallerResolver:
+def caller_resolver(
+    settings: Settings,
+    *,
+    redis_client: redis.Redis | None = None,
+    api_keys: ApiKeyResolver | None = None,
+) -> CallerResolver:
     """What every service's composition root uses to authenticate its callers."""
-    return CallerResolver(access_tokens(settings))
+    if redis_client is None and settings.redis_url is not None:
+        redis_client = create_redis(settings.redis_url.get_secret_value())
+    revocations = (
+        Revocations(
+            redis_client,
+            remember_seconds=settings.access_token_ttl_seconds + 2 * CLOCK_SKEW_SECONDS,
+        )
+        if redis_client is not None
+        else None
+    )
+    return CallerResolver(
+        access_tokens(settings),
+        service_tokens=service_credentials(settings),
+        revocations=revocations,
+        api_keys=api_keys if api_keys is not None else RemoteApiKeys(settings),
+    )

@@ -1,4 +1,10 @@
-"""Outgoing calls between services: the request id goes along on every call."""
+"""Outgoing calls between services: the request id and the service credential go along.
+
+With settings, every call also carries a fresh service credential naming the
+calling service and the end user being served (the principal the
+CallerResolver verified for the current RPC), so the callee knows both who is
+asking and for whom without trusting a bare user id.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,16 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from grpc import aio
 
+from tripsage_core.api_key_scopes import method_parts
+from tripsage_core.config import Settings
+from tripsage_core.grpc_kit.rpc_context import rpc_method_var
+from tripsage_core.identity import current_principal_var
 from tripsage_core.request_context import REQUEST_ID_HEADER, request_id_var
+from tripsage_core.service_credentials import (
+    SERVICE_TOKEN_HEADER,
+    ServiceCredentials,
+    service_credentials,
+)
 
 if TYPE_CHECKING:
     _UnaryUnary = aio.UnaryUnaryClientInterceptor[Any, Any]
@@ -17,42 +32,72 @@ else:  # not subscriptable at run time
     _UnaryUnary = aio.UnaryUnaryClientInterceptor
     _UnaryStream = aio.UnaryStreamClientInterceptor
 
-
-def _with_request_id(details: aio.ClientCallDetails) -> aio.ClientCallDetails:
-    request_id = request_id_var.get()
-    if not request_id:
-        return details
-    metadata = aio.Metadata(*(details.metadata or ()))
-    if REQUEST_ID_HEADER not in metadata:
-        metadata.add(REQUEST_ID_HEADER, request_id)
-    return aio.ClientCallDetails(
-        details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
-    )
+DEFAULT_CALLER = "tripsage"
 
 
-class RequestIdUnaryUnary(_UnaryUnary):
+def serving_service() -> str:
+    """The service whose RPC is being served now ("trips" while in TripService/GetTrip)."""
+    parts = method_parts(rpc_method_var.get())
+    return parts[0] if parts else DEFAULT_CALLER
+
+
+class _OutgoingMetadata:
+    def __init__(self, credentials: ServiceCredentials | None, caller: str | None) -> None:
+        self.credentials = credentials
+        self.caller = caller
+
+    def apply(self, details: aio.ClientCallDetails) -> aio.ClientCallDetails:
+        metadata = aio.Metadata(*(details.metadata or ()))
+        request_id = request_id_var.get()
+        if request_id and REQUEST_ID_HEADER not in metadata:
+            metadata.add(REQUEST_ID_HEADER, request_id)
+        if self.credentials is not None and SERVICE_TOKEN_HEADER not in metadata:
+            token = self.credentials.issue(
+                self.caller or serving_service(), current_principal_var.get()
+            )
+            metadata.add(SERVICE_TOKEN_HEADER, token)
+        return aio.ClientCallDetails(
+            details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
+        )
+
+
+class OutgoingUnaryUnary(_UnaryUnary):
+    def __init__(self, outgoing: _OutgoingMetadata) -> None:
+        self.outgoing = outgoing
+
     async def intercept_unary_unary(
         self,
         continuation: Callable[..., Any],
         client_call_details: aio.ClientCallDetails,
         request: Any,
     ) -> Any:
-        return await continuation(_with_request_id(client_call_details), request)
+        return await continuation(self.outgoing.apply(client_call_details), request)
 
 
-class RequestIdUnaryStream(_UnaryStream):
+class OutgoingUnaryStream(_UnaryStream):
+    def __init__(self, outgoing: _OutgoingMetadata) -> None:
+        self.outgoing = outgoing
+
     async def intercept_unary_stream(
         self,
         continuation: Callable[..., Any],
         client_call_details: aio.ClientCallDetails,
         request: Any,
     ) -> Any:
-        return await continuation(_with_request_id(client_call_details), request)
+        return await continuation(self.outgoing.apply(client_call_details), request)
 
 
-def service_channel(address: str) -> grpc.aio.Channel:
-    """A channel to another TripSage service that carries the current request id."""
+def service_channel(
+    address: str, settings: Settings | None = None, *, caller: str | None = None
+) -> grpc.aio.Channel:
+    """A channel to another TripSage service.
+
+    It always carries the current request id. Given `settings`, each call also
+    carries a service credential for `caller` (default: the service whose RPC
+    is being served) acting for the current end user, if any.
+    """
+    outgoing = _OutgoingMetadata(service_credentials(settings) if settings else None, caller)
     return aio.insecure_channel(
         address,
-        interceptors=[RequestIdUnaryUnary(), RequestIdUnaryStream()],  # type: ignore[list-item]
+        interceptors=[OutgoingUnaryUnary(outgoing), OutgoingUnaryStream(outgoing)],  # type: ignore[list-item]
     )

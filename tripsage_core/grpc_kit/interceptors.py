@@ -13,6 +13,7 @@ from grpc import aio
 
 from tripsage_core.errors import DomainError
 from tripsage_core.grpc_kit.caller import metadata_value
+from tripsage_core.grpc_kit.rpc_context import rpc_method_var
 from tripsage_core.grpc_kit.status import to_grpc_status
 from tripsage_core.request_context import REQUEST_ID_HEADER, accept_request_id, request_id_var
 
@@ -95,12 +96,14 @@ class RequestIdInterceptor(_AroundInterceptor):
 
     async def unary(self, inner: Any, request: Any, context: Any, method: str) -> Any:
         request_id_var.set(accept_request_id(metadata_value(context, REQUEST_ID_HEADER)))
+        rpc_method_var.set(method)
         return await inner(request, context)
 
     async def stream(
         self, inner: Any, request: Any, context: Any, method: str
     ) -> AsyncIterator[Any]:
         request_id_var.set(accept_request_id(metadata_value(context, REQUEST_ID_HEADER)))
+        rpc_method_var.set(method)
         async for item in _iterate(inner(request, context)):
             yield item
 

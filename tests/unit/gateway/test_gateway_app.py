@@ -136,3 +136,15 @@ async def test_header_that_grpc_cannot_carry_is_400(client: httpx.AsyncClient) -
     assert response.status_code == 400
     violations = response.json()["error"]["details"][1]["fieldViolations"]
     assert violations[0]["field"] == "idempotency-key"
+
+
+async def test_path_the_router_cannot_match_is_still_json(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/things/a%0Ab/x/y")
+    assert response.status_code == 404
+    assert response.json()["error"]["status"] == "NOT_FOUND"
+
+
+async def test_unsupported_method_is_405_with_allow(client: httpx.AsyncClient) -> None:
+    response = await client.request("TRACE", "/api/v1/things/t1")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, PATCH, DELETE"

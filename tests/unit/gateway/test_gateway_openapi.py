@@ -50,8 +50,10 @@ def test_operations_and_path_parameters(document: dict[str, Any]) -> None:
     assert get_thing["responses"]["default"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Error"
     }
-    update = document["paths"]["/api/v1/things/{thing_thing_id}"]["patch"]
-    assert "thing_thing_id" in _params(update, "path")
+    # Same shape as GET /api/v1/things/{thing_id}: one OpenAPI path, the first names.
+    assert "/api/v1/things/{thing_thing_id}" not in document["paths"]
+    update = document["paths"]["/api/v1/things/{thing_id}"]["patch"]
+    assert _params(update, "path")["thing_id"]["description"] == "The request's thing.thing_id."
     assert update["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/gatewaytest.v1.Thing"
     }
@@ -100,7 +102,28 @@ def test_message_schemas(document: dict[str, Any]) -> None:
 
 def test_streaming_is_event_stream(document: dict[str, Any]) -> None:
     stream = document["paths"]["/api/v1/echo:stream"]["post"]
-    assert "text/event-stream" in stream["responses"]["200"]["content"]
+    event = stream["responses"]["200"]["content"]["text/event-stream"]["schema"]
+    assert event["properties"]["event"]["enum"] == ["message", "error"]
+    assert event["properties"]["data"]["contentSchema"]["anyOf"][0] == {
+        "$ref": "#/components/schemas/gatewaytest.v1.StreamEchoResponse"
+    }
+
+
+def test_oneof_members_exclude_each_other(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    thing = schemas["gatewaytest.v1.Thing"]
+    assert "allOf" not in thing  # proto3 optional is a one-member synthetic oneof
+    search = schemas["gatewaytest.v1.SearchThingsRequest"]
+    assert search["allOf"] == [{"not": {"required": ["shelf", "ownerId"]}}]
+
+
+def test_field_mask_and_header_patterns(document: dict[str, Any]) -> None:
+    update = document["paths"]["/api/v1/things/{thing_id}"]["patch"]
+    mask = _params(update, "query")["updateMask"]["schema"]
+    assert re.match(mask["pattern"], "name,dims.width")
+    assert not re.match(mask["pattern"], "__main__")
+    header = next(p for p in update["parameters"] if p["in"] == "header")
+    assert not re.match(header["schema"]["pattern"], "caf\xe9")
 
 
 def test_response_body_field(document: dict[str, Any]) -> None:

@@ -174,6 +174,9 @@ def test_body_star_ignores_query(binding_for: FindBinding) -> None:
         (_body({"limt": 3}), "limt", "unknown field"),
         (_body({"query": 5}), "query", ""),
         (_body({"limit": 1.5}), "limit", ""),
+        (_body({"shelf": "a", "ownerId": "b"}), "ownerId", "only one of shelf, ownerId"),
+        (_body({"limit": 1, "limit ": 2}), "limit ", "unknown field"),
+        (_body({"owner_id": "a", "ownerId": "b"}), "ownerId", "name the same field"),
     ],
 )
 def test_bad_bodies_are_400_naming_the_field(

@@ -963,6 +963,8 @@ class TripSummary(_message.Message):
     DESTINATION_COUNT_FIELD_NUMBER: _builtins.int
     DAYS_FIELD_NUMBER: _builtins.int
     CONFLICTS_FIELD_NUMBER: _builtins.int
+    CONVERTED_ITEM_COUNT_FIELD_NUMBER: _builtins.int
+    EXCHANGE_RATES_FIELD_NUMBER: _builtins.int
     trip_id: _builtins.str
     """The trip."""
     day_count: _builtins.int
@@ -972,8 +974,8 @@ class TripSummary(_message.Message):
     over_budget: _builtins.bool
     """Whether planned_spend exceeds the budget."""
     unconverted_item_count: _builtins.int
-    """Number of items whose cost is in another currency than the budget and
-    so is not in the sums.
+    """Number of items whose cost is in a currency the rate table does not
+    know, so not in the sums.
     """
     item_count: _builtins.int
     """Number of itinerary items."""
@@ -983,6 +985,10 @@ class TripSummary(_message.Message):
     """Number of active collaborators."""
     destination_count: _builtins.int
     """Number of destinations."""
+    converted_item_count: _builtins.int
+    """Number of items whose cost was converted into the budget's currency
+    with the configured rate table, and so is in the sums.
+    """
     @_builtins.property
     def travelers(self) -> Global___Travelers:
         """Who travels."""
@@ -1015,6 +1021,12 @@ class TripSummary(_message.Message):
     def conflicts(self) -> _containers.RepeatedCompositeFieldContainer[Global___ItineraryConflict]:
         """Problems found in the itinerary."""
 
+    @_builtins.property
+    def exchange_rates(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExchangeRate]:
+        """The rates used for those conversions (a configured table, not live
+        market rates).
+        """
+
     def __init__(
         self,
         *,
@@ -1035,14 +1047,52 @@ class TripSummary(_message.Message):
         destination_count: _builtins.int = ...,
         days: _abc.Iterable[Global___DaySummary] | None = ...,
         conflicts: _abc.Iterable[Global___ItineraryConflict] | None = ...,
+        converted_item_count: _builtins.int = ...,
+        exchange_rates: _abc.Iterable[Global___ExchangeRate] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["booked_spend", b"booked_spend", "budget", b"budget", "planned_spend", b"planned_spend", "remaining_budget", b"remaining_budget", "travelers", b"travelers"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["booked_item_count", b"booked_item_count", "booked_spend", b"booked_spend", "budget", b"budget", "collaborator_count", b"collaborator_count", "conflicts", b"conflicts", "day_count", b"day_count", "days", b"days", "destination_count", b"destination_count", "item_count", b"item_count", "over_budget", b"over_budget", "planned_spend", b"planned_spend", "remaining_budget", b"remaining_budget", "spend_by_category", b"spend_by_category", "traveler_count", b"traveler_count", "travelers", b"travelers", "trip_id", b"trip_id", "unconverted_item_count", b"unconverted_item_count"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["booked_item_count", b"booked_item_count", "booked_spend", b"booked_spend", "budget", b"budget", "collaborator_count", b"collaborator_count", "conflicts", b"conflicts", "converted_item_count", b"converted_item_count", "day_count", b"day_count", "days", b"days", "destination_count", b"destination_count", "exchange_rates", b"exchange_rates", "item_count", b"item_count", "over_budget", b"over_budget", "planned_spend", b"planned_spend", "remaining_budget", b"remaining_budget", "spend_by_category", b"spend_by_category", "traveler_count", b"traveler_count", "travelers", b"travelers", "trip_id", b"trip_id", "unconverted_item_count", b"unconverted_item_count"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TripSummary: _TypeAlias = TripSummary  # noqa: Y015
+
+@_typing.final
+class ExchangeRate(_message.Message):
+    """ExchangeRate is one conversion rate a trip summary used."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_CURRENCY_FIELD_NUMBER: _builtins.int
+    TO_CURRENCY_FIELD_NUMBER: _builtins.int
+    RATE_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    from_currency: _builtins.str
+    """The currency converted from, ISO 4217."""
+    to_currency: _builtins.str
+    """The currency converted to (the budget's), ISO 4217."""
+    rate: _builtins.float
+    """Units of to_currency that one unit of from_currency is worth."""
+    source: _builtins.str
+    """Where the rate comes from, e.g. "TRIPS_CURRENCY_RATES" or
+    "built-in reference table".
+    """
+    def __init__(
+        self,
+        *,
+        from_currency: _builtins.str = ...,
+        to_currency: _builtins.str = ...,
+        rate: _builtins.float = ...,
+        source: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_currency", b"from_currency", "rate", b"rate", "source", b"source", "to_currency", b"to_currency"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExchangeRate: _TypeAlias = ExchangeRate  # noqa: Y015
 
 @_typing.final
 class TripActivity(_message.Message):
