@@ -5,6 +5,8 @@ from __future__ import annotations
 import uvicorn
 
 from gateway.app import create_app
+from gateway.rate_limit import RateLimiter
+from tripsage_core.cache import create_redis
 from tripsage_core.config import get_settings_or_exit
 from tripsage_core.logging import configure_logging
 
@@ -19,11 +21,18 @@ UPSTREAMS = {
 def main() -> None:
     settings = get_settings_or_exit()
     configure_logging("gateway", settings.log_level, settings.log_format)
+    limiter = None
+    if settings.redis_url is not None and settings.rate_limit_per_minute > 0:
+        limiter = RateLimiter(
+            create_redis(settings.redis_url.get_secret_value()),
+            per_minute=settings.rate_limit_per_minute,
+        )
     app = create_app(
         {full_name: settings.service_addr(short) for short, full_name in UPSTREAMS.items()},
         cors_origins=settings.cors_origins,
         cors_credentials=settings.cors_credentials,
         call_timeout=settings.gateway_call_timeout_seconds,
+        rate_limiter=limiter,
     )
     uvicorn.run(
         app,

@@ -24,6 +24,7 @@ from gateway.metrics import GatewayMetrics
 from gateway.middleware import RequestContextMiddleware
 from gateway.openapi import build_openapi
 from gateway.proxy import ROUTE_SCOPE_KEY, Proxy, error_response, json_response
+from gateway.rate_limit import RateLimiter, RateLimitMiddleware
 from gateway.routes import RouteTable
 from gateway.upstream import FORWARDED_HEADERS, ChannelPool
 
@@ -48,12 +49,14 @@ def create_app(
     stream_timeout: float = 300.0,
     health_timeout: float = HEALTH_TIMEOUT_SECONDS,
     services: Sequence[ServiceDescriptor] | None = None,
+    rate_limiter: RateLimiter | None = None,
 ) -> Starlette:
     """The gateway app.
 
     ``upstreams`` maps a gRPC service full name to ``host:port``. ``services``
     defaults to every service found in the generated ``tripsage.*.v1`` code;
-    tests may pass their own descriptors.
+    tests may pass their own descriptors. ``rate_limiter`` (Redis-backed)
+    limits each caller's requests per minute.
     """
     found = list(services) if services is not None else discover_services()
     table = RouteTable.from_services(found)
@@ -124,6 +127,8 @@ def create_app(
             )
         )
     middleware.append(Middleware(RequestContextMiddleware, metrics=metrics))
+    if rate_limiter is not None:
+        middleware.append(Middleware(RateLimitMiddleware, limiter=rate_limiter))
     app = Starlette(
         routes=routes,
         middleware=middleware,

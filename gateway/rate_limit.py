@@ -1,0 +1,115 @@
+"""Per-caller request limits counted in Redis, so every gateway replica agrees.
+
+A caller is its API key or bearer token when it sends one (hashed, never
+stored), else its client address. Counting uses a sliding window made of two
+fixed one-minute windows, weighted: cheap (two keys per caller) and without
+the burst a plain fixed window allows at a window's edge. When Redis does not
+answer, requests pass (and it is logged): rate limits must not take the API
+down with them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+import grpc
+import redis.asyncio as redis
+from google.protobuf import duration_pb2
+from google.rpc import error_details_pb2
+from redis.exceptions import RedisError
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.errors import GatewayError
+from gateway.proxy import error_response
+from tripsage_core.errors import ERROR_DOMAIN
+
+logger = logging.getLogger("tripsage.gateway")
+
+WINDOW_SECONDS = 60
+EXEMPT_PREFIXES = ("/api/health", "/metrics", "/api/openapi.json")
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    retry_after: int
+
+
+class RateLimiter:
+    def __init__(self, client: redis.Redis, *, per_minute: int, prefix: str = "ratelimit") -> None:
+        self.client = client
+        self.per_minute = per_minute
+        self.prefix = prefix
+        self._last_warning = 0.0
+
+    async def check(self, caller: str, now: float | None = None) -> Decision:
+        now = time.time() if now is None else now
+        window = int(now // WINDOW_SECONDS)
+        elapsed = now - window * WINDOW_SECONDS
+        current_key = f"{self.prefix}:{caller}:{window}"
+        previous_key = f"{self.prefix}:{caller}:{window - 1}"
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                pipe.incr(current_key)
+                pipe.expire(current_key, WINDOW_SECONDS * 2)
+                pipe.get(previous_key)
+                current, _, previous = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            if now - self._last_warning > 30:
+                self._last_warning = now
+                logger.warning("rate limiting skipped: Redis unavailable (%s)", exc)
+            return Decision(True, self.per_minute, self.per_minute, 0)
+        weight = (WINDOW_SECONDS - elapsed) / WINDOW_SECONDS
+        used = int(current) + int(previous or 0) * weight
+        remaining = max(0, math.floor(self.per_minute - used))
+        if used <= self.per_minute:
+            return Decision(True, self.per_minute, remaining, 0)
+        return Decision(False, self.per_minute, 0, max(1, math.ceil(WINDOW_SECONDS - elapsed)))
+
+
+def caller_key(scope: Scope) -> str:
+    headers = Headers(scope=scope)
+    credential = headers.get("x-api-key") or headers.get("authorization")
+    if credential:
+        return "cred:" + hashlib.sha256(credential.encode()).hexdigest()[:32]
+    client = scope.get("client")
+    return f"addr:{client[0] if client else 'unknown'}"
+
+
+def _refusal(decision: Decision) -> GatewayError:
+    delay = duration_pb2.Duration(seconds=decision.retry_after)
+    return GatewayError(
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        f"rate limit exceeded: {decision.limit} requests per minute; retry in "
+        f"{decision.retry_after}s",
+        details=[
+            error_details_pb2.ErrorInfo(reason="RATE_LIMITED", domain=ERROR_DOMAIN),
+            error_details_pb2.RetryInfo(retry_delay=delay),
+        ],  # RetryInfo also becomes the Retry-After header
+    )
+
+
+class RateLimitMiddleware:
+    """Pure ASGI, so streamed responses pass through untouched."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+        self.app = app
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith(EXEMPT_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        decision = await self.limiter.check(caller_key(scope))
+        if not decision.allowed:
+            response = error_response(_refusal(decision).to_response())
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
