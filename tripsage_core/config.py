@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     refresh_token_ttl_seconds: int = Field(default=30 * 86400, ge=3600)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     gateway_call_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Requests per minute per caller (API key, token or client address); 0 disables.
+    rate_limit_per_minute: int = Field(default=600, ge=0)
     database_pool_max_size: int = Field(default=10, ge=1)
 
     # Auth: sign-in throttling, password reset, API keys, OAuth sign-in (docs/auth.md).
