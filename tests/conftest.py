@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,8 +19,14 @@ from tripsage_core.embedded import EmbeddedPostgres, EmbeddedValkey
 
 
 @pytest.fixture(scope="session")
-def backing_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("backing")
+def backing_dir() -> Iterator[Path]:
+    # Not under pytest's basetemp: the embedded PostgreSQL runs as another system
+    # user when tests run as root, and pytest's basetemp is private (0700) and
+    # pruned by concurrent pytest runs.
+    path = Path(tempfile.mkdtemp(prefix="tripsage-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
