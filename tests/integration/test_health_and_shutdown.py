@@ -145,10 +145,13 @@ async def test_sigterm_drains_in_flight_calls_then_exits(
                         auth_pb.RegisterRequest(email=unique_email("drain"), password=PASSWORD)
                     )
                 )
-                for _ in range(8)
+                for _ in range(16)
             ]
-            # Let every call reach its handler (hashing runs in worker threads).
-            await asyncio.sleep(0.3)
+            # Let every call reach its handler (hashing runs in worker threads, ~0.2 s each,
+            # so 16 of them keep the service busy well past this point).
+            await asyncio.sleep(1.0)
+            in_flight = [call for call in calls if not call.done()]
+            assert in_flight, "every call finished before SIGTERM; nothing was drained"
             process.send_signal(signal.SIGTERM)
             assert (await watch.read()).status == NOT_SERVING
             replies = await asyncio.gather(*calls)
