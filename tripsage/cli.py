@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from tripsage_core.config import get_settings_or_exit
+from tripsage_core.config import Settings, get_settings_or_exit
 from tripsage_core.logging import configure_logging
 
 
@@ -25,7 +25,49 @@ def _parser() -> argparse.ArgumentParser:
         "migrate", help="apply every service's migrations to POSTGRES_URL"
     )
     migrate.add_argument("--service", choices=["auth", "trips", "travel", "assistant"])
+    admin = commands.add_parser(
+        "create-admin",
+        help="make an account an administrator (creating it if needed)",
+        description="The password is read from TRIPSAGE_ADMIN_PASSWORD, or asked for.",
+    )
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--full-name", default="")
+    commands.add_parser(
+        "rotate-secret-key",
+        help="re-encrypt every BYOK key under SECRET_KEY (old key in SECRET_KEY_PREVIOUS)",
+    )
     return parser
+
+
+def _auth_command(args: argparse.Namespace, settings: Settings) -> int:
+    from services.auth import operator_commands
+    from tripsage_core.errors import InvalidArgument
+
+    if args.command == "create-admin":
+
+        def password() -> str:
+            import getpass
+
+            given = os.environ.get("TRIPSAGE_ADMIN_PASSWORD")
+            return given or getpass.getpass("password for the new administrator: ")
+
+        try:
+            message = asyncio.run(
+                operator_commands.create_admin(
+                    settings, email=args.email, password=password, full_name=args.full_name
+                )
+            )
+        except InvalidArgument as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(message)
+        return 0
+    report = asyncio.run(operator_commands.rotate_secret_key(settings))
+    print(
+        f"re-encrypted {report.reencrypted} provider keys under the current SECRET_KEY"
+        f" ({report.already_current} already were); SECRET_KEY_PREVIOUS can now be removed"
+    )
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["TRIPSAGE_DATA_DIR"] = str(args.data_dir)
     settings = get_settings_or_exit()
     configure_logging("launcher", settings.log_level, settings.log_format)
+    if args.command in ("create-admin", "rotate-secret-key"):
+        return _auth_command(args, settings)
     if args.command == "up":
         from tripsage.launcher import up
 

@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     oauth_google_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
     oauth_google_token_url: str = "https://oauth2.googleapis.com/token"
     oauth_google_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
+    oauth_google_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
+    oauth_google_issuer: str = "https://accounts.google.com"
     oauth_github_client_id: str | None = None
     oauth_github_client_secret: SecretStr | None = None
     oauth_github_authorize_url: str = "https://github.com/login/oauth/authorize"
@@ -124,6 +126,11 @@ class Settings(BaseSettings):
     openweathermap_api_url: str = "https://api.openweathermap.org"
     provider_timeout_seconds: float = Field(default=10.0, gt=0)
     travel_metrics_port: int | None = None
+    travel_cache_prefix: str = "tripsage:travel"
+
+    # Trips: planning exchange rates for trip summaries, "USD=0.92,GBP=1.17" (value of one
+    # unit in EUR), added to the built-in table (docs/trips.md).
+    trips_currency_rates: str = ""
 
     @field_validator("cors_origins", "oauth_redirect_uris", mode="before")
     @classmethod

@@ -83,7 +83,7 @@ class IdempotencyLedger:
         create, then `complete`), else the id of what the first attempt created."""
         caller = uuid.UUID(caller_id)
         await conn.execute(
-            f"DELETE FROM {self.table} WHERE caller_id = $1 AND method = $2 AND key = $3"
+            f"DELETE FROM {self.table} WHERE caller_id = $1 AND method = $2 AND key = $3"  # noqa: S608
             " AND created_at < now() - $4::interval",
             caller,
             attempt.method,
@@ -92,7 +92,7 @@ class IdempotencyLedger:
         )
         # Blocks while another transaction holds the same key, until it ends.
         inserted = await conn.fetchval(
-            f"INSERT INTO {self.table} (caller_id, method, key, request_hash)"
+            f"INSERT INTO {self.table} (caller_id, method, key, request_hash)"  # noqa: S608
             " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true",
             caller,
             attempt.method,
@@ -102,7 +102,7 @@ class IdempotencyLedger:
         if inserted:
             return None
         row = await conn.fetchrow(
-            f"SELECT request_hash, resource_id FROM {self.table}"
+            f"SELECT request_hash, resource_id FROM {self.table}"  # noqa: S608
             " WHERE caller_id = $1 AND method = $2 AND key = $3",
             caller,
             attempt.method,
@@ -129,7 +129,7 @@ class IdempotencyLedger:
         resource_id: str,
     ) -> None:
         await conn.execute(
-            f"UPDATE {self.table} SET resource_id = $4"
+            f"UPDATE {self.table} SET resource_id = $4"  # noqa: S608
             " WHERE caller_id = $1 AND method = $2 AND key = $3",
             uuid.UUID(caller_id),
             attempt.method,

@@ -15,11 +15,11 @@ from tripsage_core.grpc_kit.client import service_channel
 PROVIDER_SERVICES = ("openai", "duffel", "google_maps", "openweathermap", "mem0")
 
 
-def provider_to_proto(service: str) -> int:
-    """"google_maps" -> PROVIDER_SERVICE_GOOGLE_MAPS."""
+def provider_to_proto(service: str) -> auth_pb.ProviderService.ValueType:
+    """The enum value of a provider: "google_maps" -> PROVIDER_SERVICE_GOOGLE_MAPS."""
     if service not in PROVIDER_SERVICES:
         raise ValueError(f"unknown provider {service!r}; one of {', '.join(PROVIDER_SERVICES)}")
-    return int(auth_pb.ProviderService.Value(f"PROVIDER_SERVICE_{service.upper()}"))
+    return auth_pb.ProviderService.Value(f"PROVIDER_SERVICE_{service.upper()}")
 
 
 async def user_provider_key(settings: Settings, user_id: str, service: str) -> str | None:

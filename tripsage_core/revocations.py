@@ -44,7 +44,7 @@ class Revocations:
         await self.redis.delete(self._user(user_id))
 
     async def revoke_sessions(self, session_ids: Iterable[str]) -> None:
-        ids = list(session_ids)
+        ids = [session_id for session_id in session_ids if session_id]
         if not ids:
             return
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -73,5 +73,7 @@ class Revocations:
             if key.startswith(f"{PREFIX}:user:"):
                 raise Unauthenticated("this account is disabled", reason="USER_DISABLED")
             if key.startswith(f"{PREFIX}:session:"):
-                raise Unauthenticated("this session has ended; sign in again", reason="SESSION_ENDED")
+                raise Unauthenticated(
+                    "this session has ended; sign in again", reason="SESSION_ENDED"
+                )
             raise Unauthenticated("this API key was revoked", reason="API_KEY_REVOKED")

@@ -10,8 +10,6 @@ from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
 from tripsage_core.config import Settings
 from tripsage_core.grpc_kit.client import service_channel
 
-MAX_LOOKUP = 100
-
 
 @dataclass(frozen=True)
 class UserSummary:
@@ -38,7 +36,9 @@ async def lookup_users(
     return [UserSummary(u.id, u.email, u.full_name) for u in reply.users]
 
 
-async def lookup_users_by_email(settings: Settings, emails: Iterable[str]) -> dict[str, UserSummary]:
+async def lookup_users_by_email(
+    settings: Settings, emails: Iterable[str]
+) -> dict[str, UserSummary]:
     """Normalised (trimmed, lower-case) email -> user, for the emails that have an account."""
     found = await lookup_users(settings, emails=emails)
     return {_normalize(user.email): user for user in found}

@@ -1,4 +1,4 @@
-"""Auth use cases: register, sign in, refresh, sign out, who am I. No transport here."""
+"""Auth use cases: register, sign in, refresh, sign out, profile, passwords. No transport here."""
 
 from __future__ import annotations
 
@@ -8,10 +8,16 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
 
+from services.auth.notifier import PasswordResetNotifier
 from services.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
+from services.auth.profile import EDITABLE_PATHS, check_full_name, clean_preferences, merge_changes
 from services.auth.store import UserRecord, UserStore
+from services.auth.throttle import LoginThrottle
 from tripsage_core.errors import (
+    Aborted,
     AlreadyExists,
     FieldErrors,
     InvalidArgument,
@@ -19,16 +25,26 @@ from tripsage_core.errors import (
     Unauthenticated,
 )
 from tripsage_core.identity import AccessTokens, Principal
+from tripsage_core.revocations import Revocations
 
 logger = logging.getLogger("tripsage.auth")
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ETAG = re.compile(r'^(W/)?"(\d+)"$')
 MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 200
 
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
+
+
+def email_problem(normalized: str) -> str | None:
+    if not normalized:
+        return "is required"
+    if len(normalized) > MAX_EMAIL_LENGTH or not _EMAIL.match(normalized):
+        return "is not a valid email address"
+    return None
 
 
 @dataclass(frozen=True)
@@ -39,19 +55,37 @@ class SignedIn:
     expires_in: int
 
 
+@dataclass(frozen=True)
+class ResetPolicy:
+    link_base: str
+    ttl_seconds: int
+
+
 class Accounts:
-    def __init__(self, store: UserStore, tokens: AccessTokens, *, refresh_ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        store: UserStore,
+        tokens: AccessTokens,
+        *,
+        refresh_ttl_seconds: int,
+        revocations: Revocations,
+        throttle: LoginThrottle,
+        notifier: PasswordResetNotifier,
+        reset_policy: ResetPolicy,
+    ) -> None:
         self.store = store
         self.tokens = tokens
         self.refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
+        self.revocations = revocations
+        self.throttle = throttle
+        self.notifier = notifier
+        self.reset_policy = reset_policy
 
     async def register(self, *, email: str, password: str, full_name: str) -> SignedIn:
         errors = FieldErrors()
         normalized = normalize_email(email)
-        if not normalized:
-            errors.add("email", "is required")
-        elif len(normalized) > MAX_EMAIL_LENGTH or not _EMAIL.match(normalized):
-            errors.add("email", "is not a valid email address")
+        if problem := email_problem(normalized):
+            errors.add("email", problem)
         try:
             check_strength(password)
         except InvalidArgument as exc:  # reported together with the other fields
@@ -68,23 +102,27 @@ class Accounts:
         if user is None:
             raise AlreadyExists("an account with this email already exists", reason="EMAIL_TAKEN")
         logger.info("user registered", extra={"user_id": user.id})
-        return await self._sign_in(user)
+        return await self.start_session(user)
 
-    async def login(self, *, email: str, password: str) -> SignedIn:
-        user = await self.store.user_by_email(normalize_email(email))
+    async def login(self, *, email: str, password: str, address: str) -> SignedIn:
+        normalized = normalize_email(email)
+        await self.throttle.before_attempt(normalized, address)
+        user = await self.store.user_by_email(normalized)
         # Verify even for unknown emails so timing does not reveal which exist.
         valid = await asyncio.to_thread(
             verify_password, user.password_hash if user else None, password
         )
         if user is None or not valid:
+            await self.throttle.failed(normalized, address)
             raise Unauthenticated("email or password is incorrect", reason="INVALID_CREDENTIALS")
+        await self.throttle.succeeded(normalized)
         if user.disabled:
             raise Unauthenticated("this account is disabled", reason="USER_DISABLED")
         if user.password_hash and needs_rehash(user.password_hash):
             await self.store.set_password_hash(
                 user.id, await asyncio.to_thread(hash_password, password)
             )
-        return await self._sign_in(user)
+        return await self.start_session(user)
 
     async def refresh(self, refresh_token: str) -> SignedIn:
         if not refresh_token:
@@ -96,6 +134,7 @@ class Accounts:
         if reused:
             # A rotated token came back: whoever holds the chain may be a thief.
             await self.store.revoke_session(session.id, "refresh token reused")
+            await self.revocations.revoke_sessions([session.id])
             logger.warning("refresh token reuse; session revoked", extra={"session_id": session.id})
             raise Unauthenticated("refresh token was already used", reason="REFRESH_TOKEN_REUSED")
         if session.revoked_at is not None or session.expires_at <= datetime.now(UTC):
@@ -110,7 +149,10 @@ class Accounts:
 
     async def logout(self, principal: Principal, *, refresh_token: str, all_sessions: bool) -> None:
         if all_sessions:
-            await self.store.revoke_user_sessions(principal.user_id, "signed out everywhere")
+            ended = await self.store.revoke_user_sessions(
+                principal.user_id, "signed out everywhere"
+            )
+            await self.revocations.revoke_sessions([*ended, principal.session_id])
             return
         session_id = principal.session_id
         if refresh_token:
@@ -119,6 +161,7 @@ class Accounts:
                 session_id = session.id
         if session_id:
             await self.store.revoke_session(session_id, "signed out")
+            await self.revocations.revoke_sessions([session_id])
 
     async def current_user(self, principal: Principal) -> UserRecord:
         user = await self.store.user_by_id(principal.user_id)
@@ -128,7 +171,84 @@ class Accounts:
             raise Unauthenticated("this account is disabled", reason="USER_DISABLED")
         return user
 
-    async def _sign_in(self, user: UserRecord) -> SignedIn:
+    async def update_current_user(
+        self, principal: Principal, changes: dict[str, Any], *, etag: str
+    ) -> UserRecord:
+        """Applies {field path: new value} (paths from EDITABLE_PATHS) if `etag` still matches."""
+        unknown = sorted(set(changes) - set(EDITABLE_PATHS))
+        if unknown:
+            raise InvalidArgument.for_field(
+                "update_mask",
+                f"cannot change {', '.join(unknown)}; editable: full_name, preferences",
+            )
+        user = await self.current_user(principal)
+        expected = _version_of(etag)
+        if expected is not None and expected != user.version:
+            raise Aborted(
+                "the user changed since it was read; reload and retry", reason="STALE_ETAG"
+            )
+        full_name, preferences = merge_changes(user.full_name, user.preferences, changes)
+        errors = FieldErrors()
+        full_name = check_full_name(full_name, errors)
+        preferences = clean_preferences(preferences, errors)
+        errors.raise_if_any()
+        updated = await self.store.update_profile(
+            user.id, full_name=full_name, preferences=preferences, expected_version=user.version
+        )
+        if updated is None:
+            raise Aborted(
+                "the user changed since it was read; reload and retry", reason="STALE_ETAG"
+            )
+        return updated
+
+    async def change_password(
+        self, principal: Principal, *, current_password: str, new_password: str
+    ) -> None:
+        user = await self.current_user(principal)
+        check_strength(new_password, field="new_password")
+        if not await asyncio.to_thread(verify_password, user.password_hash, current_password):
+            raise InvalidArgument.for_field("current_password", "is not your current password")
+        await self.store.set_password_hash(
+            user.id, await asyncio.to_thread(hash_password, new_password)
+        )
+        ended = await self.store.revoke_user_sessions(
+            user.id, "password changed", keep_session_id=principal.session_id
+        )
+        await self.revocations.revoke_sessions(ended)
+        logger.info("password changed", extra={"user_id": user.id})
+
+    async def request_password_reset(self, email: str) -> None:
+        """Always succeeds, so the answer does not tell which emails have accounts."""
+        normalized = normalize_email(email)
+        if problem := email_problem(normalized):
+            raise InvalidArgument.for_field("email", problem)
+        user = await self.store.user_by_email(normalized)
+        if user is None or user.disabled:
+            return
+        token = secrets.token_urlsafe(32)
+        await self.store.create_password_reset(
+            user.id, token, datetime.now(UTC) + timedelta(seconds=self.reset_policy.ttl_seconds)
+        )
+        separator = "&" if "?" in self.reset_policy.link_base else "?"
+        link = f"{self.reset_policy.link_base}{separator}{urlencode({'token': token})}"
+        await self.notifier.send_password_reset(email=user.email, link=link)
+
+    async def reset_password(self, *, reset_token: str, new_password: str) -> None:
+        check_strength(new_password, field="new_password")
+        if not reset_token:
+            raise InvalidArgument.for_field("reset_token", "is required")
+        user_id = await self.store.use_password_reset(
+            reset_token, await asyncio.to_thread(hash_password, new_password)
+        )
+        if user_id is None:
+            raise InvalidArgument.for_field(
+                "reset_token", "is not valid: it was used, has expired, or never existed"
+            )
+        ended = await self.store.revoke_user_sessions(user_id, "password reset")
+        await self.revocations.revoke_sessions(ended)
+        logger.info("password reset", extra={"user_id": user_id})
+
+    async def start_session(self, user: UserRecord) -> SignedIn:
         refresh_token = secrets.token_urlsafe(32)
         session_id = await self.store.create_session(
             user_id=user.id,
@@ -139,3 +259,12 @@ class Accounts:
             user_id=user.id, email=user.email, role=user.role, session_id=session_id
         )
         return SignedIn(user, issued.token, refresh_token, issued.expires_in)
+
+
+def _version_of(etag: str) -> int | None:
+    if not etag:
+        return None
+    match = _ETAG.match(etag.strip())
+    if match is None:
+        raise InvalidArgument.for_field("user.etag", "is not an etag this service returned")
+    return int(match.group(2))

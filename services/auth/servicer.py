@@ -2,35 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from grpc import aio
 
 from services.auth.accounts import Accounts, SignedIn
-from services.auth.store import UserRecord
+from services.auth.admin import Admin
+from services.auth.api_keys import ApiKeys
+from services.auth.byok import ProviderKeys
+from services.auth.convert import (
+    api_key_to_proto,
+    event_to_proto,
+    identity_provider_from_proto,
+    profile_changes,
+    provider_from_proto,
+    provider_key_to_proto,
+    role_from_proto,
+    status_to_proto,
+    user_to_proto,
+)
+from services.auth.credentials import Credentials
+from services.auth.directory import Directory
+from services.auth.oauth import OAuthSignIns
 from tripsage.auth.v1 import auth_service_pb2 as pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as pb_grpc
-from tripsage_core.grpc_kit.caller import CallerResolver
-from tripsage_core.grpc_kit.timestamps import to_timestamp
-from tripsage_core.identity import Role
+from tripsage_core.errors import InvalidArgument, Unauthenticated
+from tripsage_core.grpc_kit.caller import (
+    CREDENTIAL_EXPIRES_HEADER,
+    CallerResolver,
+    client_address,
+)
+from tripsage_core.identity import Principal
+from tripsage_core.principal_proto import principal_to_proto
 
 Context = aio.ServicerContext[Any, Any]
-
-_ROLES = {Role.USER: pb.USER_ROLE_USER, Role.ADMIN: pb.USER_ROLE_ADMIN}
-
-
-def user_to_proto(user: UserRecord) -> pb.User:
-    return pb.User(
-        id=user.id,
-        email=user.email,
-        full_name=user.full_name,
-        role=_ROLES[user.role],
-        email_verified=user.email_verified,
-        disabled=user.disabled,
-        create_time=to_timestamp(user.created_at),
-        update_time=to_timestamp(user.updated_at),
-        etag=f'W/"{user.version}"',
-    )
 
 
 def _session_fields(signed_in: SignedIn) -> dict[str, Any]:
@@ -44,9 +50,34 @@ def _session_fields(signed_in: SignedIn) -> dict[str, Any]:
 
 
 class AuthServicer(pb_grpc.AuthServiceServicer):
-    def __init__(self, accounts: Accounts, callers: CallerResolver) -> None:
+    def __init__(
+        self,
+        accounts: Accounts,
+        callers: CallerResolver,
+        *,
+        credentials: Credentials,
+        directory: Directory,
+        api_keys: ApiKeys,
+        provider_keys: ProviderKeys,
+        admin: Admin,
+        oauth: OAuthSignIns,
+    ) -> None:
         self.accounts = accounts
         self.callers = callers
+        self.credentials = credentials
+        self.directory = directory
+        self.api_keys = api_keys
+        self.provider_keys = provider_keys
+        self.admin = admin
+        self.oauth = oauth
+
+    async def _optional_caller(self, context: Context) -> Principal | None:
+        try:
+            return await self.callers.require(context, allow_service=True)
+        except Unauthenticated:
+            return None
+
+    # Sessions and users
 
     async def Register(self, request: pb.RegisterRequest, context: Context) -> pb.RegisterResponse:
         signed_in = await self.accounts.register(
@@ -55,7 +86,9 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
         return pb.RegisterResponse(**_session_fields(signed_in))
 
     async def Login(self, request: pb.LoginRequest, context: Context) -> pb.LoginResponse:
-        signed_in = await self.accounts.login(email=request.email, password=request.password)
+        signed_in = await self.accounts.login(
+            email=request.email, password=request.password, address=client_address(context)
+        )
         return pb.LoginResponse(**_session_fields(signed_in))
 
     async def RefreshSession(
@@ -76,3 +109,230 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     ) -> pb.GetCurrentUserResponse:
         user = await self.accounts.current_user(await self.callers.require(context))
         return pb.GetCurrentUserResponse(user=user_to_proto(user))
+
+    async def UpdateCurrentUser(
+        self, request: pb.UpdateCurrentUserRequest, context: Context
+    ) -> pb.UpdateCurrentUserResponse:
+        caller = await self.callers.require(context)
+        user = await self.accounts.update_current_user(
+            caller,
+            profile_changes(request.user, list(request.update_mask.paths)),
+            etag=request.user.etag,
+        )
+        return pb.UpdateCurrentUserResponse(user=user_to_proto(user))
+
+    async def ChangePassword(
+        self, request: pb.ChangePasswordRequest, context: Context
+    ) -> pb.ChangePasswordResponse:
+        caller = await self.callers.require(context)
+        await self.accounts.change_password(
+            caller, current_password=request.current_password, new_password=request.new_password
+        )
+        return pb.ChangePasswordResponse()
+
+    async def RequestPasswordReset(
+        self, request: pb.RequestPasswordResetRequest, context: Context
+    ) -> pb.RequestPasswordResetResponse:
+        await self.accounts.request_password_reset(request.email)
+        return pb.RequestPasswordResetResponse()
+
+    async def ResetPassword(
+        self, request: pb.ResetPasswordRequest, context: Context
+    ) -> pb.ResetPasswordResponse:
+        await self.accounts.reset_password(
+            reset_token=request.reset_token, new_password=request.new_password
+        )
+        return pb.ResetPasswordResponse()
+
+    # Sign-in with an identity provider
+
+    async def StartOAuthSignIn(
+        self, request: pb.StartOAuthSignInRequest, context: Context
+    ) -> pb.StartOAuthSignInResponse:
+        url, state = await self.oauth.start(
+            identity_provider_from_proto(request.provider), request.redirect_uri
+        )
+        return pb.StartOAuthSignInResponse(authorization_url=url, state=state)
+
+    async def CompleteOAuthSignIn(
+        self, request: pb.CompleteOAuthSignInRequest, context: Context
+    ) -> pb.CompleteOAuthSignInResponse:
+        result = await self.oauth.complete(
+            identity_provider_from_proto(request.provider),
+            code=request.code,
+            state=request.state,
+            redirect_uri=request.redirect_uri,
+        )
+        return pb.CompleteOAuthSignInResponse(
+            **_session_fields(result.signed_in), new_user=result.new_user
+        )
+
+    # Internal RPCs for other services
+
+    async def ResolveCredential(
+        self, request: pb.ResolveCredentialRequest, context: Context
+    ) -> pb.ResolveCredentialResponse:
+        principal, expires_at = await self.credentials.resolve(
+            await self._optional_caller(context),
+            access_token=request.access_token,
+            api_key=request.api_key,
+        )
+        if expires_at is not None:
+            context.set_trailing_metadata(
+                ((CREDENTIAL_EXPIRES_HEADER, str(expires_at.timestamp())),)
+            )
+        return pb.ResolveCredentialResponse(principal=principal_to_proto(principal))
+
+    async def LookupUsers(
+        self, request: pb.LookupUsersRequest, context: Context
+    ) -> pb.LookupUsersResponse:
+        caller = await self.callers.require(context, allow_service=True)
+        users = await self.directory.lookup(
+            caller, user_ids=list(request.user_ids), emails=list(request.emails)
+        )
+        return pb.LookupUsersResponse(
+            users=[pb.UserProfile(id=u.id, email=u.email, full_name=u.full_name) for u in users]
+        )
+
+    async def ResolveProviderKey(
+        self, request: pb.ResolveProviderKeyRequest, context: Context
+    ) -> pb.ResolveProviderKeyResponse:
+        caller = await self.callers.require(context, allow_service=True)
+        found = await self.provider_keys.resolve(
+            caller, request.user_id, provider_from_proto(request.service)
+        )
+        if found is None:
+            return pb.ResolveProviderKeyResponse(found=False)
+        record, key = found
+        return pb.ResolveProviderKeyResponse(
+            found=True,
+            api_key=key,
+            status=status_to_proto(record.status),  # type: ignore[arg-type]
+        )
+
+    # API keys
+
+    async def CreateApiKey(
+        self, request: pb.CreateApiKeyRequest, context: Context
+    ) -> pb.CreateApiKeyResponse:
+        caller = await self.callers.require(context)
+        spec = request.api_key
+        created = await self.api_keys.create(
+            caller,
+            name=spec.name,
+            scopes=list(spec.scopes),
+            expires_at=spec.expire_time.ToDatetime(tzinfo=UTC)
+            if spec.HasField("expire_time")
+            else None,
+        )
+        return pb.CreateApiKeyResponse(api_key=api_key_to_proto(created.key), secret=created.secret)
+
+    async def ListApiKeys(
+        self, request: pb.ListApiKeysRequest, context: Context
+    ) -> pb.ListApiKeysResponse:
+        caller = await self.callers.require(context)
+        page = await self.api_keys.list(
+            caller,
+            size=request.page_size,
+            token=request.page_token,
+            include_revoked=request.include_revoked,
+        )
+        return pb.ListApiKeysResponse(
+            api_keys=[api_key_to_proto(k) for k in page.keys],
+            next_page_token=page.next_page_token,
+        )
+
+    async def RevokeApiKey(
+        self, request: pb.RevokeApiKeyRequest, context: Context
+    ) -> pb.RevokeApiKeyResponse:
+        caller = await self.callers.require(context)
+        key = await self.api_keys.revoke(caller, request.api_key_id)
+        return pb.RevokeApiKeyResponse(api_key=api_key_to_proto(key))
+
+    # BYOK provider keys
+
+    async def PutProviderKey(
+        self, request: pb.PutProviderKeyRequest, context: Context
+    ) -> pb.PutProviderKeyResponse:
+        caller = await self.callers.require(context)
+        record = await self.provider_keys.put(
+            caller,
+            provider_from_proto(request.service),
+            request.api_key,
+            validate=request.validate,
+        )
+        return pb.PutProviderKeyResponse(provider_key=provider_key_to_proto(record))
+
+    async def ListProviderKeys(
+        self, request: pb.ListProviderKeysRequest, context: Context
+    ) -> pb.ListProviderKeysResponse:
+        caller = await self.callers.require(context)
+        records = await self.provider_keys.list(caller)
+        return pb.ListProviderKeysResponse(
+            provider_keys=[provider_key_to_proto(r) for r in records]
+        )
+
+    async def ValidateProviderKey(
+        self, request: pb.ValidateProviderKeyRequest, context: Context
+    ) -> pb.ValidateProviderKeyResponse:
+        caller = await self.callers.require(context)
+        record = await self.provider_keys.validate(caller, provider_from_proto(request.service))
+        return pb.ValidateProviderKeyResponse(
+            provider_key=provider_key_to_proto(record), valid=record.status == "valid"
+        )
+
+    async def DeleteProviderKey(
+        self, request: pb.DeleteProviderKeyRequest, context: Context
+    ) -> pb.DeleteProviderKeyResponse:
+        caller = await self.callers.require(context)
+        await self.provider_keys.delete(caller, provider_from_proto(request.service))
+        return pb.DeleteProviderKeyResponse()
+
+    async def ListProviderKeyEvents(
+        self, request: pb.ListProviderKeyEventsRequest, context: Context
+    ) -> pb.ListProviderKeyEventsResponse:
+        caller = await self.callers.require(context)
+        page = await self.provider_keys.events(
+            caller,
+            provider_from_proto(request.service),
+            size=request.page_size,
+            token=request.page_token,
+        )
+        return pb.ListProviderKeyEventsResponse(
+            events=[event_to_proto(e) for e in page.events], next_page_token=page.next_page_token
+        )
+
+    # Administration
+
+    async def ListUsers(
+        self, request: pb.ListUsersRequest, context: Context
+    ) -> pb.ListUsersResponse:
+        caller = await self.callers.require(context)
+        page = await self.admin.list_users(
+            caller,
+            query=request.query,
+            role=role_from_proto(request.role),
+            include_disabled=request.include_disabled,
+            size=request.page_size,
+            token=request.page_token,
+        )
+        return pb.ListUsersResponse(
+            users=[user_to_proto(u) for u in page.users], next_page_token=page.next_page_token
+        )
+
+    async def SetUserDisabled(
+        self, request: pb.SetUserDisabledRequest, context: Context
+    ) -> pb.SetUserDisabledResponse:
+        caller = await self.callers.require(context)
+        user = await self.admin.set_disabled(caller, request.user_id, request.disabled)
+        return pb.SetUserDisabledResponse(user=user_to_proto(user))
+
+    async def SetUserRole(
+        self, request: pb.SetUserRoleRequest, context: Context
+    ) -> pb.SetUserRoleResponse:
+        caller = await self.callers.require(context)
+        role = role_from_proto(request.role)
+        if role is None:
+            raise InvalidArgument.for_field("role", "must be USER_ROLE_USER or USER_ROLE_ADMIN")
+        user = await self.admin.set_role(caller, request.user_id, role)
+        return pb.SetUserRoleResponse(user=user_to_proto(user))

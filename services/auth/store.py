@@ -194,14 +194,131 @@ class UserStore:
                 reason,
             )
 
-    async def revoke_user_sessions(self, user_id: str, reason: str) -> None:
+    async def revoke_user_sessions(
+        self, user_id: str, reason: str, *, keep_session_id: str = ""
+    ) -> list[str]:
+        """Ends every open session of the user (but `keep_session_id`); returns their ids."""
         async with self.db.pool.acquire() as conn:
-            await conn.execute(
+            rows = await conn.fetch(
                 "UPDATE tripsage_auth.sessions SET revoked_at = now(), revoked_reason = $2"
-                " WHERE user_id = $1 AND revoked_at IS NULL",
+                " WHERE user_id = $1 AND revoked_at IS NULL AND id::text <> $3 RETURNING id",
                 uuid.UUID(user_id),
                 reason,
+                keep_session_id,
             )
+        return [str(row["id"]) for row in rows]
+
+    async def update_profile(
+        self,
+        user_id: str,
+        *,
+        full_name: str,
+        preferences: dict[str, Any],
+        expected_version: int | None,
+    ) -> UserRecord | None:
+        """The updated user, or None when `expected_version` is stale."""
+        async with self.db.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                """
+                UPDATE tripsage_auth.users
+                SET full_name = $2, preferences = $3, version = version + 1, updated_at = now()
+                WHERE id = $1 AND ($4::int IS NULL OR version = $4)
+                RETURNING *
+                """,
+                uuid.UUID(user_id),
+                full_name,
+                preferences,
+                expected_version,
+            )
+        return _user(row) if row else None
+
+    async def set_flag(
+        self, user_id: str, *, disabled: bool | None = None, role: str | None = None
+    ) -> UserRecord | None:
+        async with self.db.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                """
+                UPDATE tripsage_auth.users
+                SET disabled = coalesce($2, disabled), role = coalesce($3, role),
+                    version = version + 1, updated_at = now()
+                WHERE id = $1
+                RETURNING *
+                """,
+                uuid.UUID(user_id),
+                disabled,
+                role,
+            )
+        return _user(row) if row else None
+
+    async def page(
+        self,
+        *,
+        query: str,
+        role: str | None,
+        include_disabled: bool,
+        limit: int,
+        after: tuple[datetime, str] | None,
+    ) -> list[UserRecord]:
+        conditions = ["true"]
+        args: list[Any] = []
+        if query:
+            args.append(f"%{re.sub(r'[%_\\]', '', query.lower())}%")
+            conditions.append(
+                f"(email_normalized LIKE ${len(args)} OR lower(full_name) LIKE ${len(args)})"
+            )
+        if role:
+            args.append(role)
+            conditions.append(f"role = ${len(args)}")
+        if not include_disabled:
+            conditions.append("NOT disabled")
+        if after is not None:
+            args.extend([after[0], uuid.UUID(after[1])])
+            conditions.append(f"(created_at, id) < (${len(args) - 1}, ${len(args)})")
+        args.append(limit)
+        async with self.db.pool.acquire() as conn:
+            rows = await conn.fetch(
+                # Only our own fixed condition strings are joined; values are bound.
+                f"SELECT * FROM tripsage_auth.users WHERE {' AND '.join(conditions)}"
+                f" ORDER BY created_at DESC, id DESC LIMIT ${len(args)}",
+                *args,
+            )
+        return [_user(row) for row in rows]
+
+    async def create_password_reset(self, user_id: str, token: str, expires_at: datetime) -> None:
+        async with self.db.pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO tripsage_auth.password_resets (token_hash, user_id, expires_at)"
+                " VALUES ($1, $2, $3)",
+                hash_refresh_token(token),
+                uuid.UUID(user_id),
+                expires_at,
+            )
+
+    async def use_password_reset(self, token: str, password_hash: str) -> str | None:
+        """Sets the new password if the token is unused and current; returns the user id."""
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            user_id = await conn.fetchval(
+                """
+                UPDATE tripsage_auth.password_resets SET used_at = now()
+                WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+                RETURNING user_id
+                """,
+                hash_refresh_token(token),
+            )
+            if user_id is None:
+                return None
+            await conn.execute(
+                "UPDATE tripsage_auth.password_resets SET used_at = now()"
+                " WHERE user_id = $1 AND used_at IS NULL",
+                user_id,
+            )
+            await conn.execute(
+                "UPDATE tripsage_auth.users SET password_hash = $2, updated_at = now()"
+                " WHERE id = $1",
+                user_id,
+                password_hash,
+            )
+        return str(user_id)
 
     async def session_is_active(self, session_id: str) -> bool:
         async with self.db.pool.acquire() as conn:
@@ -211,4 +328,66 @@ class UserStore:
                     " FROM tripsage_auth.sessions WHERE id = $1",
                     uuid.UUID(session_id),
                 )
+            )
+
+    async def lookup(self, *, user_ids: list[uuid.UUID], emails: list[str]) -> list[UserRecord]:
+        """Users with any of these ids or normalised emails (disabled users left out)."""
+        async with self.db.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT * FROM tripsage_auth.users"
+                " WHERE (id = ANY($1::uuid[]) OR email_normalized = ANY($2::text[]))"
+                " AND NOT disabled",
+                user_ids,
+                emails,
+            )
+        return [_user(row) for row in rows]
+
+    async def user_by_identity(self, provider: str, subject: str) -> UserRecord | None:
+        async with self.db.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT u.* FROM tripsage_auth.identities i"
+                " JOIN tripsage_auth.users u ON u.id = i.user_id"
+                " WHERE i.provider = $1 AND i.subject = $2",
+                provider,
+                subject,
+            )
+        return _user(row) if row else None
+
+    async def link_identity(self, user_id: str, provider: str, subject: str, email: str) -> None:
+        async with self.db.pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO tripsage_auth.identities (provider, subject, user_id, email)"
+                " VALUES ($1, $2, $3, $4) ON CONFLICT (provider, subject) DO NOTHING",
+                provider,
+                subject,
+                uuid.UUID(user_id),
+                email,
+            )
+
+    async def create_external_user(
+        self, *, email: str, email_normalized: str, full_name: str, email_verified: bool
+    ) -> UserRecord | None:
+        """A user who signs in only through an identity provider (no password)."""
+        async with self.db.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                """
+                INSERT INTO tripsage_auth.users
+                    (id, email, email_normalized, full_name, email_verified)
+                VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (email_normalized) DO NOTHING
+                RETURNING *
+                """,
+                uuid.uuid4(),
+                email,
+                email_normalized,
+                full_name,
+                email_verified,
+            )
+        return _user(row) if row else None
+
+    async def mark_email_verified(self, user_id: str) -> None:
+        async with self.db.pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE tripsage_auth.users SET email_verified = true WHERE id = $1",
+                uuid.UUID(user_id),
             )

@@ -1,34 +1,173 @@
-"""Composition root of the travel service.
+"""Composition root of the travel service: the one place real adapters are wired.
 
-Its RPCs arrive with the travel issue; until then the generated base class
-answers UNIMPLEMENTED. It depends on Redis (its cache) only.
+Redis is the search cache only: without it (unset, or down) searches still work,
+uncached, and the service stays SERVING; the outage is logged. Provider keys come
+per request from the caller's BYOK keys, else the server's settings, else the
+built-in sandbox answers.
 """
 
 from __future__ import annotations
 
-from grpc import aio
+import asyncio
+import logging
 
+from grpc import aio
+from prometheus_client import start_http_server
+from redis.asyncio import Redis
+
+from services.travel.cache import SearchCache
+from services.travel.keys import (
+    DUFFEL,
+    GOOGLE_MAPS,
+    OPENWEATHERMAP,
+    KeyChooser,
+    UserKeySource,
+)
+from services.travel.providers.duffel import DuffelProvider
+from services.travel.providers.google_maps import GoogleMapsProvider
+from services.travel.providers.http import ProviderHttp
+from services.travel.providers.openweathermap import OpenWeatherMapProvider
+from services.travel.reference import airports, find_city
+from services.travel.sandbox.flights import SandboxFlights
+from services.travel.sandbox.maps import SandboxMaps
+from services.travel.sandbox.stays import SandboxStays
+from services.travel.sandbox.weather import SandboxWeather
+from services.travel.servicer import TravelServicer
+from services.travel.travel import Providers, Travel
 from tripsage.travel.v1 import travel_service_pb2, travel_service_pb2_grpc
+from tripsage_core.cache import create_redis
+from tripsage_core.cache import ping as redis_ping
+from tripsage_core.circuit_breaker import CircuitBreaker
 from tripsage_core.config import Settings
+from tripsage_core.grpc_kit.caller import CallerResolver, caller_resolver
 from tripsage_core.grpc_kit.server import ServiceDefinition
-from tripsage_core.runtime import ServiceRuntime
+from tripsage_core.provider_keys import user_provider_key
 
 SERVICE_NAME = travel_service_pb2.DESCRIPTOR.services_by_name["TravelService"].full_name
+logger = logging.getLogger("tripsage.travel")
+_metrics_started: set[int] = set()
+
+
+def live_providers(settings: Settings) -> tuple[Providers, list[ProviderHttp]]:
+    timeout = settings.provider_timeout_seconds
+    duffel_http = ProviderHttp("duffel", settings.duffel_api_url, timeout=timeout)
+    google_breaker = CircuitBreaker("google_maps")
+    places, geocoding, routes = (
+        ProviderHttp("google_maps", url, timeout=timeout, breaker=google_breaker)
+        for url in (
+            settings.google_places_api_url,
+            settings.google_geocoding_api_url,
+            settings.google_routes_api_url,
+        )
+    )
+    weather_http = ProviderHttp("openweathermap", settings.openweathermap_api_url, timeout=timeout)
+    duffel = DuffelProvider(duffel_http)
+    providers = Providers(
+        flights=duffel,
+        stays=duffel,
+        maps=GoogleMapsProvider(places, geocoding, routes),
+        weather=OpenWeatherMapProvider(weather_http),
+    )
+    return providers, [duffel_http, places, geocoding, routes, weather_http]
+
+
+def sandbox_providers() -> Providers:
+    return Providers(
+        flights=SandboxFlights(),
+        stays=SandboxStays(),
+        maps=SandboxMaps(),
+        weather=SandboxWeather(),
+    )
+
+
+def server_keys(settings: Settings) -> dict[str, str | None]:
+    def plain(value: object) -> str | None:
+        secret = getattr(value, "get_secret_value", None)
+        return secret() if secret else None
+
+    return {
+        DUFFEL: plain(settings.duffel_access_token),
+        GOOGLE_MAPS: plain(settings.google_maps_api_key),
+        OPENWEATHERMAP: plain(settings.openweathermap_api_key),
+    }
+
+
+class AuthServiceKeys:
+    """BYOK keys through the auth service's ResolveProviderKey, with the service credential."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def user_key(self, user_id: str, service: str) -> str | None:
+        return await user_provider_key(self.settings, user_id, service)
+
+
+def build_travel(
+    settings: Settings,
+    redis: Redis | None,
+    *,
+    user_keys: UserKeySource | None = None,
+    live: Providers | None = None,
+) -> tuple[Travel, list[ProviderHttp]]:
+    clients: list[ProviderHttp] = []
+    if live is None:
+        live, clients = live_providers(settings)
+    travel = Travel(
+        keys=KeyChooser(server_keys(settings), user_keys or AuthServiceKeys(settings)),
+        cache=SearchCache(redis, namespace=f"{settings.travel_cache_prefix}:v1"),
+        live=live,
+        sandbox=sandbox_providers(),
+    )
+    return travel, clients
 
 
 async def build(settings: Settings) -> ServiceDefinition:
-    runtime = ServiceRuntime(settings, service="travel", needs_database=False)
+    redis = create_redis(settings.redis_url.get_secret_value()) if settings.redis_url else None
+    if redis is None:
+        logger.warning("REDIS_URL is not set: travel searches run uncached")
+    return compose(settings, redis, caller_resolver(settings, redis_client=redis))
+
+
+def compose(
+    settings: Settings,
+    redis: Redis | None,
+    callers: CallerResolver,
+    *,
+    user_keys: UserKeySource | None = None,
+) -> ServiceDefinition:
+    """The service around a given cache client, caller check and BYOK source."""
+    travel, clients = build_travel(settings, redis, user_keys=user_keys)
+    servicer = TravelServicer(travel, callers)
+    if settings.travel_metrics_port and settings.travel_metrics_port not in _metrics_started:
+        start_http_server(settings.travel_metrics_port)
+        _metrics_started.add(settings.travel_metrics_port)
+    # Loading reference data takes a few seconds; do it off the event loop at start.
+    warm_up = asyncio.get_running_loop().run_in_executor(None, _load_reference_data)
 
     def register(server: aio.Server) -> None:
-        travel_service_pb2_grpc.add_TravelServiceServicer_to_server(
-            travel_service_pb2_grpc.TravelServiceServicer(),  # type: ignore[abstract]
-            server,
-        )
+        travel_service_pb2_grpc.add_TravelServiceServicer_to_server(servicer, server)
+
+    async def ready() -> bool:
+        if redis is not None:
+            travel.cache.available = await redis_ping(redis)
+        # Searches work without Redis (uncached), so its outage never takes us out.
+        return warm_up.done()
+
+    async def stop() -> None:
+        for client in clients:
+            await client.aclose()
+        if redis is not None:
+            await redis.aclose()
 
     return ServiceDefinition(
         name="travel",
         service_names=[SERVICE_NAME],
         register=register,
-        readiness=runtime.ready,
-        on_stop=runtime.close,
+        readiness=ready,
+        on_stop=stop,
     )
+
+
+def _load_reference_data() -> None:
+    airports()
+    find_city("Lisbon")

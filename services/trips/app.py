@@ -4,27 +4,66 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import grpc
 from grpc import aio
 
+from services.trips.collaboration import Collaboration
+from services.trips.currency_rates import rate_table
+from services.trips.itinerary import Itinerary
 from services.trips.servicer import TripServicer
 from services.trips.store import TripStore
 from services.trips.trips import Trips
 from tripsage.trips.v1 import trip_service_pb2, trip_service_pb2_grpc
 from tripsage_core.config import Settings
+from tripsage_core.errors import Unavailable
 from tripsage_core.grpc_kit.caller import caller_resolver
 from tripsage_core.grpc_kit.server import ServiceDefinition
+from tripsage_core.idempotency import IdempotencyLedger
 from tripsage_core.runtime import ServiceRuntime
+from tripsage_core.user_directory import UserSummary, lookup_users_by_email, lookup_users_by_id
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = trip_service_pb2.DESCRIPTOR.services_by_name["TripService"].full_name
+SCHEMA = "tripsage_trips"
+
+
+class AuthUserDirectory:
+    """Collaboration's UserDirectory: the auth service's LookupUsers, as this service."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def by_email(self, emails: list[str]) -> dict[str, UserSummary]:
+        try:
+            return await lookup_users_by_email(self.settings, emails)
+        except grpc.aio.AioRpcError as error:
+            raise _auth_unavailable(error) from None
+
+    async def by_id(self, user_ids: list[str]) -> dict[str, UserSummary]:
+        try:
+            return await lookup_users_by_id(self.settings, user_ids)
+        except grpc.aio.AioRpcError as error:
+            raise _auth_unavailable(error) from None
+
+
+def _auth_unavailable(error: grpc.aio.AioRpcError) -> Unavailable:
+    # Who has an account is the auth service's to say; without it, retrying later is right.
+    return Unavailable(
+        f"cannot look people up right now ({error.code().name}); retry shortly",
+        reason="AUTH_UNAVAILABLE",
+        retry_after_seconds=2,
+    )
 
 
 async def build(settings: Settings) -> ServiceDefinition:
     runtime = ServiceRuntime(settings, service="trips", migrations_dir=MIGRATIONS)
-    # The generated base answers UNIMPLEMENTED for RPCs not written yet; its stub
-    # calls those abstract.
-    servicer = TripServicer(  # type: ignore[abstract]
-        Trips(TripStore(runtime.db)), caller_resolver(settings)
+    store = TripStore(runtime.db)
+    ledger = IdempotencyLedger(SCHEMA)
+    servicer = TripServicer(
+        Trips(store, ledger),
+        Collaboration(store, AuthUserDirectory(settings)),
+        Itinerary(store, ledger, rate_table(settings.trips_currency_rates)),
+        caller_resolver(settings),
     )
 
     def register(server: aio.Server) -> None:

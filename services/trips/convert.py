@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 from google.type import latlng_pb2, money_pb2
@@ -17,18 +18,22 @@ _ACCESS = {
     "admin": pb.TRIP_ACCESS_ADMIN,
     "edit": pb.TRIP_ACCESS_EDIT,
     "view": pb.TRIP_ACCESS_VIEW,
+    "public": pb.TRIP_ACCESS_VIEW,  # a signed-in reader of a public trip
 }
 
 
-def enum_to_word(enum: object, value: int, prefix: str, default: str) -> str:
+# `enum` is a generated enum wrapper (pb.TripStatus, ...); each has its own ValueType,
+# so these helpers are typed loosely and the message constructors check the rest.
+def enum_to_word(enum: Any, value: int, prefix: str, default: str) -> str:
     """TRIP_STATUS_IN_PROGRESS -> "in_progress"; the zero value -> default."""
     if value == 0:
         return default
-    return str(enum.Name(value)).removeprefix(prefix).lower()  # type: ignore[attr-defined]
+    return str(enum.Name(value)).removeprefix(prefix).lower()
 
 
-def word_to_enum(enum: object, word: str, prefix: str) -> int:
-    return int(enum.Value(prefix + word.upper()))  # type: ignore[attr-defined]
+def word_to_enum(enum: Any, word: str, prefix: str) -> Any:
+    """ "in_progress" -> TRIP_STATUS_IN_PROGRESS."""
+    return enum.Value(prefix + word.upper())
 
 
 def parse_date(value: str, field: str, errors: FieldErrors) -> date | None:
@@ -101,9 +106,9 @@ def trip_to_proto(trip: Trip) -> pb.Trip:
             for d in trip.destinations
         ],
         travelers=pb.Travelers(adults=trip.adults, children=trip.children),
-        status=word_to_enum(pb.TripStatus, trip.status, "TRIP_STATUS_"),  # type: ignore[arg-type]
+        status=word_to_enum(pb.TripStatus, trip.status, "TRIP_STATUS_"),
         tags=trip.tags,
-        visibility=word_to_enum(pb.TripVisibility, trip.visibility, "TRIP_VISIBILITY_"),  # type: ignore[arg-type]
+        visibility=word_to_enum(pb.TripVisibility, trip.visibility, "TRIP_VISIBILITY_"),
         caller_access=_ACCESS.get(trip.access, pb.TRIP_ACCESS_UNSPECIFIED),
         etag=trip.etag,
     )

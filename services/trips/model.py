@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+
+import pycountry
 
 from tripsage_core.errors import FieldErrors
 
@@ -16,7 +19,21 @@ MAX_DESCRIPTION = 5000
 MAX_TAGS = 30
 MAX_TAG = 50
 MAX_DESTINATIONS = 50
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+NANOS = 1_000_000_000
+
+
+def is_currency(code: str) -> bool:
+    """An ISO 4217 currency code such as EUR (upper case)."""
+    return (
+        bool(re.fullmatch(r"[A-Z]{3}", code)) and pycountry.currencies.get(alpha_3=code) is not None
+    )
+
+
+def is_country(code: str) -> bool:
+    """An ISO 3166-1 alpha-2 country code such as PT (upper case)."""
+    return (
+        bool(re.fullmatch(r"[A-Z]{2}", code)) and pycountry.countries.get(alpha_2=code) is not None
+    )
 
 
 @dataclass
@@ -56,9 +73,31 @@ class Destination:
 
 @dataclass
 class Money:
+    """google.type.Money: whole units plus nanos (same sign), in an ISO 4217 currency."""
+
     currency: str
     units: int = 0
     nanos: int = 0
+
+    def amount(self) -> Decimal:
+        return Decimal(self.units) + Decimal(self.nanos) / NANOS
+
+    @classmethod
+    def of(cls, currency: str, amount: Decimal) -> Money:
+        nanos_total = int((amount * NANOS).to_integral_value())
+        # Truncate toward zero so units and nanos share the sign, as Money requires.
+        units = abs(nanos_total) // NANOS * (1 if nanos_total >= 0 else -1)
+        return cls(currency, units, nanos_total - units * NANOS)
+
+
+def money_problems(money: Money, where: str, errors: FieldErrors) -> None:
+    """The rules every amount follows: a known currency, not negative, nanos in range."""
+    if not is_currency(money.currency):
+        errors.add(f"{where}.currency_code", "must be an ISO 4217 code such as EUR")
+    if money.units < 0 or money.nanos < 0:
+        errors.add(where, "must not be negative")
+    if abs(money.nanos) >= NANOS:
+        errors.add(f"{where}.nanos", "must be between -999999999 and 999999999")
 
 
 @dataclass
@@ -79,6 +118,9 @@ class TripDraft:
     preferences: dict[str, Any] = field(default_factory=dict)
 
 
+ACCESS_RANK = {"public": 0, "view": 1, "edit": 2, "admin": 3, "owner": 4}
+
+
 @dataclass
 class Trip(TripDraft):
     id: str = ""
@@ -86,8 +128,13 @@ class Trip(TripDraft):
     version: int = 1
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    # The caller's relation to the trip: owner, admin, edit or view.
+    # The caller's relation to the trip: owner, admin, edit, view, or public (a
+    # signed-in reader of a public trip).
     access: str = "owner"
+
+    def allows(self, level: str) -> bool:
+        """Whether the caller's access reaches `level` (view < edit < admin < owner)."""
+        return ACCESS_RANK.get(self.access, -1) >= ACCESS_RANK[level]
 
     @property
     def etag(self) -> str:
@@ -111,7 +158,9 @@ def validate(draft: TripDraft) -> None:
         where = f"destinations[{index}]"
         if not dest.name.strip():
             errors.add(f"{where}.name", "is required")
-        if dest.country_code and not re.fullmatch(r"[A-Z]{2}", dest.country_code):
+        if len(dest.name) > MAX_TITLE:
+            errors.add(f"{where}.name", f"must be at most {MAX_TITLE} characters")
+        if dest.country_code and not is_country(dest.country_code):
             errors.add(f"{where}.country_code", "must be an ISO 3166-1 alpha-2 code such as PT")
         for label, day in (
             ("arrival_date", dest.arrival_date),
@@ -126,10 +175,7 @@ def validate(draft: TripDraft) -> None:
         if dest.arrival_date and dest.departure_date and dest.departure_date < dest.arrival_date:
             errors.add(f"{where}.departure_date", "must not be before arrival_date")
     if draft.budget is not None:
-        if not _CURRENCY.match(draft.budget.currency):
-            errors.add("budget.currency_code", "must be an ISO 4217 code such as EUR")
-        if draft.budget.units < 0 or draft.budget.nanos < 0:
-            errors.add("budget", "must not be negative")
+        money_problems(draft.budget, "budget", errors)
     if draft.adults < 0:
         errors.add("travelers.adults", "must not be negative")
     if draft.children < 0:

@@ -6,29 +6,67 @@ from typing import Any
 
 from grpc import aio
 
+from services.trips.collaboration import Collaboration
 from services.trips.convert import draft_from_proto, enum_to_word, parse_date, trip_to_proto
-from services.trips.trips import TripFilter, Trips
+from services.trips.export_ical import export_filename, render_ical
+from services.trips.item_convert import (
+    item_draft_from_proto,
+    item_to_proto,
+    render_json,
+    snapshot_size,
+    summary_to_proto,
+)
+from services.trips.items import EDITABLE_ITEM_FIELDS
+from services.trips.itinerary import Itinerary
+from services.trips.sharing_convert import (
+    activity_to_proto,
+    collaborator_to_proto,
+    invitation_to_proto,
+)
+from services.trips.trips import EDITABLE_FIELDS, TripFilter, Trips
 from tripsage.trips.v1 import trip_service_pb2 as pb
 from tripsage.trips.v1 import trip_service_pb2_grpc as pb_grpc
 from tripsage_core.errors import FieldErrors
 from tripsage_core.grpc_kit.caller import CallerResolver
+from tripsage_core.idempotency import idempotency_key
 
 Context = aio.ServicerContext[Any, Any]
+_ROLE = "COLLABORATOR_ROLE_"
+
+
+def _mask(paths: list[str]) -> set[str]:
+    # "location.name" changes the location as a whole: nested fields are not merged.
+    return {path.split(".")[0] for path in paths}
+
+
+def _role(value: int, default: str) -> str:
+    return enum_to_word(pb.CollaboratorRole, value, _ROLE, default)
 
 
 class TripServicer(pb_grpc.TripServiceServicer):
-    def __init__(self, trips: Trips, callers: CallerResolver) -> None:
+    def __init__(
+        self,
+        trips: Trips,
+        collaboration: Collaboration,
+        itinerary: Itinerary,
+        callers: CallerResolver,
+    ) -> None:
         self.trips = trips
+        self.collaboration = collaboration
+        self.itinerary = itinerary
         self.callers = callers
+
+    # Trips
 
     async def CreateTrip(
         self, request: pb.CreateTripRequest, context: Context
     ) -> pb.CreateTripResponse:
         caller = await self.callers.require(context)
+        attempt = idempotency_key(context, "CreateTrip", request)
         errors = FieldErrors()
         draft = draft_from_proto(request.trip, errors)
         errors.raise_if_any()
-        trip = await self.trips.create(caller, draft)
+        trip = await self.trips.create(caller, draft, attempt)
         return pb.CreateTripResponse(trip=trip_to_proto(trip))
 
     async def GetTrip(self, request: pb.GetTripRequest, context: Context) -> pb.GetTripResponse:
@@ -50,10 +88,12 @@ class TripServicer(pb_grpc.TripServiceServicer):
             start_from=parse_date(request.start_date_from, "start_date_from", errors),
             start_to=parse_date(request.start_date_to, "start_date_to", errors),
             text=request.query.strip() or None,
-            order="update_time"
-            if request.order_by == pb.LIST_TRIPS_ORDER_UPDATE_TIME
-            else "start_date",
+            order="start_date"
+            if request.order_by == pb.LIST_TRIPS_ORDER_START_DATE
+            else "update_time",
         )
+        if len(request.query) > 200:
+            errors.add("query", "must be at most 200 characters")
         errors.raise_if_any()
         page = await self.trips.list(
             caller, filters, page_size=request.page_size, page_token=request.page_token
@@ -69,7 +109,9 @@ class TripServicer(pb_grpc.TripServiceServicer):
         errors = FieldErrors()
         changes = draft_from_proto(request.trip, errors)
         errors.raise_if_any()
-        fields = {path.split(".")[0] for path in request.update_mask.paths}
+        fields = _mask(list(request.update_mask.paths))
+        if not fields:
+            fields = set(EDITABLE_FIELDS)
         trip = await self.trips.update(caller, request.trip.id, changes, fields, request.trip.etag)
         return pb.UpdateTripResponse(trip=trip_to_proto(trip))
 
@@ -79,3 +121,228 @@ class TripServicer(pb_grpc.TripServiceServicer):
         caller = await self.callers.require(context)
         await self.trips.delete(caller, request.trip_id, request.etag)
         return pb.DeleteTripResponse()
+
+    async def DuplicateTrip(
+        self, request: pb.DuplicateTripRequest, context: Context
+    ) -> pb.DuplicateTripResponse:
+        caller = await self.callers.require(context)
+        attempt = idempotency_key(context, "DuplicateTrip", request)
+        errors = FieldErrors()
+        start = parse_date(request.start_date, "start_date", errors)
+        errors.raise_if_any()
+        trip = await self.trips.duplicate(
+            caller,
+            request.trip_id,
+            title=request.title.strip(),
+            start_date=start,
+            include_items=request.include_items,
+            attempt=attempt,
+        )
+        return pb.DuplicateTripResponse(trip=trip_to_proto(trip))
+
+    async def TransferTripOwnership(
+        self, request: pb.TransferTripOwnershipRequest, context: Context
+    ) -> pb.TransferTripOwnershipResponse:
+        caller = await self.callers.require(context)
+        trip = await self.trips.transfer_ownership(
+            caller, request.trip_id, request.new_owner_id, request.etag
+        )
+        return pb.TransferTripOwnershipResponse(trip=trip_to_proto(trip))
+
+    # Collaborators and invitations
+
+    async def ListCollaborators(
+        self, request: pb.ListCollaboratorsRequest, context: Context
+    ) -> pb.ListCollaboratorsResponse:
+        caller = await self.callers.require(context)
+        page = await self.collaboration.list_collaborators(
+            caller, request.trip_id, page_size=request.page_size, page_token=request.page_token
+        )
+        return pb.ListCollaboratorsResponse(
+            collaborators=[collaborator_to_proto(c) for c in page.collaborators],
+            next_page_token=page.next_page_token,
+        )
+
+    async def AddCollaborator(
+        self, request: pb.AddCollaboratorRequest, context: Context
+    ) -> pb.AddCollaboratorResponse:
+        caller = await self.callers.require(context)
+        added = await self.collaboration.add(
+            caller,
+            request.trip_id,
+            email=request.email,
+            role=_role(request.role, "view"),
+            message=request.message,
+        )
+        return pb.AddCollaboratorResponse(collaborator=collaborator_to_proto(added))
+
+    async def UpdateCollaboratorRole(
+        self, request: pb.UpdateCollaboratorRoleRequest, context: Context
+    ) -> pb.UpdateCollaboratorRoleResponse:
+        caller = await self.callers.require(context)
+        updated = await self.collaboration.update_role(
+            caller,
+            request.trip_id,
+            request.collaborator_id,
+            role=_role(request.role, ""),
+            etag=request.etag,
+        )
+        return pb.UpdateCollaboratorRoleResponse(collaborator=collaborator_to_proto(updated))
+
+    async def RemoveCollaborator(
+        self, request: pb.RemoveCollaboratorRequest, context: Context
+    ) -> pb.RemoveCollaboratorResponse:
+        caller = await self.callers.require(context)
+        await self.collaboration.remove(caller, request.trip_id, request.collaborator_id)
+        return pb.RemoveCollaboratorResponse()
+
+    async def LeaveTrip(
+        self, request: pb.LeaveTripRequest, context: Context
+    ) -> pb.LeaveTripResponse:
+        caller = await self.callers.require(context)
+        await self.collaboration.leave(caller, request.trip_id)
+        return pb.LeaveTripResponse()
+
+    async def ListTripInvitations(
+        self, request: pb.ListTripInvitationsRequest, context: Context
+    ) -> pb.ListTripInvitationsResponse:
+        caller = await self.callers.require(context)
+        page = await self.collaboration.invitations(
+            caller, page_size=request.page_size, page_token=request.page_token
+        )
+        return pb.ListTripInvitationsResponse(
+            invitations=[invitation_to_proto(i) for i in page.invitations],
+            next_page_token=page.next_page_token,
+        )
+
+    async def AcceptTripInvitation(
+        self, request: pb.AcceptTripInvitationRequest, context: Context
+    ) -> pb.AcceptTripInvitationResponse:
+        caller = await self.callers.require(context)
+        trip = await self.collaboration.accept(caller, request.invitation_id)
+        return pb.AcceptTripInvitationResponse(trip=trip_to_proto(trip))
+
+    async def DeclineTripInvitation(
+        self, request: pb.DeclineTripInvitationRequest, context: Context
+    ) -> pb.DeclineTripInvitationResponse:
+        caller = await self.callers.require(context)
+        await self.collaboration.decline(caller, request.invitation_id)
+        return pb.DeclineTripInvitationResponse()
+
+    # Itinerary
+
+    async def CreateItineraryItem(
+        self, request: pb.CreateItineraryItemRequest, context: Context
+    ) -> pb.CreateItineraryItemResponse:
+        caller = await self.callers.require(context)
+        attempt = idempotency_key(context, "CreateItineraryItem", request)
+        item = await self.itinerary.create(
+            caller,
+            request.trip_id,
+            item_draft_from_proto(request.item),
+            snapshot_size=snapshot_size(request.item),
+            attempt=attempt,
+        )
+        return pb.CreateItineraryItemResponse(item=item_to_proto(item))
+
+    async def GetItineraryItem(
+        self, request: pb.GetItineraryItemRequest, context: Context
+    ) -> pb.GetItineraryItemResponse:
+        caller = await self.callers.require(context)
+        item = await self.itinerary.get(caller, request.trip_id, request.item_id)
+        return pb.GetItineraryItemResponse(item=item_to_proto(item))
+
+    async def ListItineraryItems(
+        self, request: pb.ListItineraryItemsRequest, context: Context
+    ) -> pb.ListItineraryItemsResponse:
+        caller = await self.callers.require(context)
+        errors = FieldErrors()
+        day = parse_date(request.day, "day", errors)
+        errors.raise_if_any()
+        kind = (
+            enum_to_word(pb.ItineraryItemKind, request.kind, "ITINERARY_ITEM_KIND_", "")
+            if request.kind
+            else None
+        )
+        page = await self.itinerary.list_items(
+            caller,
+            request.trip_id,
+            day=day,
+            kind=kind,
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
+        return pb.ListItineraryItemsResponse(
+            items=[item_to_proto(i) for i in page.items], next_page_token=page.next_page_token
+        )
+
+    async def UpdateItineraryItem(
+        self, request: pb.UpdateItineraryItemRequest, context: Context
+    ) -> pb.UpdateItineraryItemResponse:
+        caller = await self.callers.require(context)
+        fields = _mask(list(request.update_mask.paths))
+        if not fields:
+            fields = set(EDITABLE_ITEM_FIELDS)
+        item = await self.itinerary.update(
+            caller,
+            request.item.trip_id,
+            request.item.id,
+            item_draft_from_proto(request.item),
+            fields,
+            request.item.etag,
+            snapshot_size=snapshot_size(request.item),
+        )
+        return pb.UpdateItineraryItemResponse(item=item_to_proto(item))
+
+    async def DeleteItineraryItem(
+        self, request: pb.DeleteItineraryItemRequest, context: Context
+    ) -> pb.DeleteItineraryItemResponse:
+        caller = await self.callers.require(context)
+        await self.itinerary.delete(caller, request.trip_id, request.item_id, request.etag)
+        return pb.DeleteItineraryItemResponse()
+
+    async def ReorderItineraryItems(
+        self, request: pb.ReorderItineraryItemsRequest, context: Context
+    ) -> pb.ReorderItineraryItemsResponse:
+        caller = await self.callers.require(context)
+        errors = FieldErrors()
+        day = parse_date(request.day, "day", errors)
+        errors.raise_if_any()
+        items = await self.itinerary.reorder(caller, request.trip_id, day, list(request.item_ids))
+        return pb.ReorderItineraryItemsResponse(items=[item_to_proto(i) for i in items])
+
+    async def GetTripSummary(
+        self, request: pb.GetTripSummaryRequest, context: Context
+    ) -> pb.GetTripSummaryResponse:
+        caller = await self.callers.require(context)
+        summary = await self.itinerary.summary(caller, request.trip_id)
+        return pb.GetTripSummaryResponse(summary=summary_to_proto(summary))
+
+    async def ExportTrip(
+        self, request: pb.ExportTripRequest, context: Context
+    ) -> pb.ExportTripResponse:
+        caller = await self.callers.require(context)
+        trip, items = await self.itinerary.contents(caller, request.trip_id)
+        if request.format == pb.EXPORT_FORMAT_ICAL:
+            return pb.ExportTripResponse(
+                content_type="text/calendar",
+                filename=export_filename(trip, "ics"),
+                content=render_ical(trip, items),
+            )
+        return pb.ExportTripResponse(
+            content_type="application/json",
+            filename=export_filename(trip, "json"),
+            content=render_json(trip, items),
+        )
+
+    async def ListTripActivity(
+        self, request: pb.ListTripActivityRequest, context: Context
+    ) -> pb.ListTripActivityResponse:
+        caller = await self.callers.require(context)
+        page = await self.itinerary.activity(
+            caller, request.trip_id, page_size=request.page_size, page_token=request.page_token
+        )
+        return pb.ListTripActivityResponse(
+            activities=[activity_to_proto(a) for a in page.activities],
+            next_page_token=page.next_page_token,
+        )

@@ -6,15 +6,21 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import asyncpg
 
+from services.trips.activity_store import ActivityRows
+from services.trips.collaborator_store import CollaboratorRows
+from services.trips.item_store import ItemRows
 from services.trips.model import Destination, Money, Trip, TripDraft
 from tripsage_core.database import Database, user_transaction
+from tripsage_core.identity import Principal
 
 CALLER_ROLE = "tripsage_trips_caller"
+# The caller's token email, transaction-local like app.user_id; invitations match it.
+EMAIL_SETTING = "app.user_email"
 
 _COLUMNS = """
     t.id, t.owner_id, t.title, t.description, t.start_date, t.end_date, t.destinations,
@@ -83,45 +89,46 @@ class TripQuery:
     after: tuple[Any, str] | None = None  # (sort key, id) of the last row already seen
 
 
-class TripStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+class TripRows:
+    """The trips table, as seen by the caller of one transaction."""
 
-    @asynccontextmanager
-    async def as_caller(self, user_id: str) -> AsyncIterator[asyncpg.Connection[Any]]:
-        async with user_transaction(self.db.pool, CALLER_ROLE, user_id) as conn:
-            yield conn
+    def __init__(self, conn: asyncpg.Connection[Any], caller_id: str) -> None:
+        self.conn = conn
+        self.caller_id = caller_id
 
-    async def insert(self, user_id: str, draft: TripDraft) -> Trip:
-        async with self.as_caller(user_id) as conn:
-            row = await conn.fetchrow(
-                f"""
-                INSERT INTO tripsage_trips.trips AS t
-                    (id, owner_id, title, description, start_date, end_date, destinations,
-                     budget_currency, budget_units, budget_nanos, adults, children, status, tags,
-                     visibility, preferences)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-                RETURNING {_COLUMNS}
-                """,
-                uuid.uuid4(),
-                uuid.UUID(user_id),
-                *_values(draft),
-            )
+    async def insert(self, owner_id: str, draft: TripDraft) -> Trip:
+        row = await self.conn.fetchrow(
+            f"""
+            INSERT INTO tripsage_trips.trips AS t
+                (id, owner_id, title, description, start_date, end_date, destinations,
+                 budget_currency, budget_units, budget_nanos, adults, children, status, tags,
+                 visibility, preferences)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+            RETURNING {_COLUMNS}
+            """,
+            uuid.uuid4(),
+            uuid.UUID(owner_id),
+            *_values(draft),
+        )
         assert row is not None
         return _trip(row)
 
-    async def get(self, user_id: str, trip_id: uuid.UUID) -> Trip | None:
-        async with self.as_caller(user_id) as conn:
-            row = await conn.fetchrow(
-                f"SELECT {_COLUMNS} FROM tripsage_trips.trips t WHERE t.id = $1", trip_id
-            )
+    async def get(self, trip_id: uuid.UUID, *, for_update: bool = False) -> Trip | None:
+        lock = " FOR UPDATE" if for_update else ""
+        row = await self.conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM tripsage_trips.trips t WHERE t.id = $1{lock}", trip_id
+        )
         return _trip(row) if row else None
 
-    async def list(self, user_id: str, query: TripQuery) -> list[Trip]:
-        # No owner filter on purpose: the RLS policy already limits rows to the
-        # caller's own and shared trips.
-        where: list[str] = []
-        args: list[Any] = []
+    async def page(self, query: TripQuery) -> list[Trip]:
+        # RLS alone already limits rows to the caller's own, shared and public trips;
+        # this filter leaves out strangers' public trips and lets the planner start from
+        # the caller's own rows (indexes on owner and collaborator) instead of every trip.
+        args: list[Any] = [uuid.UUID(self.caller_id)]
+        where: list[str] = [
+            "(t.owner_id = $1 OR t.id IN (SELECT c.trip_id FROM tripsage_trips.collaborators c"
+            " WHERE c.user_id = $1 AND c.state = 'active'))"
+        ]
 
         def arg(value: Any) -> str:
             args.append(value)
@@ -143,58 +150,86 @@ class TripStore:
             )
             p = arg(pattern)
             where.append(
-                f"(t.title ILIKE {p} OR t.description ILIKE {p} OR t.destinations::text ILIKE {p})"
+                f"(t.title ILIKE {p} OR t.description ILIKE {p}"
+                f" OR EXISTS (SELECT 1 FROM jsonb_array_elements(t.destinations) d"
+                f" WHERE d->>'name' ILIKE {p}))"
             )
         if query.after is not None:
             op = "<" if direction == "DESC" else ">"
             where.append(
                 f"({key}, t.id) {op} ({arg(query.after[0])}, {arg(uuid.UUID(query.after[1]))})"
             )
-        sql = f"SELECT {_COLUMNS} FROM tripsage_trips.trips t"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        sql = f"SELECT {_COLUMNS} FROM tripsage_trips.trips t WHERE " + " AND ".join(where)
         sql += f" ORDER BY {key} {direction}, t.id {direction} LIMIT {arg(query.limit)}"
-        async with self.as_caller(user_id) as conn:
-            rows = await conn.fetch(sql, *args)
+        rows = await self.conn.fetch(sql, *args)
         return [_trip(row) for row in rows]
 
-    async def update(
-        self, user_id: str, trip_id: str, version: int, draft: TripDraft
-    ) -> Trip | None:
+    async def update(self, trip_id: str, version: int, draft: TripDraft) -> Trip | None:
         """The updated trip, or None when `version` is no longer current."""
-        async with self.as_caller(user_id) as conn:
-            row = await conn.fetchrow(
-                f"""
-                UPDATE tripsage_trips.trips AS t SET
-                    title = $3, description = $4, start_date = $5, end_date = $6,
-                    destinations = $7, budget_currency = $8, budget_units = $9, budget_nanos = $10,
-                    adults = $11, children = $12, status = $13, tags = $14, visibility = $15,
-                    preferences = $16, version = t.version + 1, updated_at = now()
-                WHERE t.id = $1 AND t.version = $2
-                RETURNING {_COLUMNS}
-                """,
-                uuid.UUID(trip_id),
-                version,
-                *_values(draft),
-            )
+        row = await self.conn.fetchrow(
+            f"""
+            UPDATE tripsage_trips.trips AS t SET
+                title = $3, description = $4, start_date = $5, end_date = $6,
+                destinations = $7, budget_currency = $8, budget_units = $9, budget_nanos = $10,
+                adults = $11, children = $12, status = $13, tags = $14, visibility = $15,
+                preferences = $16, version = t.version + 1, updated_at = now()
+            WHERE t.id = $1 AND t.version = $2
+            RETURNING {_COLUMNS}
+            """,
+            uuid.UUID(trip_id),
+            version,
+            *_values(draft),
+        )
         return _trip(row) if row else None
 
-    async def delete(self, user_id: str, trip_id: str) -> bool:
-        async with self.as_caller(user_id) as conn:
-            result = await conn.execute(
-                "DELETE FROM tripsage_trips.trips WHERE id = $1", uuid.UUID(trip_id)
-            )
+    async def touch(self, trip_id: str) -> None:
+        """Marks the trip changed (its items or people changed), so caches and etags move on."""
+        await self.conn.execute(
+            "UPDATE tripsage_trips.trips SET updated_at = now() WHERE id = $1", uuid.UUID(trip_id)
+        )
+
+    async def delete(self, trip_id: str) -> bool:
+        result = await self.conn.execute(
+            "DELETE FROM tripsage_trips.trips WHERE id = $1", uuid.UUID(trip_id)
+        )
         return bool(result.endswith(" 1"))
 
+    async def transfer(self, trip_id: str, new_owner_id: str, expected_version: int | None) -> str:
+        """'ok', 'not_found', 'not_owner', 'not_collaborator' or 'stale' (see 0002)."""
+        outcome = await self.conn.fetchval(
+            "SELECT tripsage_trips.transfer_ownership($1, $2, $3)",
+            uuid.UUID(trip_id),
+            uuid.UUID(new_owner_id),
+            expected_version,
+        )
+        return str(outcome)
 
-def sort_key(trip: Trip, order: str) -> Any:
-    if order == "update_time":
-        return trip.updated_at
-    # Undated trips sort last; asyncpg sends date.max as 'infinity', matching the query.
-    return trip.start_date or date.max
+
+class TripsUnit:
+    """One request's transaction, run as the caller under row level security."""
+
+    def __init__(self, conn: asyncpg.Connection[Any], caller_id: str) -> None:
+        self.conn = conn
+        self.trips = TripRows(conn, caller_id)
+        self.items = ItemRows(conn)
+        self.collaborators = CollaboratorRows(conn)
+        self.activity = ActivityRows(conn)
 
 
-def key_from_token(value: str, order: str) -> Any:
-    if order == "update_time":
-        return datetime.fromisoformat(value)
-    return date.fromisoformat(value)
+class TripStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @asynccontextmanager
+    async def unit(
+        self, caller: Principal, *, claim_invitations: bool = True
+    ) -> AsyncIterator[TripsUnit]:
+        """A transaction as `caller`; first turns invitations to their email into membership."""
+        async with user_transaction(self.db.pool, CALLER_ROLE, caller.user_id) as conn:
+            if caller.email:
+                await conn.execute(
+                    "SELECT set_config($1, $2, true)", EMAIL_SETTING, caller.email.strip().lower()
+                )
+                if claim_invitations:
+                    await conn.fetchval("SELECT tripsage_trips.claim_invitations()")
+            yield TripsUnit(conn, caller.user_id)

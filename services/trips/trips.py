@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 
+from services.trips.access import EDIT, OWNER, load_trip, parse_uuid, trip_not_found
+from services.trips.items import ItemDraft
 from services.trips.model import Trip, TripDraft, validate
-from services.trips.store import TripQuery, TripStore, key_from_token, sort_key
-from tripsage_core.errors import Aborted, InvalidArgument, NotFound, PermissionDenied
+from services.trips.page_tokens import decode_token, encode_token, page_limit, token_field
+from services.trips.store import TripQuery, TripStore
+from services.trips.writes import check_etag, gone_since, replay_or_claim, stale
+from tripsage_core.errors import FailedPrecondition, InvalidArgument
+from tripsage_core.idempotency import IdempotencyKey, IdempotencyLedger
 from tripsage_core.identity import Principal
 
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
 EDITABLE_FIELDS = {
     "title", "description", "start_date", "end_date", "destinations", "budget", "travelers",
     "status", "tags", "visibility", "preferences",
@@ -28,7 +28,7 @@ class TripFilter:
     start_from: date | None = None
     start_to: date | None = None
     text: str | None = None
-    order: str = "start_date"
+    order: str = "update_time"  # or "start_date"
 
 
 @dataclass(frozen=True)
@@ -37,55 +37,68 @@ class TripPage:
     next_page_token: str
 
 
-def _not_found(trip_id: str) -> NotFound:
-    # The same answer whether the trip does not exist or is someone else's.
-    return NotFound(f"trip {trip_id} not found", reason="TRIP_NOT_FOUND")
-
-
-def _trip_uuid(trip_id: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(trip_id)
-    except ValueError:
-        raise InvalidArgument.for_field("trip_id", "is not a valid trip id") from None
-
-
 class Trips:
-    def __init__(self, store: TripStore) -> None:
+    def __init__(self, store: TripStore, ledger: IdempotencyLedger) -> None:
         self.store = store
+        self.ledger = ledger
 
-    async def create(self, caller: Principal, draft: TripDraft) -> Trip:
+    async def create(
+        self, caller: Principal, draft: TripDraft, attempt: IdempotencyKey | None = None
+    ) -> Trip:
         validate(draft)
-        return await self.store.insert(caller.user_id, draft)
+        async with self.store.unit(caller) as uow:
+            first = await replay_or_claim(self.ledger, uow, caller, attempt)
+            if first is not None:
+                trip = await uow.trips.get(uuid.UUID(first))
+                if trip is None:
+                    raise gone_since("trip")
+                return trip
+            trip = await uow.trips.insert(caller.user_id, draft)
+            await uow.activity.record(
+                trip.id, caller.user_id, "trip_created", f"created the trip {trip.title!r}"
+            )
+            if attempt is not None:
+                await self.ledger.complete(uow.conn, caller.user_id, attempt, trip.id)
+        return trip
 
     async def get(self, caller: Principal, trip_id: str) -> Trip:
-        trip = await self.store.get(caller.user_id, _trip_uuid(trip_id))
-        if trip is None:
-            raise _not_found(trip_id)
-        return trip
+        async with self.store.unit(caller) as uow:
+            return await load_trip(uow, trip_id)
 
     async def list(
         self, caller: Principal, filters: TripFilter, *, page_size: int, page_token: str
     ) -> TripPage:
-        if page_size < 0:
-            raise InvalidArgument.for_field("page_size", "must not be negative")
-        limit = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        after = _decode_token(page_token, filters) if page_token else None
-        trips = await self.store.list(
-            caller.user_id,
-            TripQuery(
-                limit=limit + 1,
-                order=filters.order,
-                status=filters.status,
-                start_from=filters.start_from,
-                start_to=filters.start_to,
-                text=filters.text,
-                after=after,
-            ),
+        if filters.start_from and filters.start_to and filters.start_to < filters.start_from:
+            raise InvalidArgument.for_field("start_date_to", "must not be before start_date_from")
+        limit = page_limit(page_size)
+        fingerprint = (
+            f"trips|{filters.order}|{filters.status}|{filters.start_from}|{filters.start_to}"
+            f"|{filters.text}"
         )
+        after: tuple[object, str] | None = None
+        if page_token:
+            position = decode_token(page_token, fingerprint)
+            last_id = str(parse_uuid(str(position.get("id")), "page_token", "trip"))
+            after = (_key_from_token(token_field(position, "k"), filters.order), last_id)
+        async with self.store.unit(caller) as uow:
+            trips = await uow.trips.page(
+                TripQuery(
+                    limit=limit + 1,
+                    order=filters.order,
+                    status=filters.status,
+                    start_from=filters.start_from,
+                    start_to=filters.start_to,
+                    text=filters.text,
+                    after=after,
+                )
+            )
         next_token = ""
         if len(trips) > limit:
             trips = trips[:limit]
-            next_token = _encode_token(trips[-1], filters)
+            last = trips[-1]
+            key = last.updated_at if filters.order == "update_time" else last.start_date or date.max
+            assert key is not None
+            next_token = encode_token({"k": key.isoformat(), "id": last.id}, fingerprint)
         return TripPage(trips, next_token)
 
     async def update(
@@ -96,60 +109,145 @@ class Trips:
             raise InvalidArgument.for_field(
                 "update_mask", f"cannot update {', '.join(sorted(unknown))}"
             )
-        current = await self.get(caller, trip_id)
-        if current.access == "view":
-            raise PermissionDenied("you can view this trip but not change it", reason="READ_ONLY")
-        if etag and etag != current.etag:
-            raise Aborted(
-                "the trip changed since you read it; reload and retry", reason="STALE_ETAG"
+        async with self.store.unit(caller) as uow:
+            current = await load_trip(uow, trip_id, EDIT, field="trip.id")
+            check_etag(etag, current.etag, "trip")
+            merged = replace(current)
+            for name in fields:
+                if name == "travelers":
+                    merged.adults, merged.children = changes.adults, changes.children
+                else:
+                    setattr(merged, name, getattr(changes, name))
+            validate(merged)
+            updated = await uow.trips.update(trip_id, current.version, merged)
+            if updated is None:
+                raise stale("trip")
+            await uow.activity.record(
+                trip_id,
+                caller.user_id,
+                "trip_updated",
+                f"changed {', '.join(sorted(fields))}",
+                {"fields": sorted(fields)},
             )
-        merged = replace(current)
-        for name in fields:
-            if name == "travelers":
-                merged.adults, merged.children = changes.adults, changes.children
-            else:
-                setattr(merged, name, getattr(changes, name))
-        validate(merged)
-        updated = await self.store.update(caller.user_id, trip_id, current.version, merged)
-        if updated is None:
-            raise Aborted("the trip changed while saving; reload and retry", reason="STALE_ETAG")
         return updated
 
     async def delete(self, caller: Principal, trip_id: str, etag: str) -> None:
-        trip = await self.get(caller, trip_id)
-        if trip.access != "owner":
-            raise PermissionDenied("only the owner can delete a trip", reason="NOT_OWNER")
-        if etag and etag != trip.etag:
-            raise Aborted(
-                "the trip changed since you read it; reload and retry", reason="STALE_ETAG"
+        async with self.store.unit(caller) as uow:
+            trip = await load_trip(uow, trip_id, OWNER)
+            check_etag(etag, trip.etag, "trip")
+            if not await uow.trips.delete(trip_id):
+                raise trip_not_found(trip_id)
+
+    async def duplicate(
+        self,
+        caller: Principal,
+        trip_id: str,
+        *,
+        title: str,
+        start_date: date | None,
+        include_items: bool,
+        attempt: IdempotencyKey | None = None,
+    ) -> Trip:
+        async with self.store.unit(caller) as uow:
+            source = await load_trip(uow, trip_id)
+            first = await replay_or_claim(self.ledger, uow, caller, attempt)
+            if first is not None:
+                trip = await uow.trips.get(uuid.UUID(first))
+                if trip is None:
+                    raise gone_since("trip")
+                return trip
+            shift = (
+                start_date - source.start_date if start_date and source.start_date else timedelta(0)
             )
-        if not await self.store.delete(caller.user_id, trip_id):
-            raise _not_found(trip_id)
+            draft = _shifted_copy(source, shift, title or f"Copy of {source.title}"[:200])
+            validate(draft)
+            copy = await uow.trips.insert(caller.user_id, draft)
+            copied = 0
+            if include_items:
+                for item in await uow.items.all(source.id):
+                    await uow.items.insert(copy.id, caller.user_id, _idea_copy(item, shift))
+                    copied += 1
+            await uow.activity.record(
+                copy.id,
+                caller.user_id,
+                "trip_created",
+                f"created the trip as a copy of {source.title!r}",
+                {"copied_from": source.id, "items_copied": copied},
+            )
+            if attempt is not None:
+                await self.ledger.complete(uow.conn, caller.user_id, attempt, copy.id)
+        return copy
+
+    async def transfer_ownership(
+        self, caller: Principal, trip_id: str, new_owner_id: str, etag: str
+    ) -> Trip:
+        new_owner = parse_uuid(new_owner_id, "new_owner_id", "user")
+        async with self.store.unit(caller) as uow:
+            trip = await load_trip(uow, trip_id, OWNER)
+            check_etag(etag, trip.etag, "trip")
+            if str(new_owner) == caller.user_id:
+                raise InvalidArgument.for_field("new_owner_id", "you already own this trip")
+            outcome = await uow.trips.transfer(trip_id, str(new_owner), trip.version)
+            if outcome == "not_collaborator":
+                raise FailedPrecondition(
+                    "the new owner must be an active collaborator of the trip",
+                    reason="NOT_A_COLLABORATOR",
+                )
+            if outcome == "stale":
+                raise stale("trip")
+            if outcome != "ok":
+                raise trip_not_found(trip_id)
+            return await load_trip(uow, trip_id)
 
 
-def _filter_fingerprint(filters: TripFilter) -> str:
-    return (
-        f"{filters.order}|{filters.status}|{filters.start_from}|{filters.start_to}|{filters.text}"
+def _shifted(day: date | None, shift: timedelta) -> date | None:
+    return day + shift if day else None
+
+
+def _shifted_copy(source: Trip, shift: timedelta, title: str) -> TripDraft:
+    return TripDraft(
+        title=title,
+        description=source.description,
+        start_date=_shifted(source.start_date, shift),
+        end_date=_shifted(source.end_date, shift),
+        destinations=[
+            replace(
+                d,
+                arrival_date=_shifted(d.arrival_date, shift),
+                departure_date=_shifted(d.departure_date, shift),
+            )
+            for d in source.destinations
+        ],
+        budget=source.budget,
+        adults=source.adults,
+        children=source.children,
+        status="planning",
+        tags=list(source.tags),
+        visibility="private",
+        preferences=dict(source.preferences),
     )
 
 
-def _encode_token(last: Trip, filters: TripFilter) -> str:
-    key = sort_key(last, filters.order)
-    payload = {"k": key.isoformat(), "id": last.id, "f": _filter_fingerprint(filters)}
-    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+def _idea_copy(item: ItemDraft, shift: timedelta) -> ItemDraft:
+    """The item as an idea on the shifted dates: bookings belong to the original trip."""
+    return ItemDraft(
+        kind=item.kind,
+        title=item.title,
+        description=item.description,
+        # Wall-clock arithmetic in the item's zone keeps 09:00 at 09:00 across DST.
+        start_time=item.local(item.start_time) + shift if item.start_time else None,
+        end_time=item.local(item.end_time) + shift if item.end_time else None,
+        time_zone=item.time_zone,
+        location=item.location,
+        cost=item.cost,
+        booking_status="idea",
+    )
 
 
-def _decode_token(token: str, filters: TripFilter) -> tuple[object, str]:
+def _key_from_token(value: object, order: str) -> object:
     try:
-        padded = token + "=" * (-len(token) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded))
-        key = key_from_token(payload["k"], filters.order)
-        uuid.UUID(payload["id"])
-        fingerprint = payload["f"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
+        if order == "update_time":
+            return datetime.fromisoformat(str(value))
+        return date.fromisoformat(str(value))
+    except ValueError:
         raise InvalidArgument.for_field("page_token", "is not a token this list returned") from None
-    if fingerprint != _filter_fingerprint(filters):
-        raise InvalidArgument.for_field(
-            "page_token", "was issued for other filters; start again without it"
-        )
-    return key, payload["id"]

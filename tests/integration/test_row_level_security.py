@@ -134,3 +134,137 @@ async def test_collaborators_see_exactly_what_their_role_allows(pool: asyncpg.Po
             == "DELETE 1"
         )
     assert "edited" not in await _visible_titles(pool, BEN)
+
+
+async def _as(pool: asyncpg.Pool, user: str, sql: str, *args: object, email: str = "") -> object:
+    async with user_transaction(pool, CALLER_ROLE, user) as conn:
+        await conn.execute("SELECT set_config('app.user_email', $1, true)", email)
+        return await conn.fetch(sql, *args)
+
+
+async def _seed_everything(
+    pool: asyncpg.Pool, owner: str, invitee: str = "someone@example.com"
+) -> uuid.UUID:
+    """A trip of `owner` with an item, an activity entry, a collaborator, an invitation
+    and an idempotency key, each written under the owner's own identity."""
+    trip_id = await _insert_trip(pool, owner, "Everything")
+    async with user_transaction(pool, CALLER_ROLE, owner) as conn:
+        await conn.execute(
+            "INSERT INTO tripsage_trips.itinerary_items (id, trip_id, kind, title, created_by)"
+            " VALUES ($1, $2, 'activity', 'secret museum', $3)",
+            uuid.uuid4(), trip_id, uuid.UUID(owner),
+        )  # fmt: skip
+        await conn.execute(
+            "INSERT INTO tripsage_trips.trip_activity (trip_id, actor_id, kind, summary)"
+            " VALUES ($1, $2, 'trip_created', 'secret')",
+            trip_id, uuid.UUID(owner),
+        )  # fmt: skip
+        await conn.execute(
+            "INSERT INTO tripsage_trips.collaborators (trip_id, user_id, role, added_by)"
+            " VALUES ($1, $2, 'view', $3)",
+            trip_id, uuid.UUID(CARLA), uuid.UUID(owner),
+        )  # fmt: skip
+        await conn.execute(
+            "INSERT INTO tripsage_trips.collaborators (trip_id, email, role, added_by, state)"
+            " VALUES ($1, $2, 'edit', $3, 'pending')",
+            trip_id, invitee, uuid.UUID(owner),
+        )  # fmt: skip
+        await conn.execute(
+            "INSERT INTO tripsage_trips.idempotency_keys (caller_id, method, key, request_hash)"
+            " VALUES ($1, 'CreateTrip', $2, 'h')",
+            uuid.UUID(owner), str(trip_id),
+        )  # fmt: skip
+    return trip_id
+
+
+TABLES = ("trips", "itinerary_items", "trip_activity", "collaborators", "idempotency_keys")
+
+
+async def test_no_table_leaks_a_rows_to_b_without_any_where(pool: asyncpg.Pool) -> None:
+    owner = str(uuid.uuid4())
+    await _seed_everything(pool, owner)
+    for table in TABLES:
+        mine = await _as(pool, owner, f"SELECT * FROM tripsage_trips.{table}")
+        assert mine, table
+        # B, and a transaction with no identity at all, see none of them.
+        for someone in (BEN, ""):
+            rows = await _as(pool, someone, f"SELECT * FROM tripsage_trips.{table}")
+            assert rows == [], (table, someone)  # B holds no trip of their own here
+        # Nor may B delete them (the log is append-only: no one may delete from it).
+        if table == "trip_activity":
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                async with user_transaction(pool, CALLER_ROLE, BEN) as conn:
+                    await conn.execute(f"DELETE FROM tripsage_trips.{table}")
+            continue
+        async with user_transaction(pool, CALLER_ROLE, BEN) as conn:
+            assert await conn.execute(f"DELETE FROM tripsage_trips.{table}") == "DELETE 0"
+
+
+async def test_a_viewer_reads_items_but_cannot_write_them_or_the_log(pool: asyncpg.Pool) -> None:
+    owner = str(uuid.uuid4())
+    trip_id = await _seed_everything(pool, owner)  # CARLA views it
+    items = await _as(pool, CARLA, "SELECT title FROM tripsage_trips.itinerary_items"
+                      " WHERE trip_id = $1", trip_id)  # fmt: skip
+    assert [r["title"] for r in items] == ["secret museum"]  # type: ignore[attr-defined,index]
+    async with user_transaction(pool, CALLER_ROLE, CARLA) as conn:
+        assert (
+            await conn.execute(
+                "UPDATE tripsage_trips.itinerary_items SET title = 'x' WHERE trip_id = $1", trip_id
+            )
+            == "UPDATE 0"
+        )
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with user_transaction(pool, CALLER_ROLE, CARLA) as conn:
+            await conn.execute(
+                "INSERT INTO tripsage_trips.itinerary_items (id, trip_id, kind, title, created_by)"
+                " VALUES ($1, $2, 'note', 'x', $3)",
+                uuid.uuid4(), trip_id, uuid.UUID(CARLA),
+            )  # fmt: skip
+    # The log is append-only, even for the owner.
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with user_transaction(pool, CALLER_ROLE, owner) as conn:
+            await conn.execute("DELETE FROM tripsage_trips.trip_activity")
+
+
+async def test_an_editor_cannot_take_the_trip_or_rewrite_membership(pool: asyncpg.Pool) -> None:
+    owner = str(uuid.uuid4())
+    trip_id = await _seed_everything(pool, owner)
+    async with user_transaction(pool, CALLER_ROLE, owner) as conn:
+        await conn.execute(
+            "UPDATE tripsage_trips.collaborators SET role = 'edit' WHERE user_id = $1",
+            uuid.UUID(CARLA),
+        )
+    for sql in (
+        "UPDATE tripsage_trips.trips SET owner_id = $2 WHERE id = $1",
+        "UPDATE tripsage_trips.collaborators SET user_id = $2 WHERE trip_id = $1",
+    ):
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            async with user_transaction(pool, CALLER_ROLE, CARLA) as conn:
+                await conn.execute(sql, trip_id, uuid.UUID(CARLA))
+    async with user_transaction(pool, CALLER_ROLE, CARLA) as conn:
+        outcome = await conn.fetchval(
+            "SELECT tripsage_trips.transfer_ownership($1, $2, NULL)", trip_id, uuid.UUID(CARLA)
+        )
+    assert outcome == "not_owner"
+
+
+async def test_only_the_invited_email_sees_and_accepts_an_invitation(pool: asyncpg.Pool) -> None:
+    owner = str(uuid.uuid4())
+    trip_id = await _seed_everything(pool, owner, "dora@example.com")
+    dora = str(uuid.uuid4())
+    listing = "SELECT trip_id FROM tripsage_trips.caller_invitations()"
+    assert await _as(pool, BEN, listing, email="ben@example.com") == []
+    assert [r["trip_id"] for r in await _as(pool, dora, listing, email="DORA@example.com")] == [  # type: ignore[attr-defined,index]
+        trip_id
+    ]
+    # Pending rows grant nothing, and B cannot accept D's invitation.
+    assert await _as(pool, dora, "SELECT * FROM tripsage_trips.trips", email="x@example.com") == []
+    claimed = await _as(pool, BEN, "SELECT tripsage_trips.claim_invitations() AS n",
+                        email="ben@example.com")  # fmt: skip
+    assert claimed[0]["n"] == 0  # type: ignore[index]
+    claimed = await _as(pool, dora, "SELECT tripsage_trips.claim_invitations() AS n",
+                        email="dora@example.com")  # fmt: skip
+    assert claimed[0]["n"] == 1  # type: ignore[index]
+    titles = await _as(pool, dora, "SELECT tripsage_trips.caller_access(id) AS access"
+                       " FROM tripsage_trips.trips")  # fmt: skip
+    assert [r["access"] for r in titles] == ["edit"]  # type: ignore[attr-defined,index]

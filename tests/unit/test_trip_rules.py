@@ -61,3 +61,22 @@ def test_passphrases_pass_and_hashes_verify() -> None:
     assert verify_password(hashed, "correct horse battery")
     assert not verify_password(hashed, "correct horse batterY")
     assert not verify_password(None, "anything at all")
+
+
+@pytest.mark.parametrize(
+    ("currency", "country", "bad"),
+    [
+        ("EUR", "PT", set()),
+        ("ABC", "PT", {"budget.currency_code"}),  # three letters, but not ISO 4217
+        ("JPY", "XX", {"destinations[0].country_code"}),  # two letters, but not ISO 3166
+    ],
+)
+def test_codes_must_be_real_iso_codes(currency: str, country: str, bad: set[str]) -> None:
+    draft = TripDraft(
+        title="Codes", destinations=[Destination(name="Somewhere", country_code=country)],
+        budget=Money(currency, 100),
+    )  # fmt: skip
+    if bad:
+        assert _fields(draft) == bad
+    else:
+        validate(draft)

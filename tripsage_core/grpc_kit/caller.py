@@ -19,10 +19,13 @@ import redis.asyncio as redis
 from grpc import aio
 from redis.exceptions import RedisError
 
+from tripsage.auth.v1 import auth_service_pb2 as auth_pb
+from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
 from tripsage_core.api_key_scopes import allows
 from tripsage_core.cache import create_redis
 from tripsage_core.config import Settings
 from tripsage_core.errors import PermissionDenied, Unauthenticated, Unavailable
+from tripsage_core.grpc_kit.client import service_channel
 from tripsage_core.grpc_kit.rpc_context import rpc_method_var
 from tripsage_core.identity import (
     CLOCK_SKEW_SECONDS,
@@ -32,6 +35,7 @@ from tripsage_core.identity import (
     access_tokens,
     current_principal_var,
 )
+from tripsage_core.principal_proto import principal_from_proto
 from tripsage_core.revocations import Revocations
 from tripsage_core.service_credentials import (
     SERVICE_TOKEN_HEADER,
@@ -40,6 +44,9 @@ from tripsage_core.service_credentials import (
 )
 
 API_KEY_HEADER = "x-api-key"
+# Trailing metadata of ResolveCredential: when an API key expires (Unix seconds), so
+# a resolved key is never cached past its expiry.
+CREDENTIAL_EXPIRES_HEADER = "x-tripsage-credential-expires-at"
 
 
 def metadata_value(context: aio.ServicerContext[Any, Any], key: str) -> str | None:
@@ -59,6 +66,20 @@ def bearer_token(context: aio.ServicerContext[Any, Any]) -> str | None:
     return token.strip()
 
 
+def client_address(context: aio.ServicerContext[Any, Any]) -> str:
+    """The address of the end client: the entry the gateway appended to x-forwarded-for
+    (the last one; earlier ones are the client's own claims), else the gRPC peer."""
+    forwarded = metadata_value(context, "x-forwarded-for")
+    if forwarded:
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last[:64]
+    peer = context.peer() or "unknown"
+    # "ipv4:127.0.0.1:5555" / "ipv6:[::1]:5555" -> the host part.
+    host = peer.split(":", 1)[-1].rsplit(":", 1)[0]
+    return host.strip("[]")[:64] or "unknown"
+
+
 class ApiKeyResolver(Protocol):
     async def resolve_api_key(self, secret: str) -> Principal: ...
 
@@ -76,11 +97,6 @@ class RemoteApiKeys:
         self._cache: dict[bytes, tuple[float, Principal]] = {}
 
     async def resolve_api_key(self, secret: str) -> Principal:
-        from tripsage.auth.v1 import auth_service_pb2 as auth_pb
-        from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
-        from tripsage_core.grpc_kit.client import service_channel
-        from tripsage_core.principal_proto import principal_from_proto
-
         digest = hashlib.sha256(secret.encode()).digest()
         cached = self._cache.get(digest)
         now = time.monotonic()
@@ -88,9 +104,11 @@ class RemoteApiKeys:
             return cached[1]
         async with service_channel(self.settings.service_addr("auth"), self.settings) as channel:
             try:
-                reply = await auth_grpc.AuthServiceStub(channel).ResolveCredential(
+                call = auth_grpc.AuthServiceStub(channel).ResolveCredential(
                     auth_pb.ResolveCredentialRequest(api_key=secret), timeout=5
                 )
+                reply = await call
+                trailers = await call.trailing_metadata()
             except grpc.aio.AioRpcError as exc:
                 if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
                     raise Unauthenticated(
@@ -98,9 +116,14 @@ class RemoteApiKeys:
                     ) from None
                 raise Unavailable("cannot check the API key now; retry shortly") from None
         principal = principal_from_proto(reply.principal)
+        keep = self.ttl
+        for key, value in trailers or ():
+            if key == CREDENTIAL_EXPIRES_HEADER:
+                keep = min(keep, float(value) - time.time())
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[digest] = (now + self.ttl, principal)
+        if keep > 0:
+            self._cache[digest] = (now + keep, principal)
         return principal
 
 

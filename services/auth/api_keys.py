@@ -1,0 +1,124 @@
+"""API keys for server-to-server callers: created once-visible, stored hashed, scoped, revocable."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from services.auth.key_store import ApiKeyRecord, ApiKeyStore
+from services.auth.paging import decode_token, encode_token, page_size
+from services.auth.store import UserStore
+from tripsage_core.api_key_scopes import MAX_SCOPES, scope_problem
+from tripsage_core.errors import FieldErrors, NotFound, Unauthenticated
+from tripsage_core.identity import Principal, PrincipalKind
+from tripsage_core.revocations import Revocations
+
+logger = logging.getLogger("tripsage.auth.api_keys")
+
+SECRET_PREFIX = "tsk_"
+SHOWN_PREFIX_LENGTH = len(SECRET_PREFIX) + 8
+MAX_NAME_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    key: ApiKeyRecord
+    secret: str
+
+
+@dataclass(frozen=True)
+class ApiKeyPage:
+    keys: list[ApiKeyRecord]
+    next_page_token: str
+
+
+class ApiKeys:
+    def __init__(self, store: ApiKeyStore, users: UserStore, revocations: Revocations) -> None:
+        self.store = store
+        self.users = users
+        self.revocations = revocations
+
+    async def create(
+        self, caller: Principal, *, name: str, scopes: list[str], expires_at: datetime | None
+    ) -> CreatedApiKey:
+        errors = FieldErrors()
+        name = name.strip()
+        if not name:
+            errors.add("api_key.name", "is required")
+        elif len(name) > MAX_NAME_LENGTH:
+            errors.add("api_key.name", f"must be at most {MAX_NAME_LENGTH} characters")
+        if len(scopes) > MAX_SCOPES:
+            errors.add("api_key.scopes", f"at most {MAX_SCOPES} scopes")
+        for index, scope in enumerate(scopes):
+            if problem := scope_problem(scope):
+                errors.add(f"api_key.scopes[{index}]", problem)
+        if expires_at is not None and expires_at <= datetime.now(UTC):
+            errors.add("api_key.expire_time", "must be in the future")
+        errors.raise_if_any()
+        secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+        key = await self.store.create(
+            owner_id=caller.user_id,
+            name=name,
+            prefix=secret[:SHOWN_PREFIX_LENGTH],
+            secret=secret,
+            scopes=sorted(set(scopes)),
+            expires_at=expires_at,
+        )
+        logger.info("api key created", extra={"user_id": caller.user_id, "api_key_id": key.id})
+        return CreatedApiKey(key, secret)
+
+    async def list(
+        self, caller: Principal, *, size: int, token: str, include_revoked: bool
+    ) -> ApiKeyPage:
+        limit = page_size(size)
+        scope = "all" if include_revoked else "active"
+        rows = await self.store.page(
+            caller.user_id,
+            include_revoked=include_revoked,
+            limit=limit + 1,
+            after=decode_token(token, scope),
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return ApiKeyPage(
+            rows, encode_token(rows[-1].created_at, rows[-1].id, scope) if more else ""
+        )
+
+    async def revoke(self, caller: Principal, key_id: str) -> ApiKeyRecord:
+        try:
+            key = await self.store.revoke(caller.user_id, key_id)
+        except ValueError:
+            key = None
+        if key is None:
+            raise NotFound("API key not found")
+        await self.revocations.revoke_api_key(key.id)
+        logger.info("api key revoked", extra={"user_id": caller.user_id, "api_key_id": key.id})
+        return key
+
+    async def resolve_api_key(self, secret: str) -> Principal:
+        """The principal an API key stands for: its owner, limited to its scopes."""
+        return (await self.resolve_with_expiry(secret))[0]
+
+    async def resolve_with_expiry(self, secret: str) -> tuple[Principal, datetime | None]:
+        """The key's principal and when the key expires, so callers never cache it longer."""
+        key = await self.store.by_secret(secret) if secret.startswith(SECRET_PREFIX) else None
+        if key is None:
+            raise Unauthenticated("API key is not valid", reason="API_KEY_INVALID")
+        if key.revoked_at is not None:
+            raise Unauthenticated("this API key was revoked", reason="API_KEY_REVOKED")
+        if key.expires_at is not None and key.expires_at <= datetime.now(UTC):
+            raise Unauthenticated("this API key has expired", reason="API_KEY_EXPIRED")
+        owner = await self.users.user_by_id(key.owner_id)
+        if owner is None or owner.disabled:
+            raise Unauthenticated("this account is disabled", reason="USER_DISABLED")
+        principal = Principal(
+            user_id=owner.id,
+            email=owner.email,
+            role=owner.role,
+            kind=PrincipalKind.API_KEY,
+            scopes=key.scopes,
+            api_key_id=key.id,
+        )
+        return principal, key.expires_at

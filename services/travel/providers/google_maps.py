@@ -1,0 +1,217 @@
+"""Google Maps Platform: Places API (New) text search, Geocoding API, Routes API.
+
+Places and Routes take the key in `X-Goog-Api-Key` and the wanted fields in
+`X-Goog-FieldMask`; Geocoding takes `key=` and answers a `status` of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.travel.durations import duration, google_seconds
+from services.travel.providers.http import (
+    ProviderAuthFailed,
+    ProviderHttp,
+    ProviderRejected,
+    ProviderUnavailable,
+)
+from tripsage.travel.v1 import travel_service_pb2 as pb
+
+NAME = "google_maps"
+PLACES_FIELD_MASK = ",".join(
+    f"places.{f}"
+    for f in (
+        "id",
+        "displayName",
+        "formattedAddress",
+        "location",
+        "types",
+        "rating",
+        "userRatingCount",
+        "priceLevel",
+        "websiteUri",
+        "internationalPhoneNumber",
+        "regularOpeningHours",
+        "editorialSummary",
+    )
+)
+ROUTES_FIELD_MASK = "routes.duration,routes.distanceMeters"
+PRICE_LEVELS = {
+    "PRICE_LEVEL_FREE": 0,
+    "PRICE_LEVEL_INEXPENSIVE": 1,
+    "PRICE_LEVEL_MODERATE": 2,
+    "PRICE_LEVEL_EXPENSIVE": 3,
+    "PRICE_LEVEL_VERY_EXPENSIVE": 4,
+}
+TRAVEL_MODES = {
+    pb.TRAVEL_MODE_UNSPECIFIED: "DRIVE",
+    pb.TRAVEL_MODE_DRIVE: "DRIVE",
+    pb.TRAVEL_MODE_WALK: "WALK",
+    pb.TRAVEL_MODE_BICYCLE: "BICYCLE",
+    pb.TRAVEL_MODE_TRANSIT: "TRANSIT",
+}
+
+
+class GoogleMapsProvider:
+    """Implements MapsProvider over three Google Maps Platform APIs."""
+
+    name = NAME
+
+    def __init__(self, places: ProviderHttp, geocoding: ProviderHttp, routes: ProviderHttp) -> None:
+        self.places = places
+        self.geocoding = geocoding
+        self.routes = routes
+
+    async def search_places(
+        self, request: pb.SearchPlacesRequest, key: str | None
+    ) -> list[pb.Place]:
+        body: dict[str, Any] = {
+            "textQuery": request.query or request.type,
+            "pageSize": request.max_results,
+            "languageCode": request.language_code or "en",
+        }
+        if request.type:
+            body["includedType"] = request.type
+        if request.HasField("location"):
+            body["locationBias"] = {
+                "circle": {
+                    "center": {
+                        "latitude": request.location.latitude,
+                        "longitude": request.location.longitude,
+                    },
+                    "radius": float(request.radius_meters),
+                }
+            }
+        reply = await self.places.request(
+            "POST",
+            "/v1/places:searchText",
+            operation="places.searchText",
+            idempotent=True,
+            headers={"X-Goog-Api-Key": key or "", "X-Goog-FieldMask": PLACES_FIELD_MASK},
+            json=body,
+        )
+        return [place_from_google(p) for p in reply.get("places", [])][: request.max_results]
+
+    async def geocode(self, request: pb.GeocodeRequest, key: str | None) -> list[pb.GeocodeResult]:
+        params = {"address": request.address, "key": key or ""}
+        if request.region_code:
+            params["region"] = request.region_code.lower()
+        results = await self._geocoding(params, "geocode")
+        return results[: request.max_results]
+
+    async def reverse_geocode(
+        self, request: pb.ReverseGeocodeRequest, key: str | None
+    ) -> list[pb.GeocodeResult]:
+        where = f"{request.location.latitude},{request.location.longitude}"
+        results = await self._geocoding({"latlng": where, "key": key or ""}, "reverse_geocode")
+        return results[: request.max_results]
+
+    async def _geocoding(self, params: dict[str, str], operation: str) -> list[pb.GeocodeResult]:
+        reply = await self.geocoding.request(
+            "GET",
+            "/maps/api/geocode/json",
+            operation=operation,
+            idempotent=True,
+            params=params,
+        )
+        status = reply.get("status", "UNKNOWN_ERROR")
+        message = reply.get("error_message") or status
+        # Geocoding reports most failures in a 200 body.
+        if status == "ZERO_RESULTS":
+            return []
+        if status == "REQUEST_DENIED":
+            raise ProviderAuthFailed(NAME, message)
+        if status == "INVALID_REQUEST":
+            raise ProviderRejected(NAME, message)
+        if status in ("OVER_QUERY_LIMIT", "OVER_DAILY_LIMIT", "UNKNOWN_ERROR"):
+            raise ProviderUnavailable(NAME, message)
+        return [geocode_from_google(r) for r in reply.get("results", [])]
+
+    async def travel_time(
+        self, request: pb.GetTravelTimeRequest, key: str | None
+    ) -> pb.GetTravelTimeResponse:
+        mode = TRAVEL_MODES[request.mode]
+        body: dict[str, Any] = {
+            "origin": _waypoint(request.origin),
+            "destination": _waypoint(request.destination),
+            "travelMode": mode,
+        }
+        if request.HasField("departure_time"):
+            body["departureTime"] = request.departure_time.ToJsonString()
+        if mode == "DRIVE":
+            body["routingPreference"] = "TRAFFIC_AWARE"
+        reply = await self.routes.request(
+            "POST",
+            "/directions/v2:computeRoutes",
+            operation="routes.computeRoutes",
+            idempotent=True,
+            headers={"X-Goog-Api-Key": key or "", "X-Goog-FieldMask": ROUTES_FIELD_MASK},
+            json=body,
+        )
+        routes = reply.get("routes") or []
+        if not routes:
+            raise ProviderRejected(NAME, "no route found between these points")
+        route = routes[0]
+        return pb.GetTravelTimeResponse(
+            duration=duration(google_seconds(route.get("duration"))),
+            distance_meters=int(route.get("distanceMeters") or 0),
+            mode=request.mode or pb.TRAVEL_MODE_DRIVE,
+            estimated=False,
+        )
+
+
+def _waypoint(point: pb.Waypoint) -> dict[str, Any]:
+    which = point.WhichOneof("point")
+    if which == "address":
+        return {"address": point.address}
+    if which == "place_id":
+        return {"placeId": point.place_id}
+    return {
+        "location": {
+            "latLng": {"latitude": point.location.latitude, "longitude": point.location.longitude}
+        }
+    }
+
+
+def place_from_google(raw: dict[str, Any]) -> pb.Place:
+    place = pb.Place(
+        id=raw.get("id", ""),
+        name=(raw.get("displayName") or {}).get("text", ""),
+        address=raw.get("formattedAddress", ""),
+        types=raw.get("types", []),
+        rating=float(raw.get("rating") or 0),
+        user_rating_count=int(raw.get("userRatingCount") or 0),
+        price_level=PRICE_LEVELS.get(raw.get("priceLevel") or "", -1),
+        website_uri=raw.get("websiteUri", ""),
+        phone_number=raw.get("internationalPhoneNumber", ""),
+        opening_hours=(raw.get("regularOpeningHours") or {}).get("weekdayDescriptions", []),
+        summary=(raw.get("editorialSummary") or {}).get("text", ""),
+    )
+    location = raw.get("location")
+    if location:
+        place.location.latitude = float(location.get("latitude", 0))
+        place.location.longitude = float(location.get("longitude", 0))
+    return place
+
+
+def geocode_from_google(raw: dict[str, Any]) -> pb.GeocodeResult:
+    components = raw.get("address_components", [])
+
+    def component(kind: str, short: bool = False) -> str:
+        for c in components:
+            if kind in c.get("types", []):
+                return str(c.get("short_name" if short else "long_name", ""))
+        return ""
+
+    location = (raw.get("geometry") or {}).get("location") or {}
+    result = pb.GeocodeResult(
+        formatted_address=raw.get("formatted_address", ""),
+        place_id=raw.get("place_id", ""),
+        locality=component("locality") or component("postal_town"),
+        region=component("administrative_area_level_1"),
+        country_code=component("country", short=True),
+        types=raw.get("types", []),
+    )
+    result.location.latitude = float(location.get("lat", 0))
+    result.location.longitude = float(location.get("lng", 0))
+    return result

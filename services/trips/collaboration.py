@@ -1,0 +1,263 @@
+"""Sharing a trip: collaborators, their roles, and invitations by email. No transport here.
+
+Adding an email that has an account makes that user an active collaborator at
+once. Adding one without an account records a pending invitation under the
+normalised email; it becomes membership when someone signed in with that email
+(the `email` claim of their access token) next calls any trips RPC (see
+TripStore.unit), or explicitly through AcceptTripInvitation. They may also
+decline it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from services.trips.access import ADMIN, MEMBER, READ, load_trip, parse_uuid
+from services.trips.model import Trip
+from services.trips.page_tokens import decode_token, encode_token, page_limit, token_field
+from services.trips.sharing import (
+    MAX_EMAIL,
+    MAX_MESSAGE,
+    ROLES,
+    Collaborator,
+    Invitation,
+    normalize_email,
+)
+from services.trips.store import TripStore
+from services.trips.writes import check_etag, stale
+from tripsage_core.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    FieldErrors,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+)
+from tripsage_core.identity import Principal
+from tripsage_core.user_directory import UserSummary
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class UserDirectory(Protocol):
+    """Who has an account: the auth service, through LookupUsers."""
+
+    async def by_email(self, emails: list[str]) -> dict[str, UserSummary]: ...
+
+    async def by_id(self, user_ids: list[str]) -> dict[str, UserSummary]: ...
+
+
+@dataclass(frozen=True)
+class CollaboratorPage:
+    collaborators: list[Collaborator]
+    next_page_token: str
+
+
+@dataclass(frozen=True)
+class InvitationPage:
+    invitations: list[Invitation]
+    next_page_token: str
+
+
+def _collaborator_not_found(collaborator_id: str) -> NotFound:
+    return NotFound(f"collaborator {collaborator_id} not found", reason="COLLABORATOR_NOT_FOUND")
+
+
+def _invitation_not_found(invitation_id: str) -> NotFound:
+    return NotFound(f"invitation {invitation_id} not found", reason="INVITATION_NOT_FOUND")
+
+
+def _keyset(token: str, fingerprint: str) -> tuple[datetime, str] | None:
+    if not token:
+        return None
+    position = decode_token(token, fingerprint)
+    key, last_id = token_field(position, "k"), token_field(position, "id")
+    parse_uuid(str(last_id), "page_token", "collaborator")
+    try:
+        return datetime.fromisoformat(str(key)), str(last_id)
+    except ValueError:
+        raise InvalidArgument.for_field("page_token", "is not a token this list returned") from None
+
+
+class Collaboration:
+    def __init__(self, store: TripStore, directory: UserDirectory) -> None:
+        self.store = store
+        self.directory = directory
+
+    async def list_collaborators(
+        self, caller: Principal, trip_id: str, *, page_size: int, page_token: str
+    ) -> CollaboratorPage:
+        limit = page_limit(page_size)
+        fingerprint = f"collaborators|{trip_id}"
+        after = _keyset(page_token, fingerprint)
+        async with self.store.unit(caller) as uow:
+            await load_trip(uow, trip_id, MEMBER)
+            rows = await uow.collaborators.page(trip_id, limit + 1, after)
+        token = ""
+        if len(rows) > limit:
+            rows = rows[:limit]
+            token = encode_token(
+                {"k": rows[-1].created_at.isoformat(), "id": rows[-1].id}, fingerprint
+            )
+        # Who joined through an invitation was unknown when invited: ask for the name now.
+        unnamed = {row.user_id for row in rows if row.user_id and not row.full_name}
+        names = await self._names(unnamed)
+        for row in rows:
+            if row.user_id and not row.full_name:
+                row.full_name = names.get(row.user_id, "")
+        return CollaboratorPage(rows, token)
+
+    async def add(
+        self, caller: Principal, trip_id: str, *, email: str, role: str, message: str
+    ) -> Collaborator:
+        errors = FieldErrors()
+        address = normalize_email(email)
+        if not _EMAIL.match(address) or len(address) > MAX_EMAIL:
+            errors.add("email", "must be an email address")
+        if role not in ROLES:
+            errors.add("role", f"must be one of {', '.join(ROLES)}")
+        if len(message) > MAX_MESSAGE:
+            errors.add("message", f"must be at most {MAX_MESSAGE} characters")
+        errors.raise_if_any()
+        async with self.store.unit(caller) as uow:
+            trip = await load_trip(uow, trip_id, ADMIN)
+            # Only after the access check, so strangers cannot probe who has an account.
+            user = (await self.directory.by_email([address])).get(address)
+            if user is not None and user.id == trip.owner_id:
+                raise FailedPrecondition("that person owns this trip", reason="ALREADY_OWNER")
+            existing = await uow.collaborators.find(
+                trip_id, user_id=user.id if user else None, email=address
+            )
+            if existing is not None:
+                raise AlreadyExists(
+                    f"{address} is already on this trip ({existing.state})",
+                    reason="ALREADY_COLLABORATOR",
+                )
+            added = await uow.collaborators.insert(
+                trip_id,
+                user_id=user.id if user else None,
+                email=address,
+                full_name=user.full_name if user else "",
+                role=role,
+                added_by=caller.user_id,
+                message=message,
+            )
+            verb = "added" if user else "invited"
+            await uow.activity.record(
+                trip_id,
+                caller.user_id,
+                "collaborator_added",
+                f"{verb} {address} as {role}",
+                {"collaborator_id": added.id, "email": address, "role": role,
+                 "state": added.state},
+            )  # fmt: skip
+            await uow.trips.touch(trip_id)
+        return added
+
+    async def update_role(
+        self, caller: Principal, trip_id: str, collaborator_id: str, *, role: str, etag: str
+    ) -> Collaborator:
+        if role not in ROLES:
+            raise InvalidArgument.for_field("role", f"must be one of {', '.join(ROLES)}")
+        target = parse_uuid(collaborator_id, "collaborator_id", "collaborator")
+        async with self.store.unit(caller) as uow:
+            await load_trip(uow, trip_id, ADMIN)
+            current = await uow.collaborators.get(trip_id, target)
+            if current is None:
+                raise _collaborator_not_found(collaborator_id)
+            check_etag(etag, current.etag, "collaborator")
+            updated = await uow.collaborators.update_role(current.id, current.version, role)
+            if updated is None:
+                raise stale("collaborator")
+            await uow.activity.record(
+                trip_id,
+                caller.user_id,
+                "collaborator_role_changed",
+                f"changed {current.email or current.user_id} from {current.role} to {role}",
+                {"collaborator_id": current.id, "from": current.role, "to": role},
+            )
+        return updated
+
+    async def remove(self, caller: Principal, trip_id: str, collaborator_id: str) -> None:
+        target = parse_uuid(collaborator_id, "collaborator_id", "collaborator")
+        async with self.store.unit(caller) as uow:
+            await load_trip(uow, trip_id, ADMIN)
+            current = await uow.collaborators.get(trip_id, target)
+            if current is None:
+                raise _collaborator_not_found(collaborator_id)
+            await uow.activity.record(
+                trip_id,
+                caller.user_id,
+                "collaborator_removed",
+                f"removed {current.email or current.user_id}",
+                {"collaborator_id": current.id, "user_id": current.user_id,
+                 "state": current.state},
+            )  # fmt: skip
+            await uow.collaborators.delete(current.id)
+            await uow.trips.touch(trip_id)
+
+    async def leave(self, caller: Principal, trip_id: str) -> None:
+        async with self.store.unit(caller) as uow:
+            trip = await load_trip(uow, trip_id, READ)
+            if trip.access == "owner":
+                raise FailedPrecondition(
+                    "the owner cannot leave; transfer ownership or delete the trip",
+                    reason="OWNER_CANNOT_LEAVE",
+                )
+            me = await uow.collaborators.find(trip_id, user_id=caller.user_id, email="")
+            if me is None or me.user_id != caller.user_id:
+                raise FailedPrecondition(
+                    "you are not a collaborator of this trip", reason="NOT_A_COLLABORATOR"
+                )
+            # Logged before leaving: once gone, the caller may no longer write the log.
+            await uow.activity.record(
+                trip_id, caller.user_id, "collaborator_left", "left the trip",
+                {"collaborator_id": me.id},
+            )  # fmt: skip
+            await uow.collaborators.delete(me.id)
+            await uow.trips.touch(trip_id)
+
+    async def invitations(
+        self, caller: Principal, *, page_size: int, page_token: str
+    ) -> InvitationPage:
+        limit = page_limit(page_size)
+        fingerprint = "invitations"
+        before = _keyset(page_token, fingerprint)
+        async with self.store.unit(caller, claim_invitations=False) as uow:
+            rows = await uow.collaborators.invitations(limit + 1, before)
+        token = ""
+        if len(rows) > limit:
+            rows = rows[:limit]
+            token = encode_token(
+                {"k": rows[-1].created_at.isoformat(), "id": rows[-1].id}, fingerprint
+            )
+        inviters = await self._names({row.invited_by for row in rows})
+        for row in rows:
+            row.invited_by_name = inviters.get(row.invited_by, "")
+        return InvitationPage(rows, token)
+
+    async def accept(self, caller: Principal, invitation_id: str) -> Trip:
+        target = parse_uuid(invitation_id, "invitation_id", "invitation")
+        async with self.store.unit(caller, claim_invitations=False) as uow:
+            trip_id = await uow.collaborators.accept(target)
+            if trip_id is None:
+                raise _invitation_not_found(invitation_id)
+            return await load_trip(uow, trip_id)
+
+    async def decline(self, caller: Principal, invitation_id: str) -> None:
+        target = parse_uuid(invitation_id, "invitation_id", "invitation")
+        async with self.store.unit(caller, claim_invitations=False) as uow:
+            if not await uow.collaborators.decline(target):
+                raise _invitation_not_found(invitation_id)
+
+    async def _names(self, user_ids: set[str]) -> dict[str, str]:
+        if not user_ids:
+            return {}
+        try:
+            found = await self.directory.by_id(sorted(user_ids))
+        except Unavailable:
+            return {}  # names are a courtesy; the invitations themselves are ours
+        return {user_id: user.full_name for user_id, user in found.items()}

@@ -1,0 +1,166 @@
+"""Itinerary items as the domain sees them, and the rules a valid item follows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from services.trips.model import MAX_DESCRIPTION, MAX_TITLE, Money, money_problems
+from tripsage_core.errors import FieldErrors
+
+KINDS = ("flight", "accommodation", "activity", "meal", "transport", "note")
+BOOKING_STATUSES = ("idea", "saved", "booked", "cancelled")
+MAX_SHORT_TEXT = 200
+MAX_SNAPSHOT_BYTES = 64 * 1024
+
+
+@dataclass
+class ItemLocation:
+    name: str = ""
+    address: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    place_id: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "address": self.address,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "place_id": self.place_id,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> ItemLocation:
+        return cls(
+            name=raw.get("name") or "",
+            address=raw.get("address") or "",
+            latitude=raw.get("latitude"),
+            longitude=raw.get("longitude"),
+            place_id=raw.get("place_id") or "",
+        )
+
+
+def zone(name: str) -> ZoneInfo | None:
+    """The IANA zone called `name`, or None when unknown (UTC when empty)."""
+    if not name:
+        return ZoneInfo("UTC")
+    if name not in _ZONES:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+_ZONES = available_timezones()
+
+
+@dataclass
+class ItemDraft:
+    """The fields a caller sets on an itinerary item."""
+
+    kind: str
+    title: str
+    description: str = ""
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    time_zone: str = ""
+    location: ItemLocation | None = None
+    cost: Money | None = None
+    booking_status: str = "idea"
+    booking_reference: str = ""
+    provider: str = ""
+    offer_id: str = ""
+    offer_snapshot: dict[str, Any] | None = None
+
+    def local(self, instant: datetime) -> datetime:
+        """`instant` on the wall clock of the item's place."""
+        return instant.astimezone(zone(self.time_zone) or UTC)
+
+    @property
+    def day(self) -> date | None:
+        """The trip day the item belongs to: its start date where it happens."""
+        return self.local(self.start_time).date() if self.start_time else None
+
+    @property
+    def last_day(self) -> date | None:
+        end = self.end_time or self.start_time
+        return self.local(end).date() if end else None
+
+
+@dataclass
+class ItineraryItem(ItemDraft):
+    id: str = ""
+    trip_id: str = ""
+    position: int = 0
+    created_by: str = ""
+    version: int = 1
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def etag(self) -> str:
+        return str(self.version)
+
+
+EDITABLE_ITEM_FIELDS = {
+    "kind", "title", "description", "start_time", "end_time", "time_zone", "location", "cost",
+    "booking_status", "booking_reference", "provider", "offer_id", "offer_snapshot",
+}  # fmt: skip
+
+
+def validate_item(draft: ItemDraft, snapshot_size: int = 0) -> None:
+    """Every rule a stored item satisfies; reports all broken fields together."""
+    errors = FieldErrors()
+    if draft.kind not in KINDS:
+        errors.add("kind", f"must be one of {', '.join(KINDS)}")
+    if not draft.title.strip():
+        errors.add("title", "is required")
+    elif len(draft.title) > MAX_TITLE:
+        errors.add("title", f"must be at most {MAX_TITLE} characters")
+    if len(draft.description) > MAX_DESCRIPTION:
+        errors.add("description", f"must be at most {MAX_DESCRIPTION} characters")
+    if draft.end_time and not draft.start_time:
+        errors.add("start_time", "is required when end_time is set")
+    if draft.start_time and draft.end_time and draft.end_time < draft.start_time:
+        errors.add("end_time", "must not be before start_time")
+    if zone(draft.time_zone) is None:
+        errors.add("time_zone", "must be an IANA time zone such as Europe/Lisbon")
+    if draft.location is not None:
+        for name in ("name", "address", "place_id"):
+            if len(getattr(draft.location, name)) > MAX_SHORT_TEXT:
+                errors.add(f"location.{name}", f"must be at most {MAX_SHORT_TEXT} characters")
+        latitude, longitude = draft.location.latitude, draft.location.longitude
+        if latitude is not None and not -90 <= latitude <= 90:
+            errors.add("location.lat_lng.latitude", "must be between -90 and 90")
+        if longitude is not None and not -180 <= longitude <= 180:
+            errors.add("location.lat_lng.longitude", "must be between -180 and 180")
+    if draft.cost is not None:
+        money_problems(draft.cost, "cost", errors)
+    if draft.booking_status not in BOOKING_STATUSES:
+        errors.add("booking_status", f"must be one of {', '.join(BOOKING_STATUSES)}")
+    for name in ("booking_reference", "provider", "offer_id"):
+        if len(getattr(draft, name)) > MAX_SHORT_TEXT:
+            errors.add(name, f"must be at most {MAX_SHORT_TEXT} characters")
+    if snapshot_size > MAX_SNAPSHOT_BYTES:
+        errors.add("offer_snapshot", f"must be at most {MAX_SNAPSHOT_BYTES // 1024} KiB")
+    errors.raise_if_any()
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    day: date | None = None
+    kind: str | None = None
+    limit: int = 100
+    # Keyset position: (day or None for undated, position, id) of the last item seen.
+    after: tuple[date | None, int, str] | None = None
+
+
+@dataclass
+class ItemPage:
+    items: list[ItineraryItem] = field(default_factory=list)
+    next_page_token: str = ""

@@ -1,0 +1,85 @@
+"""Helpers for the trips tests: trips shared with a cast of users, tokens, statuses."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import jwt
+
+from tests.support.accounts import Account, register
+from tests.support.suite import JWT_SECRET, RunningSuite
+from tripsage.trips.v1 import trip_service_pb2 as pb
+from tripsage.trips.v1 import trip_service_pb2_grpc as pb_grpc
+
+ROLES = {"view": pb.COLLABORATOR_ROLE_VIEW, "edit": pb.COLLABORATOR_ROLE_EDIT,
+         "admin": pb.COLLABORATOR_ROLE_ADMIN}  # fmt: skip
+
+
+def bearer(token: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {token}"),)
+
+
+def expired_token(user_id: str, email: str = "") -> str:
+    """A token signed with the suite's secret that expired two minutes ago."""
+    now = int(time.time())
+    claims = {"sub": user_id, "email": email, "aud": "authenticated", "role": "authenticated",
+              "iat": now - 1000, "exp": now - 120, "session_id": str(uuid.uuid4())}  # fmt: skip
+    return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
+
+
+async def code_of(call: Awaitable[Any]) -> grpc.StatusCode:
+    """The status a call ends with (OK when it succeeds)."""
+    try:
+        await call
+    except grpc.aio.AioRpcError as error:
+        return error.code()
+    return grpc.StatusCode.OK
+
+
+async def create_trip(stub: pb_grpc.TripServiceStub, owner: Account, **fields: Any) -> pb.Trip:
+    values: dict[str, Any] = {"title": "Lisbon", "start_date": "2027-05-01",
+                              "end_date": "2027-05-04"}  # fmt: skip
+    values.update(fields)
+    reply = await stub.CreateTrip(
+        pb.CreateTripRequest(trip=pb.Trip(**values)), metadata=owner.metadata
+    )
+    return reply.trip
+
+
+async def share(
+    stub: pb_grpc.TripServiceStub, by: Account, trip_id: str, who: Account | str, role: str
+) -> pb.Collaborator:
+    email = who if isinstance(who, str) else who.email
+    reply = await stub.AddCollaborator(
+        pb.AddCollaboratorRequest(trip_id=trip_id, email=email, role=ROLES[role]),
+        metadata=by.metadata,
+    )
+    return reply.collaborator
+
+
+@dataclass
+class Cast:
+    """An owner, one collaborator per role, and a stranger, all registered for real."""
+
+    owner: Account
+    view: Account
+    edit: Account
+    admin: Account
+    stranger: Account
+
+    @classmethod
+    async def register(cls, suite: RunningSuite) -> Cast:
+        auth = suite.address("auth")
+        return cls(*[await register(auth, name) for name in
+                     ("owner", "viewer", "editor", "admin", "stranger")])  # fmt: skip
+
+    async def shared_trip(self, stub: pb_grpc.TripServiceStub, **fields: Any) -> pb.Trip:
+        trip = await create_trip(stub, self.owner, **fields)
+        for role in ("view", "edit", "admin"):
+            await share(stub, self.owner, trip.id, getattr(self, role), role)
+        return trip

@@ -1,0 +1,83 @@
+"""Auth rules without a server: API key scopes, provider key formats, preferences."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.auth.profile import clean_preferences, merge_changes
+from services.auth.provider_checks import format_problem
+from tripsage_core.api_key_scopes import allows, scope_problem
+from tripsage_core.errors import FieldErrors
+
+GET_TRIP = "/tripsage.trips.v1.TripService/GetTrip"
+CREATE_TRIP = "/tripsage.trips.v1.TripService/CreateTrip"
+SEARCH_FLIGHTS = "/tripsage.travel.v1.TravelService/SearchFlights"
+
+
+@pytest.mark.parametrize(
+    ("scopes", "method", "allowed"),
+    [
+        ((), CREATE_TRIP, True),
+        (("trips:read",), GET_TRIP, True),
+        (("trips:read",), CREATE_TRIP, False),
+        (("trips",), CREATE_TRIP, True),
+        (("trips:write",), CREATE_TRIP, True),
+        (("travel:search",), SEARCH_FLIGHTS, True),
+        (("travel:search",), GET_TRIP, False),
+        (("*:read",), SEARCH_FLIGHTS, True),
+        (("trips:GetTrip",), GET_TRIP, True),
+        (("trips:GetTrip",), CREATE_TRIP, False),
+        (("trips",), "/grpc.health.v1.Health/Check", False),
+    ],
+)
+def test_scopes(scopes: tuple[str, ...], method: str, allowed: bool) -> None:
+    assert allows(scopes, method) is allowed
+
+
+def test_scope_syntax() -> None:
+    assert scope_problem("trips:read") is None
+    assert scope_problem("*") is None
+    assert scope_problem("flights") is not None
+    assert scope_problem("trips:read; drop") is not None
+
+
+@pytest.mark.parametrize(
+    ("service", "key", "ok"),
+    [
+        ("openai", "sk-proj-abcdefghijklmnopqrstuvwxyz", True),
+        ("openai", "pk-abcdefghijklmnopqrstuvwxyz", False),
+        ("duffel", "duffel_test_abcdefghijklmnopqrstuvwxyz", True),
+        ("duffel", "duffel_prod_abcdefghijklmnopqrstuvwxyz", False),
+        ("google_maps", "AIza" + "A" * 35, True),
+        ("google_maps", "AIza" + "A" * 30, False),
+        ("openweathermap", "0123456789abcdef0123456789abcdef", True),
+        ("openweathermap", "0123456789ABCDEF0123456789ABCDEF", False),
+        ("mem0", "m0-abcdefghijklmnopqrstuvwxyz", True),
+    ],
+)
+def test_provider_key_formats(service: str, key: str, ok: bool) -> None:
+    assert (format_problem(service, key) is None) is ok
+
+
+def test_preferences_are_normalised_and_checked() -> None:
+    errors = FieldErrors()
+    cleaned = clean_preferences(
+        {"home_airport": " lhr ", "currency": "gbp", "dietary_needs": ["vegan", "", "vegan"],
+         "cabin_class": "CABIN_CLASS_UNSPECIFIED"},
+        errors,
+    )  # fmt: skip
+    assert not errors.violations
+    assert cleaned == {"home_airport": "LHR", "currency": "GBP", "dietary_needs": ["vegan"]}
+    clean_preferences({"home_airport": "ZZZ", "currency": "XYZ"}, errors)
+    assert {v.field for v in errors.violations} == {
+        "user.preferences.home_airport",
+        "user.preferences.currency",
+    }
+
+
+def test_field_mask_changes_touch_only_their_fields() -> None:
+    name, prefs = merge_changes(
+        "Ana", {"currency": "EUR", "home_airport": "LIS"}, {"preferences.currency": None}
+    )
+    assert name == "Ana"
+    assert prefs == {"home_airport": "LIS"}
