@@ -17,7 +17,6 @@ from typing import Protocol
 
 from services.trips.access import ADMIN, MEMBER, READ, load_trip, parse_uuid
 from services.trips.model import Trip
-from services.trips.page_tokens import decode_token, encode_token, page_limit, token_field
 from services.trips.sharing import (
     MAX_EMAIL,
     MAX_MESSAGE,
@@ -37,6 +36,7 @@ from tripsage_core.errors import (
     Unavailable,
 )
 from tripsage_core.identity import Principal
+from tripsage_core.page_tokens import decode_token, encode_token, page_limit, token_field
 from tripsage_core.user_directory import UserSummary
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -17,7 +17,6 @@ from services.trips.items import (
     validate_item,
 )
 from services.trips.model import Trip
-from services.trips.page_tokens import decode_token, encode_token, page_limit, token_field
 from services.trips.planning import Summary, summarize
 from services.trips.sharing import Activity
 from services.trips.store import TripStore
@@ -25,6 +24,7 @@ from services.trips.writes import check_etag, gone_since, replay_or_claim, stale
 from tripsage_core.errors import InvalidArgument, NotFound
 from tripsage_core.idempotency import IdempotencyKey, IdempotencyLedger
 from tripsage_core.identity import Principal
+from tripsage_core.page_tokens import decode_token, encode_token, page_limit, token_field
 
 DEFAULT_ITEM_PAGE = 100
 MAX_ITEM_PAGE = 500

@@ -9,12 +9,12 @@ from datetime import date, datetime, timedelta
 from services.trips.access import EDIT, OWNER, load_trip, parse_uuid, trip_not_found
 from services.trips.items import ItemDraft
 from services.trips.model import Trip, TripDraft, validate
-from services.trips.page_tokens import decode_token, encode_token, page_limit, token_field
 from services.trips.store import TripQuery, TripStore
 from services.trips.writes import check_etag, gone_since, replay_or_claim, stale
 from tripsage_core.errors import FailedPrecondition, InvalidArgument
 from tripsage_core.idempotency import IdempotencyKey, IdempotencyLedger
 from tripsage_core.identity import Principal
+from tripsage_core.page_tokens import decode_token, encode_token, page_limit, token_field
 
 EDITABLE_FIELDS = {
     "title", "description", "start_date", "end_date", "destinations", "budget", "travelers",

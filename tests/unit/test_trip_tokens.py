@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from services.trips.page_tokens import decode_token, encode_token, page_limit
 from tripsage.trips.v1 import trip_service_pb2 as pb
 from tripsage_core.errors import InvalidArgument
 from tripsage_core.idempotency import request_hash
+from tripsage_core.page_tokens import decode_token, encode_token, page_limit
 
 
 def test_a_token_round_trips_only_with_its_own_filters() -> None:

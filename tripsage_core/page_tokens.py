@@ -1,4 +1,5 @@
-"""Opaque keyset page tokens: the last row's sort key, bound to the filters that made it."""
+"""Opaque keyset page tokens shared by every list RPC: the last row's sort key, bound to
+the filters that made it (a token from other filters is refused, not misread)."""
 
 from __future__ import annotations
 
