@@ -29,6 +29,12 @@ class WeatherQuery:
     end: date | None
 
 
+class Named(Protocol):
+    """Every provider, live or sandbox, says who it is (ResultSource.provider)."""
+
+    name: str
+
+
 class FlightProvider(Protocol):
     name: str
 

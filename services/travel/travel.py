@@ -23,6 +23,7 @@ from services.travel.ports import (
     FlightProvider,
     GeoPoint,
     MapsProvider,
+    Named,
     StayProvider,
     WeatherProvider,
     WeatherQuery,
@@ -50,7 +51,7 @@ from tripsage_core.grpc_kit.timestamps import to_timestamp
 from tripsage_core.identity import Principal
 
 R = TypeVar("R", bound=Message)
-P = TypeVar("P")
+P = TypeVar("P", bound=Named)
 NEAREST_CITY_NAMING_KM = 50.0
 
 
@@ -122,8 +123,14 @@ class Travel:
             kept = filters.stays(found, query, (center.latitude, center.longitude))
             return pb.SearchAccommodationsResponse(accommodations=kept)
 
+        # Cached by the point searched, so "Lisbon", "lisbon" and its coordinates share.
+        identity = pb.SearchAccommodationsRequest()
+        identity.CopyFrom(query)
+        identity.ClearField("destination")
+        identity.location.latitude = round(center.latitude, 4)
+        identity.location.longitude = round(center.longitude, 4)
         return await self._answer(
-            caller, DUFFEL, "stays", query, pb.SearchAccommodationsResponse,
+            caller, DUFFEL, "stays", identity, pb.SearchAccommodationsResponse,
             self.live.stays, self.sandbox.stays, call,
         )  # fmt: skip
 
@@ -159,8 +166,11 @@ class Travel:
         async def call(provider: MapsProvider, key: str | None) -> pb.SearchPlacesResponse:
             return pb.SearchPlacesResponse(places=await provider.search_places(query, key))
 
+        identity = pb.SearchPlacesRequest()
+        identity.CopyFrom(query)
+        identity.query = query.query.casefold()  # text search ignores case
         return await self._answer(
-            caller, GOOGLE_MAPS, "places", query, pb.SearchPlacesResponse,
+            caller, GOOGLE_MAPS, "places", identity, pb.SearchPlacesResponse,
             self.live.maps, self.sandbox.maps, call,
         )  # fmt: skip
 
@@ -170,8 +180,11 @@ class Travel:
         async def call(provider: MapsProvider, key: str | None) -> pb.GeocodeResponse:
             return pb.GeocodeResponse(results=await provider.geocode(query, key))
 
+        identity = pb.GeocodeRequest()
+        identity.CopyFrom(query)
+        identity.address = query.address.casefold()  # geocoders ignore case
         return await self._answer(
-            caller, GOOGLE_MAPS, "geocode", query, pb.GeocodeResponse,
+            caller, GOOGLE_MAPS, "geocode", identity, pb.GeocodeResponse,
             self.live.maps, self.sandbox.maps, call,
         )  # fmt: skip
 
@@ -233,8 +246,12 @@ class Travel:
             reply.place = reply.place or name
             return reply
 
+        # Cached by the point (about 100 m) and days, however the place was spelled.
+        identity = pb.GetWeatherRequest(start_date=query.start_date, end_date=query.end_date)
+        identity.location.latitude = round(point.latitude, 3)
+        identity.location.longitude = round(point.longitude, 3)
         return await self._answer(
-            caller, OPENWEATHERMAP, "weather", query, pb.GetWeatherResponse,
+            caller, OPENWEATHERMAP, "weather", identity, pb.GetWeatherResponse,
             self.live.weather, self.sandbox.weather, call,
         )  # fmt: skip
 
@@ -260,7 +277,7 @@ class Travel:
         caller: Principal,
         service: str,
         kind: str,
-        query: Message,
+        identity: Message,
         response_type: type[R],
         live: P,
         sandbox: P,
@@ -268,10 +285,12 @@ class Travel:
         *,
         account: ProviderAccount | None = None,
     ) -> R:
+        """One cached provider call: `identity` is the normalised question the cache keys
+        on; `call` asks the chosen provider (live with a key, else the sandbox)."""
         account = account or await self.keys.choose(caller, service)
         provider = sandbox if account.is_sandbox else live
-        name: str = provider.name  # type: ignore[attr-defined]
-        key = cache_key(self.cache.namespace, kind, name, account.partition, query)
+        name = provider.name
+        key = cache_key(self.cache.namespace, kind, name, account.partition, identity)
 
         async def produce() -> R:
             return await call(provider, account.key)

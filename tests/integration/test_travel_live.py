@@ -131,6 +131,10 @@ async def test_flights_go_to_duffel_with_its_headers_and_shapes(  # type: ignore
     assert offer.changeable
     assert offer.checked_bags == 1
     assert offer.expire_time.seconds > 0
+    # Duffel prices the offer as a whole: an even split over the four passengers.
+    (split,) = offer.passenger_prices
+    assert (split.passenger_type, split.count) == ("passenger", 4)
+    assert split.price.units * 4 <= offer.total_price.units < (split.price.units + 1) * 4
     segment = offer.slices[0].segments[0]
     assert (segment.origin, segment.destination) == ("LHR", "LIS")
     assert segment.departure_local_time == f"{day(40)}T09:00"
@@ -162,6 +166,7 @@ async def test_flight_offer_by_id_and_the_gateway(  # type: ignore[no-untyped-de
         pb.GetFlightOfferRequest(offer_id=offer_id), metadata=ana.metadata
     )
     assert got.offer.id == offer_id
+    assert [(p.passenger_type, p.count) for p in got.offer.passenger_prices] == [("adult", 1)]
     assert_live(got.source, "duffel")
     (call,) = fake.calls("/air/offers/")
     assert call.path == f"/air/offers/{offer_id}"
@@ -190,6 +195,21 @@ async def test_equal_searches_hit_the_cache(travel, fake: FakeProviders, ana: Ac
     assert second.source.cached
     assert second.source.fetch_time == first.source.fetch_time
     assert [o.id for o in second.offers] == [o.id for o in first.offers]
+
+
+async def test_equal_searches_hit_the_cache_through_the_gateway(  # type: ignore[no-untyped-def]
+    http: httpx.AsyncClient, fake: FakeProviders, ana: Account
+) -> None:
+    fake.reset()
+    bodies = []
+    for spelling in ("Faro", "  faro "):
+        reply = await http.get("/api/v1/weather", headers=ana.headers, params={"place": spelling})
+        assert reply.status_code == 200, reply.text
+        bodies.append(reply.json())
+    assert bodies[0]["source"].get("cached", False) is False
+    assert bodies[1]["source"]["cached"] is True
+    assert bodies[1]["daily"] == bodies[0]["daily"]
+    assert len(fake.calls("/data/2.5/weather")) == 1
 
 
 async def test_stays_search_and_rates_through_duffel(  # type: ignore[no-untyped-def]
@@ -322,10 +342,15 @@ async def test_weather_through_openweathermap(  # type: ignore[no-untyped-def]
 
 
 async def test_a_users_own_key_is_used_for_them_only(  # type: ignore[no-untyped-def]
-    travel, live_suite: RunningSuite, fake: FakeProviders, ana: Account
+    travel, http: httpx.AsyncClient, live_suite: RunningSuite, fake: FakeProviders, ana: Account
 ) -> None:
     own = await register(live_suite.address("auth"), "byok")
-    await store_own_key(live_suite, own, auth_pb.PROVIDER_SERVICE_DUFFEL, USERS_DUFFEL_KEY)
+    stored = await http.put(
+        "/api/v1/users/me/provider-keys/PROVIDER_SERVICE_DUFFEL",
+        headers=own.headers,
+        json={"apiKey": USERS_DUFFEL_KEY},
+    )
+    assert stored.status_code == 200, stored.text
     request = pb.SearchFlightsRequest(
         slices=[pb.FlightSlice(origin="LIS", destination="MAD", departure_date=day(64))]
     )
@@ -343,6 +368,13 @@ async def test_a_users_own_key_is_used_for_them_only(  # type: ignore[no-untyped
     calls = fake.calls("/air/offer_requests")
     assert len(calls) == 2
     assert calls[1].headers["authorization"] == f"Bearer {DUFFEL_KEY}"
+    through_gateway = await http.post(
+        "/api/v1/flights:search",
+        headers=own.headers,
+        json={"slices": [{"origin": "LIS", "destination": "MAD", "departureDate": day(64)}]},
+    )
+    assert through_gateway.json()["source"]["userKey"] is True
+    assert through_gateway.json()["source"]["cached"] is True  # the user's own cache entry
     # Only the provider with a stored key changes: weather still uses the server key.
     await travel.GetWeather(pb.GetWeatherRequest(place="Madrid"), metadata=own.metadata)
     assert fake.calls("/data/2.5/weather")[-1].params["appid"] == OWM_KEY

@@ -110,6 +110,7 @@ async def test_a_long_retry_after_is_respected(  # type: ignore[no-untyped-def]
     reply = await http.get("/api/v1/weather", headers=ana.headers, params={"place": "Bergen"})
     assert reply.status_code == 503
     assert reply.json()["error"]["status"] == "UNAVAILABLE"
+    assert 20 <= int(reply.headers["retry-after"]) <= 30  # RetryInfo, passed on by the gateway
     assert len(fake.calls("/data/2.5/")) == 1
 
 

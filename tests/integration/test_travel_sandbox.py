@@ -96,6 +96,12 @@ async def test_one_way_flights_are_sandbox_offers_and_deterministic(travel, ana:
     assert offer.id.startswith("sbx_off_")
     assert offer.expire_time.seconds > datetime.now(UTC).timestamp()
     assert offer.tax_amount.units > 0
+    # Per-passenger prices: children pay less than adults, infants on a lap least.
+    each = {p.passenger_type: (p.count, p.price) for p in offer.passenger_prices}
+    assert {k: c for k, (c, _) in each.items()} == {"adult": 2, "child": 1, "infant": 1}
+    assert each["adult"][1].units > each["child"][1].units > each["infant"][1].units
+    summed = sum(c * (p.units + p.nanos / 1e9) for c, p in each.values())
+    assert summed == pytest.approx(offer.total_price.units + offer.total_price.nanos / 1e9)
     segment = offer.slices[0].segments[0]
     assert segment.origin == "LIS"
     assert offer.slices[-1].segments[-1].destination == "LHR"

@@ -8,6 +8,7 @@ from services.auth.profile import clean_preferences, merge_changes
 from services.auth.provider_checks import format_problem
 from tripsage_core.api_key_scopes import allows, scope_problem
 from tripsage_core.errors import FieldErrors
+from tripsage_core.grpc_kit.caller import client_address
 
 GET_TRIP = "/tripsage.trips.v1.TripService/GetTrip"
 CREATE_TRIP = "/tripsage.trips.v1.TripService/CreateTrip"
@@ -81,3 +82,30 @@ def test_field_mask_changes_touch_only_their_fields() -> None:
     )
     assert name == "Ana"
     assert prefs == {"home_airport": "LIS"}
+
+
+class _Context:
+    def __init__(self, metadata: tuple[tuple[str, str], ...], peer: str) -> None:
+        self._metadata = metadata
+        self._peer = peer
+
+    def invocation_metadata(self) -> tuple[tuple[str, str], ...]:
+        return self._metadata
+
+    def peer(self) -> str:
+        return self._peer
+
+
+@pytest.mark.parametrize(
+    ("metadata", "peer", "address"),
+    [
+        # The gateway appends the address it saw; earlier entries are the client's claims.
+        ((("x-forwarded-for", "6.6.6.6, 203.0.113.9"),), "ipv4:127.0.0.1:5000", "203.0.113.9"),
+        ((), "ipv4:198.51.100.4:41234", "198.51.100.4"),
+        ((), "ipv6:[::1]:41234", "::1"),
+    ],
+)
+def test_the_client_address_used_for_throttling(
+    metadata: tuple[tuple[str, str], ...], peer: str, address: str
+) -> None:
+    assert client_address(_Context(metadata, peer)) == address  # type: ignore[arg-type]

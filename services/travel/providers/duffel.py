@@ -255,10 +255,34 @@ def offer_from_duffel(raw: dict[str, Any]) -> pb.FlightOffer:
         refundable=_condition_allowed(conditions, "refund_before_departure"),
         changeable=_condition_allowed(conditions, "change_before_departure"),
         provider=NAME,
+        passenger_prices=_passenger_prices(raw, currency),
     )
     if raw.get("expires_at"):
         offer.expire_time.CopyFrom(to_timestamp(_instant(raw["expires_at"])))
     return offer
+
+
+def _passenger_type(passenger: dict[str, Any]) -> str:
+    kind = str(passenger.get("type") or "")
+    if kind.startswith("infant"):
+        return "infant"
+    if kind:
+        return kind
+    age = passenger.get("age")
+    return "adult" if age is None or int(age) >= 18 else "child" if int(age) >= 2 else "infant"
+
+
+def _passenger_prices(raw: dict[str, Any], currency: str) -> list[pb.PassengerPrice]:
+    """Duffel prices an offer as a whole: an even split, typed when everyone is alike."""
+    passengers = raw.get("passengers") or []
+    if not passengers:
+        return []
+    kinds = {_passenger_type(p) for p in passengers}
+    kind = kinds.pop() if len(kinds) == 1 else "passenger"
+    each = Decimal(str(raw.get("total_amount") or "0")) / len(passengers)
+    return [
+        pb.PassengerPrice(passenger_type=kind, count=len(passengers), price=money(each, currency))
+    ]
 
 
 def _instant(text: str) -> datetime:

@@ -22,11 +22,18 @@ import itertools
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from services.travel.durations import duration
-from services.travel.money import money
-from services.travel.reference import Airport, airports, distance_km, main_airport
+from services.travel.money import amount, money
+from services.travel.reference import (
+    Airport,
+    airports,
+    currency_of_country,
+    distance_km,
+    main_airport,
+)
 from services.travel.sandbox.seeded import NAME, from_eur, priced_currency, rng
 from tripsage.common.v1 import cabin_class_pb2
 from tripsage.travel.v1 import travel_service_pb2 as pb
@@ -85,6 +92,8 @@ CABIN_FACTORS: dict[int, float] = {
     cabin_class_pb2.CABIN_CLASS_FIRST: 6.5,
 }
 LOW_COST_MAX_KM = 3000.0
+CHILD_SHARE = 0.75
+INFANT_SHARE = 0.1
 OPTIONS_PER_CARRIER = 2
 MAX_CARRIERS = 6
 
@@ -232,10 +241,18 @@ def generate_offers(request: pb.SearchFlightsRequest, today: date) -> list[pb.Fl
     origin, destination = main_airport(first.origin), main_airport(first.destination)
     if origin is None or destination is None:
         return []
-    currency = priced_currency(request.currency)
+    # Priced in the currency asked for, else the origin country's (when it has a rate).
+    currency = priced_currency(request.currency or currency_of_country(origin.country))
     passengers = request.passengers
-    payers = passengers.adults + 0.75 * len(passengers.child_ages) + 0.1 * passengers.infants
-    heads = passengers.adults + len(passengers.child_ages) + passengers.infants
+    kinds = [
+        (kind, count, share)
+        for kind, count, share in (
+            ("adult", passengers.adults, 1.0),
+            ("child", len(passengers.child_ages), CHILD_SHARE),
+            ("infant", passengers.infants, INFANT_SHARE),
+        )
+        if count
+    ]
     offers: list[pb.FlightOffer] = []
     for carrier in _carriers_for(origin, destination, seed):
         for option in range(OPTIONS_PER_CARRIER):
@@ -250,8 +267,13 @@ def generate_offers(request: pb.SearchFlightsRequest, today: date) -> list[pb.Fl
                 base += _slice_fare_eur(
                     offer_slice, carrier, cabin, days_ahead, 0.9 + 0.3 * draw.random()
                 )
-            fare = base * payers
-            taxes = 0.12 * fare + 18 * heads * len(built)
+            prices, total, taxes = [], Decimal(0), Decimal(0)
+            for kind, count, share in kinds:
+                tax = 0.12 * base * share + 18 * len(built)
+                each = money(from_eur(base * share + tax, currency), currency)
+                prices.append(pb.PassengerPrice(passenger_type=kind, count=count, price=each))
+                total += amount(each) * count
+                taxes += Decimal(str(round(from_eur(tax, currency), 2))) * count
             premium = cabin in (
                 cabin_class_pb2.CABIN_CLASS_BUSINESS,
                 cabin_class_pb2.CABIN_CLASS_FIRST,
@@ -261,8 +283,9 @@ def generate_offers(request: pb.SearchFlightsRequest, today: date) -> list[pb.Fl
                 pb.FlightOffer(
                     id=f"{OFFER_PREFIX}{seed}.{len(offers)}",
                     slices=built,
-                    total_price=money(from_eur(fare + taxes, currency), currency),
-                    tax_amount=money(from_eur(taxes, currency), currency),
+                    total_price=money(total, currency),
+                    tax_amount=money(taxes, currency),
+                    passenger_prices=prices,
                     owner_airline=carrier.code,
                     owner_airline_name=carrier.name,
                     cabin_class=cabin,

@@ -18,7 +18,13 @@ from datetime import date
 
 from services.travel.money import money
 from services.travel.ports import GeoPoint
-from services.travel.reference import City, city_by_id, distance_km, nearest_city
+from services.travel.reference import (
+    City,
+    city_by_id,
+    currency_of_country,
+    distance_km,
+    nearest_city,
+)
 from services.travel.sandbox.seeded import NAME, from_eur, priced_currency, rng
 from tripsage.travel.v1 import travel_service_pb2 as pb
 from tripsage_core.errors import NotFound
@@ -85,7 +91,7 @@ def _stay(city: City, index: int, request: pb.SearchAccommodationsRequest) -> pb
     jitter = 0.95 + 0.1 * draw.random()
     check_in = date.fromisoformat(request.check_in_date)
     nights = (date.fromisoformat(request.check_out_date) - check_in).days
-    currency = priced_currency(request.currency)
+    currency = priced_currency(request.currency or currency_of_country(city.country))
     nightly_eur = (
         (45 + 35 * stars)
         * kind_factor

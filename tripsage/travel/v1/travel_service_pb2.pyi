@@ -484,6 +484,7 @@ class FlightOffer(_message.Message):
     CHANGEABLE_FIELD_NUMBER: _builtins.int
     EXPIRE_TIME_FIELD_NUMBER: _builtins.int
     PROVIDER_FIELD_NUMBER: _builtins.int
+    PASSENGER_PRICES_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The offer's id, for GetFlightOffer and itinerary items."""
     owner_airline: _builtins.str
@@ -522,6 +523,10 @@ class FlightOffer(_message.Message):
     def expire_time(self) -> _timestamp_pb2.Timestamp:
         """When the offer's price stops being guaranteed."""
 
+    @_builtins.property
+    def passenger_prices(self) -> _containers.RepeatedCompositeFieldContainer[Global___PassengerPrice]:
+        """What each kind of passenger pays, taxes included."""
+
     def __init__(
         self,
         *,
@@ -539,14 +544,49 @@ class FlightOffer(_message.Message):
         changeable: _builtins.bool = ...,
         expire_time: _timestamp_pb2.Timestamp | None = ...,
         provider: _builtins.str = ...,
+        passenger_prices: _abc.Iterable[Global___PassengerPrice] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time", "tax_amount", b"tax_amount", "total_duration", b"total_duration", "total_price", b"total_price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cabin_class", b"cabin_class", "changeable", b"changeable", "checked_bags", b"checked_bags", "expire_time", b"expire_time", "id", b"id", "owner_airline", b"owner_airline", "owner_airline_name", b"owner_airline_name", "provider", b"provider", "refundable", b"refundable", "slices", b"slices", "tax_amount", b"tax_amount", "total_duration", b"total_duration", "total_price", b"total_price", "total_stops", b"total_stops"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cabin_class", b"cabin_class", "changeable", b"changeable", "checked_bags", b"checked_bags", "expire_time", b"expire_time", "id", b"id", "owner_airline", b"owner_airline", "owner_airline_name", b"owner_airline_name", "passenger_prices", b"passenger_prices", "provider", b"provider", "refundable", b"refundable", "slices", b"slices", "tax_amount", b"tax_amount", "total_duration", b"total_duration", "total_price", b"total_price", "total_stops", b"total_stops"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FlightOffer: _TypeAlias = FlightOffer  # noqa: Y015
+
+@_typing.final
+class PassengerPrice(_message.Message):
+    """PassengerPrice is what one kind of passenger pays in a flight offer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PASSENGER_TYPE_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    PRICE_FIELD_NUMBER: _builtins.int
+    passenger_type: _builtins.str
+    """"adult", "child" or "infant"; "passenger" when the provider prices
+    everyone together (then price is the average).
+    """
+    count: _builtins.int
+    """How many passengers of this kind the offer is for."""
+    @_builtins.property
+    def price(self) -> _money_pb2.Money:
+        """The price for one such passenger, taxes included."""
+
+    def __init__(
+        self,
+        *,
+        passenger_type: _builtins.str = ...,
+        count: _builtins.int = ...,
+        price: _money_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["price", b"price"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "passenger_type", b"passenger_type", "price", b"price"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PassengerPrice: _TypeAlias = PassengerPrice  # noqa: Y015
 
 @_typing.final
 class AccommodationRate(_message.Message):
