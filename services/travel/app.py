@@ -125,7 +125,12 @@ async def build(settings: Settings) -> ServiceDefinition:
     redis = create_redis(settings.redis_url.get_secret_value()) if settings.redis_url else None
     if redis is None:
         logger.warning("REDIS_URL is not set: travel searches run uncached")
-    return compose(settings, redis, caller_resolver(settings, redis_client=redis))
+    return compose(settings, redis, travel_callers(settings, redis))
+
+
+def travel_callers(settings: Settings, redis: Redis | None) -> CallerResolver:
+    # Searches expose no other user's data, so they go on through a Redis outage.
+    return caller_resolver(settings, redis_client=redis, admit_when_revocations_unreadable=True)
 
 
 def compose(

@@ -1,9 +1,10 @@
-"""With its cache Redis down the travel service stays SERVING and searches still work,
-uncached, over gRPC and through the gateway.
+"""With Redis down the travel service stays SERVING and searches still work, uncached,
+over gRPC and through the gateway.
 
-The callers' credentials are still checked against the shared revocation list
-(tripsage_core.grpc_kit.caller, which fails closed without Redis), so here only
-the cache's Redis is unreachable.
+Travel's Redis (its cache and its view of the shared revocation list) is a port
+nothing listens on; tokens are still verified, and travel admits them while the
+revocation list cannot be read (see caller_resolver). Auth keeps its Redis so
+the test can register users.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 import pytest_asyncio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from services.travel.app import compose
+from services.travel.app import compose, travel_callers
 from tests.support.accounts import Account, register
 from tests.support.fake_providers.suite import sandbox_overrides
 from tests.support.suite import RunningSuite, make_settings, wait_serving
@@ -25,7 +26,6 @@ from tripsage.travel.v1 import travel_service_pb2 as pb
 from tripsage.travel.v1 import travel_service_pb2_grpc as pb_grpc
 from tripsage_core.cache import create_redis
 from tripsage_core.embedded import free_port
-from tripsage_core.grpc_kit.caller import caller_resolver
 from tripsage_core.grpc_kit.server import GrpcService
 
 pytestmark = pytest.mark.database
@@ -47,7 +47,7 @@ async def suite_without_redis(
         await running.start_service("auth")  # auth keeps its working Redis
         # Only travel's Redis is a port nothing listens on.
         unreachable = create_redis(f"redis://127.0.0.1:{free_port()}/0")
-        definition = compose(settings, unreachable, caller_resolver(settings))
+        definition = compose(settings, unreachable, travel_callers(settings, unreachable))
         travel = GrpcService(definition, grace_seconds=1)
         port = await travel.start(0, host="127.0.0.1")
         settings.travel_service_addr = f"127.0.0.1:{port}"

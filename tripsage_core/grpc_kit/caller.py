@@ -11,6 +11,7 @@ users, ended sessions, revoked keys) and API keys against their scopes.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from typing import Any, Protocol
 
@@ -47,6 +48,8 @@ API_KEY_HEADER = "x-api-key"
 # Trailing metadata of ResolveCredential: when an API key expires (Unix seconds), so
 # a resolved key is never cached past its expiry.
 CREDENTIAL_EXPIRES_HEADER = "x-tripsage-credential-expires-at"
+
+logger = logging.getLogger("tripsage.identity")
 
 
 def metadata_value(context: aio.ServicerContext[Any, Any], key: str) -> str | None:
@@ -137,11 +140,14 @@ class CallerResolver:
         service_tokens: ServiceCredentials | None = None,
         revocations: Revocations | None = None,
         api_keys: ApiKeyResolver | None = None,
+        admit_when_revocations_unreadable: bool = False,
     ) -> None:
         self.tokens = tokens
         self.service_tokens = service_tokens
         self.revocations = revocations
         self.api_keys = api_keys
+        self.admit_when_revocations_unreadable = admit_when_revocations_unreadable
+        self._last_warning = 0.0
 
     async def require(
         self, context: aio.ServicerContext[Any, Any], *, allow_service: bool = False
@@ -154,7 +160,9 @@ class CallerResolver:
             try:
                 await self.revocations.check(principal)
             except (RedisError, OSError):
-                raise Unavailable("cannot check credentials now; retry shortly") from None
+                if not self.admit_when_revocations_unreadable:
+                    raise Unavailable("cannot check credentials now; retry shortly") from None
+                self._warn_admitted()
         if (
             principal.kind is PrincipalKind.API_KEY
             and not principal.is_service
@@ -165,6 +173,15 @@ class CallerResolver:
             )
         current_principal_var.set(principal)
         return principal
+
+    def _warn_admitted(self) -> None:
+        now = time.monotonic()
+        if now - self._last_warning > 30:
+            self._last_warning = now
+            logger.warning(
+                "revocation list unreadable (Redis down): admitting verified tokens; "
+                "a disabled user's token works until it expires"
+            )
 
     async def _identify(self, context: aio.ServicerContext[Any, Any]) -> Principal:
         service_token = metadata_value(context, SERVICE_TOKEN_HEADER)
@@ -186,8 +203,15 @@ def caller_resolver(
     *,
     redis_client: redis.Redis | None = None,
     api_keys: ApiKeyResolver | None = None,
+    admit_when_revocations_unreadable: bool = False,
 ) -> CallerResolver:
-    """What every service's composition root uses to authenticate its callers."""
+    """What every service's composition root uses to authenticate its callers.
+
+    By default a call is refused (UNAVAILABLE) while the revocation list cannot
+    be read, so a disabled user is never let in. A service whose calls expose
+    nothing of other users' data (travel search) may instead admit verified
+    callers during a Redis outage: tokens stay signed and short-lived.
+    """
     if redis_client is None and settings.redis_url is not None:
         redis_client = create_redis(settings.redis_url.get_secret_value())
     revocations = (
@@ -203,4 +227,5 @@ def caller_resolver(
         service_tokens=service_credentials(settings),
         revocations=revocations,
         api_keys=api_keys if api_keys is not None else RemoteApiKeys(settings),
+        admit_when_revocations_unreadable=admit_when_revocations_unreadable,
     )
