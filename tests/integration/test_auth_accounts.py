@@ -18,6 +18,7 @@ from grpc_status import rpc_status
 
 from tests.support.accounts import PASSWORD, Account, register, unique_email
 from tests.support.auth_suite import start_suite
+from tests.support.errors import field_violations
 from tests.support.suite import RunningSuite
 from tripsage.auth.v1 import auth_service_pb2 as pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as pb_grpc
@@ -60,18 +61,6 @@ async def auth(accounts_suite: RunningSuite) -> AsyncIterator[pb_grpc.AuthServic
 @pytest.fixture
 async def ana(accounts_suite: RunningSuite) -> Account:
     return await register(accounts_suite.address("auth"), "ana")
-
-
-def _violations(error: grpc.aio.AioRpcError) -> dict[str, str]:
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    assert status is not None
-    found: dict[str, str] = {}
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            found.update({v.field: v.description for v in bad.field_violations})
-    return found
 
 
 def _retry_delay(error: grpc.aio.AioRpcError) -> float:
@@ -145,7 +134,7 @@ async def test_bad_preferences_name_every_bad_field(
             metadata=ana.metadata,
         )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert set(_violations(caught.value)) == {
+    assert set(field_violations(caught.value)) == {
         "user.preferences.home_airport",
         "user.preferences.currency",
     }
@@ -158,7 +147,7 @@ async def test_bad_preferences_name_every_bad_field(
             metadata=ana.metadata,
         )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "update_mask" in _violations(caught.value)
+    assert "update_mask" in field_violations(caught.value)
 
 
 async def test_profile_through_the_gateway(http: httpx.AsyncClient, ana: Account) -> None:
@@ -312,7 +301,7 @@ async def test_password_rules_and_resets_over_grpc(
             metadata=ana.metadata,
         )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "too easy to guess" in _violations(caught.value)["new_password"]
+    assert "too easy to guess" in field_violations(caught.value)["new_password"]
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await auth.RequestPasswordReset(pb.RequestPasswordResetRequest(email="not an email"))
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -322,7 +311,7 @@ async def test_password_rules_and_resets_over_grpc(
             pb.ResetPasswordRequest(reset_token="guessed-token", new_password=NEW_PASSWORD)
         )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "reset_token" in _violations(caught.value)
+    assert "reset_token" in field_violations(caught.value)
     await auth.ChangePassword(
         pb.ChangePasswordRequest(current_password=PASSWORD, new_password=NEW_PASSWORD),
         metadata=ana.metadata,

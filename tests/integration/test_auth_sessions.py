@@ -8,10 +8,9 @@ import uuid
 import grpc
 import jwt
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from tests.support.accounts import PASSWORD, register, unique_email
+from tests.support.errors import field_violations
 from tests.support.suite import JWT_SECRET, RunningSuite
 from tripsage.auth.v1 import auth_service_pb2 as pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as pb_grpc
@@ -25,18 +24,6 @@ pytestmark = pytest.mark.database
 async def auth(suite: RunningSuite):  # type: ignore[no-untyped-def]
     async with grpc.aio.insecure_channel(suite.address("auth")) as channel:
         yield pb_grpc.AuthServiceStub(channel)
-
-
-def _violations(error: grpc.aio.AioRpcError) -> dict[str, str]:
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    assert status is not None
-    found: dict[str, str] = {}
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            found.update({v.field: v.description for v in bad.field_violations})
-    return found
 
 
 async def test_register_returns_a_supabase_shaped_access_token(auth) -> None:  # type: ignore[no-untyped-def]
@@ -74,7 +61,7 @@ async def test_bad_registration_names_every_bad_field(auth) -> None:  # type: ig
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await auth.Register(pb.RegisterRequest(email="not-an-email", password="short"))
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    violations = _violations(caught.value)
+    violations = field_violations(caught.value)
     assert set(violations) == {"email", "password"}
     assert "at least 10 characters" in violations["password"]
 

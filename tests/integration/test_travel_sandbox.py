@@ -9,10 +9,9 @@ import grpc
 import httpx
 import pytest
 import pytest_asyncio
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from tests.support.accounts import Account, register
+from tests.support.errors import field_violations
 from tests.support.fake_providers.suite import sandbox_overrides, travel_suite
 from tests.support.suite import RunningSuite
 from tripsage.common.v1 import cabin_class_pb2
@@ -51,18 +50,6 @@ async def http(sandbox_suite: RunningSuite):  # type: ignore[no-untyped-def]
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def ana(sandbox_suite: RunningSuite) -> Account:
     return await register(sandbox_suite.address("auth"), "ana")
-
-
-def violations(error: grpc.aio.AioRpcError) -> dict[str, str]:
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    assert status is not None
-    found: dict[str, str] = {}
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            found.update({v.field: v.description for v in bad.field_violations})
-    return found
 
 
 def assert_sandbox(source: pb.ResultSource) -> None:
@@ -276,7 +263,7 @@ async def test_flight_input_errors_name_each_field(  # type: ignore[no-untyped-d
             metadata=ana.metadata,
         )  # fmt: skip
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    fields = violations(caught.value)
+    fields = field_violations(caught.value)
     assert "unknown IATA code QQQ" in fields["slices[0].origin"]
     assert fields["slices[0].departure_date"] == "is in the past"
     assert "slices[1].destination" in fields
@@ -384,7 +371,7 @@ async def test_stay_input_errors(travel, ana: Account) -> None:  # type: ignore[
             ),
             metadata=ana.metadata,
         )
-    fields = violations(caught.value)
+    fields = field_violations(caught.value)
     assert fields["check_out_date"] == "must be after check_in_date"
     assert "rooms" in fields
     with pytest.raises(grpc.aio.AioRpcError) as caught:
@@ -395,7 +382,7 @@ async def test_stay_input_errors(travel, ana: Account) -> None:  # type: ignore[
             metadata=ana.metadata,
         )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "destination" in violations(caught.value)
+    assert "destination" in field_violations(caught.value)
 
 
 async def test_places_near_a_city_and_by_text(  # type: ignore[no-untyped-def]
@@ -453,7 +440,7 @@ async def test_geocode_and_reverse_geocode(  # type: ignore[no-untyped-def]
             pb.ReverseGeocodeRequest(location={"latitude": 123, "longitude": 0}),
             metadata=ana.metadata,
         )
-    assert "location.latitude" in violations(caught.value)
+    assert "location.latitude" in field_violations(caught.value)
 
 
 async def test_travel_time_by_mode(travel, http: httpx.AsyncClient, ana: Account) -> None:  # type: ignore[no-untyped-def]

@@ -15,21 +15,8 @@ from tests.support.accounts import Account, register
 from tests.support.suite import RunningSuite
 from tests.support.trips import code_of, create_trip
 from tripsage.trips.v1 import trip_service_pb2 as pb
-from tripsage.trips.v1 import trip_service_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.database
-
-
-@pytest.fixture
-async def trips(suite: RunningSuite):  # type: ignore[no-untyped-def]
-    async with grpc.aio.insecure_channel(suite.address("trips")) as channel:
-        yield pb_grpc.TripServiceStub(channel)
-
-
-@pytest.fixture
-async def http(suite: RunningSuite):  # type: ignore[no-untyped-def]
-    async with httpx.AsyncClient(base_url=suite.gateway_url, timeout=10) as client:
-        yield client
 
 
 @pytest.fixture

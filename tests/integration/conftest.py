@@ -1,0 +1,24 @@
+"""Clients of the module's suite shared by the integration tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+import httpx
+import pytest
+
+from tests.support.suite import RunningSuite
+from tripsage.trips.v1 import trip_service_pb2_grpc
+
+
+@pytest.fixture
+async def trips(suite: RunningSuite) -> AsyncIterator[trip_service_pb2_grpc.TripServiceStub]:
+    async with grpc.aio.insecure_channel(suite.address("trips")) as channel:
+        yield trip_service_pb2_grpc.TripServiceStub(channel)
+
+
+@pytest.fixture
+async def http(suite: RunningSuite) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=suite.gateway_url, timeout=10) as client:
+        yield client
