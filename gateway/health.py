@@ -17,6 +17,9 @@ HEALTH_TIMEOUT_SECONDS = 2.0
 SERVING = "SERVING"
 UNREACHABLE = "UNREACHABLE"
 SERVICE_UNKNOWN = "SERVICE_UNKNOWN"
+# Dependencies a service may publish as "<service>/<component>" health names
+# (tripsage_core.grpc_kit.server); those it does not publish are left out.
+COMPONENTS = ("database", "redis")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,9 @@ class HealthChecker:
         return healthy, {"status": "healthy" if healthy else "unhealthy", "services": services}
 
     async def detailed(self) -> tuple[bool, dict[str, Any]]:
-        """(healthy, body) with the named service's status, latency and address too."""
+        """(healthy, body) with the named service's status, latency, address and the
+        state of the dependencies it publishes (informational: a service that works
+        without one, like travel without its cache, stays healthy)."""
         upstreams = sorted(self.pool.upstreams.items())
         results = await asyncio.gather(
             *(self._detail(name, address) for name, address in upstreams)
@@ -82,8 +87,10 @@ class HealthChecker:
 
     async def _detail(self, full_name: str, address: str) -> dict[str, Any]:
         channel = self.pool.channel(address)
-        server, named = await asyncio.gather(
-            check(channel, "", self.timeout), check(channel, full_name, self.timeout)
+        server, named, *parts = await asyncio.gather(
+            check(channel, "", self.timeout),
+            check(channel, full_name, self.timeout),
+            *(check(channel, f"{full_name}/{part}", self.timeout) for part in COMPONENTS),
         )
         overall = server.status if server.status != SERVING else named.status
         body: dict[str, Any] = {
@@ -94,6 +101,13 @@ class HealthChecker:
             "serviceStatus": named.status,
             "latencyMs": server.latency_ms,
         }
+        components = {
+            part: result.status
+            for part, result in zip(COMPONENTS, parts, strict=True)
+            if result.status not in (SERVICE_UNKNOWN, UNREACHABLE)
+        }
+        if components:
+            body["components"] = components
         errors = [result.error for result in (server, named) if result.error]
         if errors:
             body["error"] = "; ".join(errors)

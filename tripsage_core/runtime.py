@@ -53,6 +53,7 @@ class ServiceRuntime:
                 )
             self.redis = create_redis(settings.redis_url.get_secret_value())
         self._migrated = False
+        self._components: dict[str, bool] = {}
         self._lock = asyncio.Lock()
 
     @property
@@ -62,12 +63,15 @@ class ServiceRuntime:
 
     async def ready(self) -> bool:
         """Connects and migrates on first success; then just pings."""
-        checks: list[bool] = []
         if self.database is not None:
-            checks.append(await self._database_ready(self.database))
+            self._components["database"] = await self._database_ready(self.database)
         if self.redis is not None:
-            checks.append(await redis_ping(self.redis))
-        return all(checks)
+            self._components["redis"] = await redis_ping(self.redis)
+        return all(self._components.values())
+
+    def components(self) -> dict[str, bool]:
+        """Each dependency as of the last readiness check (published in health)."""
+        return dict(self._components)
 
     async def _database_ready(self, database: Database) -> bool:
         async with self._lock:

@@ -34,4 +34,5 @@ async def build(settings: Settings) -> ServiceDefinition:
         register=register,
         readiness=runtime.ready,
         on_stop=runtime.close,
+        components=runtime.components,
     )

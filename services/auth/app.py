@@ -148,4 +148,5 @@ async def build(
         register=register,
         readiness=runtime.ready,
         on_stop=runtime.close,
+        components=runtime.components,
     )

@@ -170,6 +170,7 @@ def compose(
         register=register,
         readiness=ready,
         on_stop=stop,
+        components=lambda: {"redis": travel.cache.available} if redis is not None else {},
     )
 
 

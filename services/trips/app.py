@@ -75,4 +75,5 @@ async def build(settings: Settings) -> ServiceDefinition:
         register=register,
         readiness=runtime.ready,
         on_stop=runtime.close,
+        components=runtime.components,
     )

@@ -94,3 +94,12 @@ async def test_searching_through_the_gateway_without_redis(
     assert reply.status_code == 200, reply.text
     assert reply.json()["estimated"] is True
     assert reply.json()["source"].get("cached", False) is False
+
+
+async def test_health_detail_says_the_cache_is_down(suite_without_redis: RunningSuite) -> None:
+    async with httpx.AsyncClient(base_url=suite_without_redis.gateway_url, timeout=20) as http:
+        detail = (await http.get("/api/health/detailed")).json()["services"]
+    # Travel serves (uncached) and says why it is degraded; the others report theirs.
+    assert detail["travel"]["status"] == "SERVING"
+    assert detail["travel"]["components"] == {"redis": "NOT_SERVING"}
+    assert detail["auth"]["components"] == {"database": "SERVING", "redis": "SERVING"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,10 @@ class ServiceDefinition:
     register: Callable[[aio.Server], None]
     readiness: Readiness = _always_ready
     on_stop: Callable[[], Awaitable[None]] | None = None
+    # Last-known state of each dependency ("database", "redis", ...), read after each
+    # readiness check and published as health names "<service>/<component>". They
+    # inform operators; only `readiness` decides SERVING.
+    components: Callable[[], Mapping[str, bool]] | None = None
     extra_interceptors: Sequence[aio.ServerInterceptor[Any, Any]] = field(default_factory=tuple)
 
 
@@ -92,14 +96,33 @@ class GrpcService:
         for name in self.health_names:
             await self.health.set(name, status)
 
+    async def _publish_components(self, known: dict[str, bool]) -> None:
+        if self.definition.components is None or self._stopping:
+            return
+        for component, ok in self.definition.components().items():
+            if known.get(component) == ok:
+                continue
+            known[component] = ok
+            status = (
+                health_pb2.HealthCheckResponse.SERVING
+                if ok
+                else health_pb2.HealthCheckResponse.NOT_SERVING
+            )
+            for name in self.definition.service_names:
+                await self.health.set(f"{name}/{component}", status)
+            log = logger.info if ok else logger.warning
+            log("component %s %s", component, "SERVING" if ok else "NOT_SERVING")
+
     async def _watch_readiness(self) -> None:
         serving: bool | None = None
+        components: dict[str, bool] = {}
         while not self._stopping:
             try:
                 ready = await asyncio.wait_for(self.definition.readiness(), timeout=5)
             except Exception as exc:
                 ready = False
                 logger.warning("readiness check failed: %s", exc)
+            await self._publish_components(components)
             if ready != serving and not self._stopping:
                 serving = ready
                 await self._set_all(
