@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -88,3 +90,39 @@ async def suite(
         yield running
     finally:
         await running.stop()
+
+
+# Provider keys the tests store or configure (BYOK and server keys). No log line
+# of the whole run may contain one in plain text: a leak fails the session.
+_PLAINTEXT_KEY = re.compile(
+    r"sk-(?:test|proj|rotation|wrong-provider)[-A-Za-z0-9]{8,}|duffel_test_[A-Za-z0-9_]{8,}"
+)
+
+
+class _KeyLeakWatch(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage() + " " + " ".join(map(str, record.__dict__.values()))
+        except Exception:  # a malformed record is not ours to judge here
+            return
+        if _PLAINTEXT_KEY.search(text):
+            self.leaks.append(f"{record.name}: {record.getMessage()[:200]}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_provider_key_in_any_log() -> Iterator[None]:
+    watch = _KeyLeakWatch()
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(watch)
+    root.setLevel(min(previous_level, logging.INFO))
+    try:
+        yield
+    finally:
+        root.removeHandler(watch)
+        root.setLevel(previous_level)
+    assert watch.leaks == [], "provider keys reached the logs"
