@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import signal
+
 import uvicorn
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
 from gateway.app import create_app
 from gateway.rate_limit import RateLimiter
 from tripsage_core.cache import create_redis
 from tripsage_core.config import get_settings_or_exit
 from tripsage_core.logging import configure_logging
+from tripsage_core.telemetry import configure_telemetry, shutdown_telemetry
 
 UPSTREAMS = {
     "auth": "tripsage.auth.v1.AuthService",
@@ -21,6 +25,7 @@ UPSTREAMS = {
 def main() -> None:
     settings = get_settings_or_exit()
     configure_logging("gateway", settings.log_level, settings.log_format)
+    tracing = configure_telemetry("gateway", settings)
     limiter = None
     if settings.redis_url is not None and settings.rate_limit_per_minute > 0:
         limiter = RateLimiter(
@@ -34,14 +39,23 @@ def main() -> None:
         call_timeout=settings.gateway_call_timeout_seconds,
         rate_limiter=limiter,
     )
-    uvicorn.run(
-        app,
-        host="0.0.0.0",
-        port=settings.listen_port("gateway"),
-        log_config=None,  # keep our structured logging
-        access_log=False,  # the gateway logs one line per request itself
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
-    )
+    # uvicorn re-raises the signal that stopped it once it has shut down; with these
+    # handlers in place that returns here, so buffered spans are still exported.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
+    try:
+        uvicorn.run(
+            OpenTelemetryMiddleware(app, excluded_urls="/api/health.*,/metrics")
+            if tracing
+            else app,
+            host="0.0.0.0",
+            port=settings.listen_port("gateway"),
+            log_config=None,  # keep our structured logging
+            access_log=False,  # the gateway logs one line per request itself
+            timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+        )
+    finally:
+        shutdown_telemetry()
 
 
 if __name__ == "__main__":

@@ -10,11 +10,13 @@ from tripsage_core.config import Settings, get_settings_or_exit
 from tripsage_core.grpc_kit.server import ServiceDefinition, serve_until_signalled
 from tripsage_core.logging import configure_logging
 from tripsage_core.runtime import MissingSetting
+from tripsage_core.telemetry import configure_telemetry, shutdown_telemetry
 
 
 def run_service(name: str, build: Callable[[Settings], Awaitable[ServiceDefinition]]) -> None:
     settings = get_settings_or_exit()
     configure_logging(name, settings.log_level, settings.log_format)
+    configure_telemetry(name, settings)
 
     async def _build() -> ServiceDefinition:
         return await build(settings)
@@ -30,3 +32,5 @@ def run_service(name: str, build: Callable[[Settings], Awaitable[ServiceDefiniti
     except MissingSetting as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    finally:
+        shutdown_telemetry()

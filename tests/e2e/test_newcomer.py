@@ -17,6 +17,7 @@ import psutil
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from tests.support.otlp_receiver import OtlpReceiver
 from tripsage_core.embedded import free_port
 
 pytestmark = pytest.mark.e2e
@@ -26,8 +27,9 @@ SERVICES = ("auth", "trips", "travel", "assistant")
 
 
 class Launcher:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, otlp_endpoint: str) -> None:
         self.data_dir = data_dir
+        self.otlp_endpoint = otlp_endpoint
         self.ports = {name: free_port() for name in (*SERVICES, "gateway")}
         self.process: subprocess.Popen[str] | None = None
         self.log = data_dir.parent / "launcher.log"
@@ -42,7 +44,12 @@ class Launcher:
             for k, v in os.environ.items()
             if k not in {"POSTGRES_URL", "REDIS_URL", "DATABASE_JWT_SECRET", "SECRET_KEY", "PORT"}
         }
-        env.update(PORT=str(self.ports["gateway"]), ENVIRONMENT="development", LOG_FORMAT="json")
+        env.update(
+            PORT=str(self.ports["gateway"]),
+            ENVIRONMENT="development",
+            LOG_FORMAT="json",
+            OTEL_EXPORTER_OTLP_ENDPOINT=self.otlp_endpoint,
+        )
         for name in SERVICES:
             env[f"{name.upper()}_SERVICE_ADDR"] = f"localhost:{self.ports[name]}"
         return env
@@ -88,8 +95,14 @@ class Launcher:
 
 
 @pytest.fixture
-def launcher(tmp_path: Path) -> Iterator[Launcher]:
-    running = Launcher(tmp_path / "data")
+def otlp() -> Iterator[OtlpReceiver]:
+    with OtlpReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def launcher(tmp_path: Path, otlp: OtlpReceiver) -> Iterator[Launcher]:
+    running = Launcher(tmp_path / "data", otlp.endpoint)
     yield running
     if running.process is not None and running.process.poll() is None:
         running.process.kill()
@@ -103,7 +116,7 @@ def _health(port: int) -> int:
     return reply.status
 
 
-def test_the_readme_steps_survive_a_restart(launcher: Launcher) -> None:
+def test_the_readme_steps_survive_a_restart(launcher: Launcher, otlp: OtlpReceiver) -> None:
     launcher.start()
     health = httpx.get(f"{launcher.url}/api/health").json()
     assert health["services"] == dict.fromkeys(SERVICES, "SERVING")
@@ -142,6 +155,10 @@ def test_the_readme_steps_survive_a_restart(launcher: Launcher) -> None:
             if entry.get("request_id") == "e2e-list-1":
                 logged_by.add(entry["service"])
     assert logged_by == {"gateway", "trips"}
+    # With an OTLP endpoint set, one trace follows each request across processes.
+    traces = otlp.services_by_trace().values()
+    assert any({"tripsage-gateway", "tripsage-trips"} <= names for names in traces)
+    assert any({"tripsage-gateway", "tripsage-auth"} <= names for names in traces)
 
     launcher.start()
     with httpx.Client(base_url=launcher.url, timeout=15) as http:

@@ -20,6 +20,7 @@ from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 from grpc_reflection.v1alpha import reflection
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from tripsage_core.grpc_kit.interceptors import default_interceptors
 
@@ -118,7 +119,9 @@ class GrpcService:
         components: dict[str, bool] = {}
         while not self._stopping:
             try:
-                ready = await asyncio.wait_for(self.definition.readiness(), timeout=5)
+                # Readiness pings every few seconds would flood traces with noise.
+                with suppress_instrumentation():
+                    ready = await asyncio.wait_for(self.definition.readiness(), timeout=5)
             except Exception as exc:
                 ready = False
                 logger.warning("readiness check failed: %s", exc)

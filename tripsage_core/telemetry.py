@@ -1,0 +1,88 @@
+"""Distributed tracing with OpenTelemetry, exported over OTLP/HTTP when configured.
+
+Off unless OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT is
+set. When on, every gRPC call served or made, every asyncpg query and every
+httpx request (provider calls) becomes a span, and the W3C `traceparent`
+travels in gRPC metadata, so one trace follows a request from the gateway
+through every service. Health probes and reflection are not traced.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import unquote
+
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.instrumentation.grpc import (
+    GrpcAioInstrumentorClient,
+    GrpcAioInstrumentorServer,
+    filters,
+)
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+from tripsage_core.config import Settings
+
+logger = logging.getLogger("tripsage.telemetry")
+
+_UNTRACED_SERVICES = ("grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection")
+_provider: TracerProvider | None = None
+
+
+def traces_endpoint(settings: Settings) -> str | None:
+    if settings.otel_exporter_otlp_traces_endpoint:
+        return settings.otel_exporter_otlp_traces_endpoint
+    if settings.otel_exporter_otlp_endpoint:
+        return settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
+    return None
+
+
+def _headers(raw: str) -> dict[str, str]:
+    """OTEL_EXPORTER_OTLP_HEADERS: "key=value,key2=value2", values URL-encoded."""
+    pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
+    return {key.strip(): unquote(value.strip()) for key, value in pairs}
+
+
+def configure_telemetry(service: str, settings: Settings) -> bool:
+    """Install tracing for this process; True when spans will be exported."""
+    global _provider
+    endpoint = traces_endpoint(settings)
+    if endpoint is None or _provider is not None:
+        return _provider is not None
+    protocol = (settings.otel_exporter_otlp_protocol or "http/protobuf").lower()
+    if protocol != "http/protobuf":
+        logger.warning(
+            "OTEL_EXPORTER_OTLP_PROTOCOL=%s is not supported; tracing is off "
+            "(use http/protobuf, the collector's port 4318)",
+            protocol,
+        )
+        return False
+    raw_headers = settings.otel_exporter_otlp_headers
+    exporter = OTLPSpanExporter(
+        endpoint=endpoint,
+        headers=_headers(raw_headers.get_secret_value()) if raw_headers else None,
+    )
+    name = settings.otel_service_name or f"tripsage-{service}"
+    _provider = TracerProvider(resource=Resource.create({"service.name": name}))
+    _provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(_provider)
+    untraced = filters.negate(
+        filters.any_of(*(filters.service_name(name) for name in _UNTRACED_SERVICES))
+    )
+    # The instrumentation packages ship without type hints.
+    GrpcAioInstrumentorServer(filter_=untraced).instrument()  # type: ignore[no-untyped-call]
+    GrpcAioInstrumentorClient(filter_=untraced).instrument()  # type: ignore[no-untyped-call]
+    AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
+    HTTPXClientInstrumentor().instrument()
+    logger.info("tracing to %s as %s", endpoint, name)
+    return True
+
+
+def shutdown_telemetry() -> None:
+    """Export what is still buffered; call on the way out."""
+    if _provider is not None:
+        _provider.shutdown()
