@@ -10,7 +10,7 @@ from __future__ import annotations
 from tripsage.auth.v1 import auth_service_pb2 as auth_pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
 from tripsage_core.config import Settings
-from tripsage_core.grpc_kit.client import service_channel
+from tripsage_core.grpc_kit.client import shared_service_channel
 
 PROVIDER_SERVICES = ("openai", "duffel", "google_maps", "openweathermap", "mem0")
 
@@ -24,9 +24,9 @@ def provider_to_proto(service: str) -> auth_pb.ProviderService.ValueType:
 
 async def user_provider_key(settings: Settings, user_id: str, service: str) -> str | None:
     """The user's own key for `service` ("duffel", "openai", ...), or None if they stored none."""
-    async with service_channel(settings.service_addr("auth"), settings) as channel:
-        reply = await auth_grpc.AuthServiceStub(channel).ResolveProviderKey(
-            auth_pb.ResolveProviderKeyRequest(user_id=user_id, service=provider_to_proto(service)),
-            timeout=10,
-        )
+    channel = shared_service_channel(settings.service_addr("auth"), settings)
+    reply = await auth_grpc.AuthServiceStub(channel).ResolveProviderKey(
+        auth_pb.ResolveProviderKeyRequest(user_id=user_id, service=provider_to_proto(service)),
+        timeout=10,
+    )
     return reply.api_key if reply.found else None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from tripsage.auth.v1 import auth_service_pb2 as auth_pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
 from tripsage_core.config import Settings
-from tripsage_core.grpc_kit.client import service_channel
+from tripsage_core.grpc_kit.client import shared_service_channel
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,10 @@ async def lookup_users(
     email_list, id_list = list(emails), list(user_ids)
     if not email_list and not id_list:
         return []
-    async with service_channel(settings.service_addr("auth"), settings) as channel:
-        reply = await auth_grpc.AuthServiceStub(channel).LookupUsers(
-            auth_pb.LookupUsersRequest(emails=email_list, user_ids=id_list), timeout=10
-        )
+    channel = shared_service_channel(settings.service_addr("auth"), settings)
+    reply = await auth_grpc.AuthServiceStub(channel).LookupUsers(
+        auth_pb.LookupUsersRequest(emails=email_list, user_ids=id_list), timeout=10
+    )
     return [UserSummary(u.id, u.email, u.full_name) for u in reply.users]
 
 

@@ -1,4 +1,5 @@
-"""Clients of the module's suite shared by the integration tests."""
+"""Clients of the module's `suite` shared by the integration tests (a module that needs
+another configuration defines its own `suite` fixture)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import httpx
 import pytest
 
 from tests.support.suite import RunningSuite
+from tripsage.auth.v1 import auth_service_pb2_grpc
 from tripsage.trips.v1 import trip_service_pb2_grpc
 
 
@@ -20,5 +22,11 @@ async def trips(suite: RunningSuite) -> AsyncIterator[trip_service_pb2_grpc.Trip
 
 @pytest.fixture
 async def http(suite: RunningSuite) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=suite.gateway_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=suite.gateway_url, timeout=30) as client:
         yield client
+
+
+@pytest.fixture
+async def auth(suite: RunningSuite) -> AsyncIterator[auth_service_pb2_grpc.AuthServiceStub]:
+    async with grpc.aio.insecure_channel(suite.address("auth")) as channel:
+        yield auth_service_pb2_grpc.AuthServiceStub(channel)

@@ -30,7 +30,7 @@ NEW_PASSWORD = "a completely different passphrase"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def accounts_suite(
+async def suite(
     database_dsn: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningSuite]:
     running = await start_suite(
@@ -47,20 +47,8 @@ async def accounts_suite(
 
 
 @pytest.fixture
-async def http(accounts_suite: RunningSuite) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=accounts_suite.gateway_url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture
-async def auth(accounts_suite: RunningSuite) -> AsyncIterator[pb_grpc.AuthServiceStub]:
-    async with grpc.aio.insecure_channel(accounts_suite.address("auth")) as channel:
-        yield pb_grpc.AuthServiceStub(channel)
-
-
-@pytest.fixture
-async def ana(accounts_suite: RunningSuite) -> Account:
-    return await register(accounts_suite.address("auth"), "ana")
+async def ana(suite: RunningSuite) -> Account:
+    return await register(suite.address("auth"), "ana")
 
 
 def _retry_delay(error: grpc.aio.AioRpcError) -> float:

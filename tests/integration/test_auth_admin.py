@@ -23,7 +23,7 @@ pytestmark = pytest.mark.database
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def admin_suite(
+async def suite(
     database_dsn: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningSuite]:
     running = await start_suite(
@@ -33,29 +33,17 @@ async def admin_suite(
     await running.stop()
 
 
-@pytest.fixture
-async def http(admin_suite: RunningSuite) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=admin_suite.gateway_url, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-async def auth(admin_suite: RunningSuite) -> AsyncIterator[pb_grpc.AuthServiceStub]:
-    async with grpc.aio.insecure_channel(admin_suite.address("auth")) as channel:
-        yield pb_grpc.AuthServiceStub(channel)
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def root(admin_suite: RunningSuite, tmp_path_factory: pytest.TempPathFactory) -> Account:
+async def root(suite: RunningSuite, tmp_path_factory: pytest.TempPathFactory) -> Account:
     email = unique_email("root")
     env = {
-        **cli_env(admin_suite, tmp_path_factory.mktemp("cli")),
+        **cli_env(suite, tmp_path_factory.mktemp("cli")),
         "TRIPSAGE_ADMIN_PASSWORD": PASSWORD,
     }
     done = run_cli(env, "create-admin", "--email", email, "--full-name", "Root")
     assert done.returncode == 0, done.stderr
     assert "administrator" in done.stdout
-    async with grpc.aio.insecure_channel(admin_suite.address("auth")) as channel:
+    async with grpc.aio.insecure_channel(suite.address("auth")) as channel:
         reply = await pb_grpc.AuthServiceStub(channel).Login(
             pb.LoginRequest(email=email, password=PASSWORD)
         )
@@ -64,25 +52,25 @@ async def root(admin_suite: RunningSuite, tmp_path_factory: pytest.TempPathFacto
 
 
 @pytest.fixture
-async def ana(admin_suite: RunningSuite) -> Account:
-    return await register(admin_suite.address("auth"), "ana")
+async def ana(suite: RunningSuite) -> Account:
+    return await register(suite.address("auth"), "ana")
 
 
 async def test_create_admin_promotes_an_existing_account(
-    admin_suite: RunningSuite, tmp_path: Path, http: httpx.AsyncClient, ana: Account
+    suite: RunningSuite, tmp_path: Path, http: httpx.AsyncClient, ana: Account
 ) -> None:
-    done = run_cli(cli_env(admin_suite, tmp_path), "create-admin", "--email", ana.email.upper())
+    done = run_cli(cli_env(suite, tmp_path), "create-admin", "--email", ana.email.upper())
     assert done.returncode == 0, done.stderr
     me = (await http.get("/api/v1/users/me", headers=ana.headers)).json()["user"]
     assert me["role"] == "USER_ROLE_ADMIN"
 
 
 async def test_admins_list_users_paged_and_searched(
-    http: httpx.AsyncClient, root: Account, ana: Account, admin_suite: RunningSuite
+    http: httpx.AsyncClient, root: Account, ana: Account, suite: RunningSuite
 ) -> None:
     marker = unique_email("zed").split("@")[0]
     for _ in range(3):
-        await register(admin_suite.address("auth"), marker)
+        await register(suite.address("auth"), marker)
     first = await http.get(
         "/api/v1/admin/users", params={"query": marker, "pageSize": 2}, headers=root.headers
     )
@@ -111,7 +99,7 @@ async def test_admins_list_users_paged_and_searched(
 
 
 async def test_a_disabled_users_tokens_and_keys_stop_at_once_on_every_service(
-    admin_suite: RunningSuite,
+    suite: RunningSuite,
     auth: pb_grpc.AuthServiceStub,
     http: httpx.AsyncClient,
     root: Account,
@@ -119,7 +107,7 @@ async def test_a_disabled_users_tokens_and_keys_stop_at_once_on_every_service(
 ) -> None:
     key = await http.post("/api/v1/api-keys", json={"name": "k"}, headers=ana.headers)
     secret = key.json()["secret"]
-    async with grpc.aio.insecure_channel(admin_suite.address("trips")) as channel:
+    async with grpc.aio.insecure_channel(suite.address("trips")) as channel:
         trips = trips_grpc.TripServiceStub(channel)
         await trips.ListTrips(trips_pb.ListTripsRequest(), metadata=ana.metadata)
         await trips.ListTrips(trips_pb.ListTripsRequest(), metadata=(("x-api-key", secret),))

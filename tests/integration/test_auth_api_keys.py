@@ -29,7 +29,7 @@ pytestmark = pytest.mark.database
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def keys_suite(
+async def suite(
     database_dsn: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningSuite]:
     running = await start_suite(
@@ -40,26 +40,14 @@ async def keys_suite(
 
 
 @pytest.fixture
-async def http(keys_suite: RunningSuite) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=keys_suite.gateway_url, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-async def auth(keys_suite: RunningSuite) -> AsyncIterator[pb_grpc.AuthServiceStub]:
-    async with grpc.aio.insecure_channel(keys_suite.address("auth")) as channel:
-        yield pb_grpc.AuthServiceStub(channel)
-
-
-@pytest.fixture
-async def trips(keys_suite: RunningSuite) -> AsyncIterator[trips_grpc.TripServiceStub]:
-    async with grpc.aio.insecure_channel(keys_suite.address("trips")) as channel:
+async def trips(suite: RunningSuite) -> AsyncIterator[trips_grpc.TripServiceStub]:
+    async with grpc.aio.insecure_channel(suite.address("trips")) as channel:
         yield trips_grpc.TripServiceStub(channel)
 
 
 @pytest.fixture
-async def ana(keys_suite: RunningSuite) -> Account:
-    return await register(keys_suite.address("auth"), "ana")
+async def ana(suite: RunningSuite) -> Account:
+    return await register(suite.address("auth"), "ana")
 
 
 async def _create(
@@ -164,10 +152,10 @@ async def test_a_revoked_key_is_refused_at_once_everywhere(
 
 
 async def test_another_users_key_cannot_be_revoked(
-    keys_suite: RunningSuite, auth: pb_grpc.AuthServiceStub, http: httpx.AsyncClient, ana: Account
+    suite: RunningSuite, auth: pb_grpc.AuthServiceStub, http: httpx.AsyncClient, ana: Account
 ) -> None:
     key, _ = await _create(http, ana, name="mine")
-    eve = await register(keys_suite.address("auth"), "eve")
+    eve = await register(suite.address("auth"), "eve")
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await auth.RevokeApiKey(
             pb.RevokeApiKeyRequest(api_key_id=str(key["id"])), metadata=eve.metadata
@@ -192,9 +180,9 @@ async def test_an_expired_key_is_refused(
 
 
 async def test_keys_are_listed_newest_first_in_pages(
-    keys_suite: RunningSuite, http: httpx.AsyncClient
+    suite: RunningSuite, http: httpx.AsyncClient
 ) -> None:
-    owner = await register(keys_suite.address("auth"), "pager")
+    owner = await register(suite.address("auth"), "pager")
     created = [(await _create(http, owner, name=f"k{i}"))[0]["id"] for i in range(3)]
     first = (
         await http.get("/api/v1/api-keys", params={"pageSize": 2}, headers=owner.headers)

@@ -33,7 +33,7 @@ OPENAI_KEY = "sk-test-internal-0123456789abcdefghij"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def auth_suite(
+async def suite(
     database_dsn: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningSuite]:
     running = await start_suite(database_dsn, redis_url, tmp_path_factory.mktemp("data"))
@@ -42,34 +42,26 @@ async def auth_suite(
 
 
 @pytest.fixture
-async def http(auth_suite: RunningSuite) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=auth_suite.gateway_url, timeout=10) as client:
-        yield client
+async def ana(suite: RunningSuite) -> Account:
+    return await register(suite.address("auth"), "ana")
 
 
-@pytest.fixture
-async def ana(auth_suite: RunningSuite) -> Account:
-    return await register(auth_suite.address("auth"), "ana")
-
-
-async def test_a_service_looks_users_up_by_email_and_id(
-    auth_suite: RunningSuite, ana: Account
-) -> None:
-    bob = await register(auth_suite.address("auth"), "bob")
+async def test_a_service_looks_users_up_by_email_and_id(suite: RunningSuite, ana: Account) -> None:
+    bob = await register(suite.address("auth"), "bob")
     by_email = await lookup_users_by_email(
-        auth_suite.settings, [f"  {ana.email.upper()} ", bob.email, "nobody@example.com"]
+        suite.settings, [f"  {ana.email.upper()} ", bob.email, "nobody@example.com"]
     )
     assert set(by_email) == {ana.email, bob.email}
     assert by_email[ana.email].id == ana.id
     assert by_email[bob.email].full_name == "bob"
-    by_id = await lookup_users_by_id(auth_suite.settings, [bob.id])
+    by_id = await lookup_users_by_id(suite.settings, [bob.id])
     assert by_id[bob.id].email == bob.email
 
 
 async def test_end_users_cannot_call_internal_rpcs(
-    auth_suite: RunningSuite, ana: Account, http: httpx.AsyncClient
+    suite: RunningSuite, ana: Account, http: httpx.AsyncClient
 ) -> None:
-    async with grpc.aio.insecure_channel(auth_suite.address("auth")) as channel:
+    async with grpc.aio.insecure_channel(suite.address("auth")) as channel:
         auth = pb_grpc.AuthServiceStub(channel)
         calls = [
             auth.LookupUsers(pb.LookupUsersRequest(emails=[ana.email]), metadata=ana.metadata),
@@ -106,9 +98,9 @@ async def test_end_users_cannot_call_internal_rpcs(
     assert reply.status_code == 401
 
 
-async def test_a_forged_service_credential_is_refused(auth_suite: RunningSuite) -> None:
+async def test_a_forged_service_credential_is_refused(suite: RunningSuite) -> None:
     forged = ServiceCredentials("not-the-secret-key-0123456789abcdefghijkl").issue("trips")
-    async with grpc.aio.insecure_channel(auth_suite.address("auth")) as channel:
+    async with grpc.aio.insecure_channel(suite.address("auth")) as channel:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await pb_grpc.AuthServiceStub(channel).LookupUsers(
                 pb.LookupUsersRequest(emails=["a@example.com"]),
@@ -117,15 +109,15 @@ async def test_a_forged_service_credential_is_refused(auth_suite: RunningSuite) 
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
-async def test_the_service_credential_is_not_a_user_token(auth_suite: RunningSuite) -> None:
+async def test_the_service_credential_is_not_a_user_token(suite: RunningSuite) -> None:
     """Signed with a key derived from SECRET_KEY (not DATABASE_JWT_SECRET), role service_role."""
     token = ServiceCredentials(
-        auth_suite.settings.secret_key.get_secret_value()  # type: ignore[union-attr]
+        suite.settings.secret_key.get_secret_value()  # type: ignore[union-attr]
     ).issue("trips")
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["role"] == "service_role"
     assert claims["sub"] == "service:trips"
-    async with grpc.aio.insecure_channel(auth_suite.address("auth")) as channel:
+    async with grpc.aio.insecure_channel(suite.address("auth")) as channel:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await pb_grpc.AuthServiceStub(channel).GetCurrentUser(
                 pb.GetCurrentUserRequest(), metadata=(("authorization", f"Bearer {token}"),)
@@ -133,30 +125,28 @@ async def test_the_service_credential_is_not_a_user_token(auth_suite: RunningSui
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
-async def test_a_service_acts_for_the_end_user_it_serves(
-    auth_suite: RunningSuite, ana: Account
-) -> None:
+async def test_a_service_acts_for_the_end_user_it_serves(suite: RunningSuite, ana: Account) -> None:
     """The end user travels inside the credential: the callee sees Ana, relayed by trips."""
     marker = current_principal_var.set(Principal(user_id=ana.id, email=ana.email))
     try:
         async with service_channel(
-            auth_suite.address("auth"), auth_suite.settings, caller="trips"
+            suite.address("auth"), suite.settings, caller="trips"
         ) as channel:
             me = await pb_grpc.AuthServiceStub(channel).GetCurrentUser(pb.GetCurrentUserRequest())
     finally:
         current_principal_var.reset(marker)
     assert me.user.id == ana.id
     # Without an end user, a service alone is not anybody's "me".
-    async with service_channel(auth_suite.address("auth"), auth_suite.settings) as channel:
+    async with service_channel(suite.address("auth"), suite.settings) as channel:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await pb_grpc.AuthServiceStub(channel).GetCurrentUser(pb.GetCurrentUserRequest())
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
 async def test_a_service_resolves_a_users_provider_key_and_it_is_audited(
-    auth_suite: RunningSuite, ana: Account, http: httpx.AsyncClient
+    suite: RunningSuite, ana: Account, http: httpx.AsyncClient
 ) -> None:
-    assert await user_provider_key(auth_suite.settings, ana.id, "openai") is None
+    assert await user_provider_key(suite.settings, ana.id, "openai") is None
     stored = await http.put(
         "/api/v1/users/me/provider-keys/PROVIDER_SERVICE_OPENAI",
         json={"apiKey": OPENAI_KEY},
@@ -165,7 +155,7 @@ async def test_a_service_resolves_a_users_provider_key_and_it_is_audited(
     assert stored.status_code == 200, stored.text
     marker = rpc_method_var.set("/tripsage.travel.v1.TravelService/SearchFlights")
     try:
-        assert await user_provider_key(auth_suite.settings, ana.id, "openai") == OPENAI_KEY
+        assert await user_provider_key(suite.settings, ana.id, "openai") == OPENAI_KEY
     finally:
         rpc_method_var.reset(marker)
     events = await http.get(
@@ -179,14 +169,14 @@ async def test_a_service_resolves_a_users_provider_key_and_it_is_audited(
 
 
 async def test_a_service_acting_for_one_user_cannot_fetch_anothers_key(
-    auth_suite: RunningSuite, ana: Account
+    suite: RunningSuite, ana: Account
 ) -> None:
-    bob = await register(auth_suite.address("auth"), "bob")
+    bob = await register(suite.address("auth"), "bob")
     marker = current_principal_var.set(Principal(user_id=bob.id, email=bob.email))
     try:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            await user_provider_key(auth_suite.settings, ana.id, "openai")
+            await user_provider_key(suite.settings, ana.id, "openai")
         assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
-        assert await user_provider_key(auth_suite.settings, bob.id, "openai") is None
+        assert await user_provider_key(suite.settings, bob.id, "openai") is None
     finally:
         current_principal_var.reset(marker)

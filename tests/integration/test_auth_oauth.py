@@ -37,7 +37,7 @@ async def provider() -> AsyncIterator[OAuthTestServer]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def oauth_suite(
+async def suite(
     database_dsn: str,
     redis_url: str,
     tmp_path_factory: pytest.TempPathFactory,
@@ -65,18 +65,6 @@ async def oauth_suite(
     )
     yield running
     await running.stop()
-
-
-@pytest.fixture
-async def http(oauth_suite: RunningSuite) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=oauth_suite.gateway_url, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-async def auth(oauth_suite: RunningSuite) -> AsyncIterator[pb_grpc.AuthServiceStub]:
-    async with grpc.aio.insecure_channel(oauth_suite.address("auth")) as channel:
-        yield pb_grpc.AuthServiceStub(channel)
 
 
 async def _browser_round_trip(authorization_url: str) -> tuple[str, str]:
@@ -130,9 +118,9 @@ async def test_first_google_sign_in_creates_the_account_then_signs_it_in(
 
 
 async def test_github_sign_in_links_to_an_account_with_the_verified_email(
-    oauth_suite: RunningSuite, http: httpx.AsyncClient, provider: OAuthTestServer
+    suite: RunningSuite, http: httpx.AsyncClient, provider: OAuthTestServer
 ) -> None:
-    existing = await register(oauth_suite.address("auth"), "gus")
+    existing = await register(suite.address("auth"), "gus")
     provider.signed_in_as = ProviderUser(
         subject=str(uuid.uuid4().int % 10**9), email=existing.email.upper(), name="Gus"
     )
@@ -148,9 +136,9 @@ async def test_github_sign_in_links_to_an_account_with_the_verified_email(
 
 
 async def test_an_unverified_email_never_takes_over_an_account(
-    oauth_suite: RunningSuite, http: httpx.AsyncClient, provider: OAuthTestServer
+    suite: RunningSuite, http: httpx.AsyncClient, provider: OAuthTestServer
 ) -> None:
-    victim = await register(oauth_suite.address("auth"), "vic")
+    victim = await register(suite.address("auth"), "vic")
     provider.signed_in_as = ProviderUser(
         subject=uuid.uuid4().hex, email=victim.email, email_verified=False
     )

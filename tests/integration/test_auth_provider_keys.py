@@ -86,7 +86,7 @@ async def duffel_url() -> AsyncIterator[str]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def byok_suite(
+async def suite(
     database_dsn: str,
     redis_url: str,
     tmp_path_factory: pytest.TempPathFactory,
@@ -106,20 +106,8 @@ async def byok_suite(
 
 
 @pytest.fixture
-async def http(byok_suite: RunningSuite) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=byok_suite.gateway_url, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-async def auth(byok_suite: RunningSuite) -> AsyncIterator[pb_grpc.AuthServiceStub]:
-    async with grpc.aio.insecure_channel(byok_suite.address("auth")) as channel:
-        yield pb_grpc.AuthServiceStub(channel)
-
-
-@pytest.fixture
-async def ana(byok_suite: RunningSuite) -> Account:
-    return await register(byok_suite.address("auth"), "ana")
+async def ana(suite: RunningSuite) -> Account:
+    return await register(suite.address("auth"), "ana")
 
 
 def _path(service: str, suffix: str = "") -> str:
@@ -201,15 +189,15 @@ async def test_an_unreachable_provider_means_format_valid_not_verified(
 
 
 async def test_replace_delete_and_the_audit_trail(
-    byok_suite: RunningSuite, http: httpx.AsyncClient, ana: Account
+    suite: RunningSuite, http: httpx.AsyncClient, ana: Account
 ) -> None:
     await http.put(_path("duffel"), json={"apiKey": BAD_DUFFEL}, headers=ana.headers)
     await http.put(_path("duffel"), json={"apiKey": GOOD_DUFFEL}, headers=ana.headers)
-    assert await user_provider_key(byok_suite.settings, ana.id, "duffel") == GOOD_DUFFEL
+    assert await user_provider_key(suite.settings, ana.id, "duffel") == GOOD_DUFFEL
     await http.post(_path("duffel", ":validate"), json={}, headers=ana.headers)
     deleted = await http.delete(_path("duffel"), headers=ana.headers)
     assert deleted.status_code == 200
-    assert await user_provider_key(byok_suite.settings, ana.id, "duffel") is None
+    assert await user_provider_key(suite.settings, ana.id, "duffel") is None
     again = await http.delete(_path("duffel"), headers=ana.headers)
     assert again.status_code == 404
     first = await http.get(_path("duffel", "/events"), params={"pageSize": 3}, headers=ana.headers)
@@ -227,10 +215,10 @@ async def test_replace_delete_and_the_audit_trail(
 
 
 async def test_other_users_never_see_a_key(
-    byok_suite: RunningSuite, http: httpx.AsyncClient, ana: Account
+    suite: RunningSuite, http: httpx.AsyncClient, ana: Account
 ) -> None:
     await http.put(_path("openai"), json={"apiKey": OPENAI_KEY}, headers=ana.headers)
-    bob = await register(byok_suite.address("auth"), "bob")
+    bob = await register(suite.address("auth"), "bob")
     listed = await http.get("/api/v1/users/me/provider-keys", headers=bob.headers)
     assert listed.json().get("providerKeys", []) == []
     assert (

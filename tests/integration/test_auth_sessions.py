@@ -13,17 +13,10 @@ from tests.support.accounts import PASSWORD, register, unique_email
 from tests.support.errors import field_violations
 from tests.support.suite import JWT_SECRET, RunningSuite
 from tripsage.auth.v1 import auth_service_pb2 as pb
-from tripsage.auth.v1 import auth_service_pb2_grpc as pb_grpc
 from tripsage.trips.v1 import trip_service_pb2 as trips_pb
 from tripsage.trips.v1 import trip_service_pb2_grpc as trips_grpc
 
 pytestmark = pytest.mark.database
-
-
-@pytest.fixture
-async def auth(suite: RunningSuite):  # type: ignore[no-untyped-def]
-    async with grpc.aio.insecure_channel(suite.address("auth")) as channel:
-        yield pb_grpc.AuthServiceStub(channel)
 
 
 async def test_register_returns_a_supabase_shaped_access_token(auth) -> None:  # type: ignore[no-untyped-def]

@@ -43,7 +43,7 @@ async def fake() -> AsyncIterator[FakeProviders]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def live_suite(
+async def suite(
     fake: FakeProviders,
     database_dsn: str,
     redis_url: str,
@@ -56,20 +56,14 @@ async def live_suite(
 
 
 @pytest.fixture
-async def travel(live_suite: RunningSuite):  # type: ignore[no-untyped-def]
-    async with grpc.aio.insecure_channel(live_suite.address("travel")) as channel:
+async def travel(suite: RunningSuite):  # type: ignore[no-untyped-def]
+    async with grpc.aio.insecure_channel(suite.address("travel")) as channel:
         yield pb_grpc.TravelServiceStub(channel)
 
 
-@pytest.fixture
-async def http(live_suite: RunningSuite):  # type: ignore[no-untyped-def]
-    async with httpx.AsyncClient(base_url=live_suite.gateway_url, timeout=20) as client:
-        yield client
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def ana(live_suite: RunningSuite) -> Account:
-    return await register(live_suite.address("auth"), "ana")
+async def ana(suite: RunningSuite) -> Account:
+    return await register(suite.address("auth"), "ana")
 
 
 async def store_own_key(suite: RunningSuite, account: Account, service: int, key: str) -> None:
@@ -342,9 +336,9 @@ async def test_weather_through_openweathermap(  # type: ignore[no-untyped-def]
 
 
 async def test_a_users_own_key_is_used_for_them_only(  # type: ignore[no-untyped-def]
-    travel, http: httpx.AsyncClient, live_suite: RunningSuite, fake: FakeProviders, ana: Account
+    travel, http: httpx.AsyncClient, suite: RunningSuite, fake: FakeProviders, ana: Account
 ) -> None:
-    own = await register(live_suite.address("auth"), "byok")
+    own = await register(suite.address("auth"), "byok")
     stored = await http.put(
         "/api/v1/users/me/provider-keys/PROVIDER_SERVICE_DUFFEL",
         headers=own.headers,
@@ -381,10 +375,10 @@ async def test_a_users_own_key_is_used_for_them_only(  # type: ignore[no-untyped
 
 
 async def test_a_rejected_own_key_is_the_users_problem_to_fix(  # type: ignore[no-untyped-def]
-    travel, http: httpx.AsyncClient, live_suite: RunningSuite
+    travel, http: httpx.AsyncClient, suite: RunningSuite
 ) -> None:
-    own = await register(live_suite.address("auth"), "revoked")
-    await store_own_key(live_suite, own, auth_pb.PROVIDER_SERVICE_GOOGLE_MAPS, REJECTED_KEY)
+    own = await register(suite.address("auth"), "revoked")
+    await store_own_key(suite, own, auth_pb.PROVIDER_SERVICE_GOOGLE_MAPS, REJECTED_KEY)
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await travel.SearchPlaces(
             pb.SearchPlacesRequest(query="cafes in Lisbon"), metadata=own.metadata

@@ -45,7 +45,7 @@ def metrics_port() -> int:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def resilient_suite(
+async def suite(
     fake: FakeProviders,
     database_dsn: str,
     redis_url: str,
@@ -64,20 +64,14 @@ async def resilient_suite(
 
 
 @pytest.fixture
-async def travel(resilient_suite: RunningSuite):  # type: ignore[no-untyped-def]
-    async with grpc.aio.insecure_channel(resilient_suite.address("travel")) as channel:
+async def travel(suite: RunningSuite):  # type: ignore[no-untyped-def]
+    async with grpc.aio.insecure_channel(suite.address("travel")) as channel:
         yield pb_grpc.TravelServiceStub(channel)
 
 
-@pytest.fixture
-async def http(resilient_suite: RunningSuite):  # type: ignore[no-untyped-def]
-    async with httpx.AsyncClient(base_url=resilient_suite.gateway_url, timeout=20) as client:
-        yield client
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def ana(resilient_suite: RunningSuite) -> Account:
-    return await register(resilient_suite.address("auth"), "ana")
+async def ana(suite: RunningSuite) -> Account:
+    return await register(suite.address("auth"), "ana")
 
 
 def retry_delay(error: grpc.aio.AioRpcError) -> float | None:
@@ -159,7 +153,7 @@ async def age_entries(suite: RunningSuite, kind: str, seconds: float) -> int:
 async def test_a_recent_answer_is_served_stale_when_the_provider_is_down(  # type: ignore[no-untyped-def]
     travel,
     http: httpx.AsyncClient,
-    resilient_suite: RunningSuite,
+    suite: RunningSuite,
     fake: FakeProviders,
     ana: Account,
 ) -> None:
@@ -168,7 +162,7 @@ async def test_a_recent_answer_is_served_stale_when_the_provider_is_down(  # typ
     )
     fresh = await travel.SearchAccommodations(request, metadata=ana.metadata)
     assert fresh.source.data_source == pb.DATA_SOURCE_LIVE
-    assert await age_entries(resilient_suite, "stays", 900) == 1  # past its 10 minutes
+    assert await age_entries(suite, "stays", 900) == 1  # past its 10 minutes
     fake.reset()
     fake.script("/stays/search", FAILING, FAILING, FAILING)
     stale = await travel.SearchAccommodations(request, metadata=ana.metadata)

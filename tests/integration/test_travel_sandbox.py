@@ -26,7 +26,7 @@ def day(ahead: int) -> str:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def sandbox_suite(
+async def suite(
     database_dsn: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningSuite]:
     async with travel_suite(
@@ -36,20 +36,14 @@ async def sandbox_suite(
 
 
 @pytest.fixture
-async def travel(sandbox_suite: RunningSuite):  # type: ignore[no-untyped-def]
-    async with grpc.aio.insecure_channel(sandbox_suite.address("travel")) as channel:
+async def travel(suite: RunningSuite):  # type: ignore[no-untyped-def]
+    async with grpc.aio.insecure_channel(suite.address("travel")) as channel:
         yield pb_grpc.TravelServiceStub(channel)
 
 
-@pytest.fixture
-async def http(sandbox_suite: RunningSuite):  # type: ignore[no-untyped-def]
-    async with httpx.AsyncClient(base_url=sandbox_suite.gateway_url, timeout=20) as client:
-        yield client
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def ana(sandbox_suite: RunningSuite) -> Account:
-    return await register(sandbox_suite.address("auth"), "ana")
+async def ana(suite: RunningSuite) -> Account:
+    return await register(suite.address("auth"), "ana")
 
 
 def assert_sandbox(source: pb.ResultSource) -> None:

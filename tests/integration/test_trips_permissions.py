@@ -184,12 +184,6 @@ async def stub(suite: RunningSuite) -> AsyncIterator[pb_grpc.TripServiceStub]:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def http(suite: RunningSuite) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=suite.gateway_url, timeout=10) as client:
-        yield client
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def cast(suite: RunningSuite) -> Cast:
     return await Cast.register(suite)
 

@@ -26,7 +26,7 @@ from tripsage_core.api_key_scopes import allows
 from tripsage_core.cache import create_redis
 from tripsage_core.config import Settings
 from tripsage_core.errors import PermissionDenied, Unauthenticated, Unavailable
-from tripsage_core.grpc_kit.client import service_channel
+from tripsage_core.grpc_kit.client import shared_service_channel
 from tripsage_core.grpc_kit.rpc_context import rpc_method_var
 from tripsage_core.identity import (
     CLOCK_SKEW_SECONDS,
@@ -105,19 +105,19 @@ class RemoteApiKeys:
         now = time.monotonic()
         if cached is not None and cached[0] > now:
             return cached[1]
-        async with service_channel(self.settings.service_addr("auth"), self.settings) as channel:
-            try:
-                call = auth_grpc.AuthServiceStub(channel).ResolveCredential(
-                    auth_pb.ResolveCredentialRequest(api_key=secret), timeout=5
-                )
-                reply = await call
-                trailers = await call.trailing_metadata()
-            except grpc.aio.AioRpcError as exc:
-                if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
-                    raise Unauthenticated(
-                        exc.details() or "invalid API key", reason="API_KEY_INVALID"
-                    ) from None
-                raise Unavailable("cannot check the API key now; retry shortly") from None
+        channel = shared_service_channel(self.settings.service_addr("auth"), self.settings)
+        try:
+            call = auth_grpc.AuthServiceStub(channel).ResolveCredential(
+                auth_pb.ResolveCredentialRequest(api_key=secret), timeout=5
+            )
+            reply = await call
+            trailers = await call.trailing_metadata()
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
+                raise Unauthenticated(
+                    exc.details() or "invalid API key", reason="API_KEY_INVALID"
+                ) from None
+            raise Unavailable("cannot check the API key now; retry shortly") from None
         principal = principal_from_proto(reply.principal)
         keep = self.ttl
         for key, value in trailers or ():

@@ -8,6 +8,8 @@ asking and for whom without trusting a bare user id.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -101,3 +103,20 @@ def service_channel(
         address,
         interceptors=[OutgoingUnaryUnary(outgoing), OutgoingUnaryStream(outgoing)],  # type: ignore[list-item]
     )
+
+
+# One long-lived channel per event loop, address and settings: opening a channel
+# per call would pay a TCP and HTTP/2 handshake on every request.
+_shared: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[str, int], grpc.aio.Channel]
+] = weakref.WeakKeyDictionary()
+
+
+def shared_service_channel(address: str, settings: Settings) -> grpc.aio.Channel:
+    """Like service_channel, but reused by every call from this process; do not close it."""
+    channels = _shared.setdefault(asyncio.get_running_loop(), {})
+    key = (address, id(settings))
+    channel = channels.get(key)
+    if channel is None:
+        channel = channels[key] = service_channel(address, settings)
+    return channel
