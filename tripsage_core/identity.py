@@ -50,6 +50,10 @@ class Principal:
     scopes: tuple[str, ...] = field(default_factory=tuple)
     api_key_id: str = ""
     via_service: str = ""
+    # The account's email address has been proven to belong to the caller (a followed
+    # verification link, or an OAuth provider that says so). Only a verified address
+    # may claim what was sent to it, such as trip invitations.
+    email_verified: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -69,6 +73,7 @@ class Principal:
             "kind": self.kind.value,
             "scopes": list(self.scopes),
             "api_key_id": self.api_key_id,
+            "email_verified": self.email_verified,
         }
 
     @classmethod
@@ -82,6 +87,7 @@ class Principal:
             scopes=tuple(str(s) for s in claims.get("scopes") or ()),
             api_key_id=str(claims.get("api_key_id") or ""),
             via_service=via_service,
+            email_verified=claims.get("email_verified") is True,
         )
 
 
@@ -106,7 +112,15 @@ class AccessTokens:
         self._previous = previous_secret or None
         self.ttl_seconds = ttl_seconds
 
-    def issue(self, *, user_id: str, email: str, role: Role, session_id: str) -> IssuedToken:
+    def issue(
+        self,
+        *,
+        user_id: str,
+        email: str,
+        role: Role,
+        session_id: str,
+        email_verified: bool = False,
+    ) -> IssuedToken:
         now = int(time.time())
         claims = {
             "iss": ISSUER,
@@ -121,7 +135,8 @@ class AccessTokens:
             "aal": "aal1",
             "is_anonymous": False,
             "app_metadata": {"provider": "email", "providers": ["email"], "role": role.value},
-            "user_metadata": {},
+            # Where Supabase Auth says whether the address is confirmed.
+            "user_metadata": {"email_verified": email_verified},
         }
         return IssuedToken(jwt.encode(claims, self._secret, algorithm="HS256"), self.ttl_seconds)
 
@@ -158,6 +173,8 @@ class AccessTokens:
             raise Unauthenticated("token is not for a signed-in user", reason="TOKEN_INVALID")
         app_metadata = claims.get("app_metadata")
         role_name = app_metadata.get("role") if isinstance(app_metadata, dict) else None
+        user_metadata = claims.get("user_metadata")
+        verified = isinstance(user_metadata, dict) and user_metadata.get("email_verified") is True
         try:
             uuid.UUID(str(claims["sub"]))
         except ValueError:
@@ -169,6 +186,7 @@ class AccessTokens:
             email=str(claims.get("email") or ""),
             role=Role.ADMIN if role_name == Role.ADMIN.value else Role.USER,
             session_id=str(claims.get("session_id") or ""),
+            email_verified=verified,
         )
 
 

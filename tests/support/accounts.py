@@ -39,3 +39,27 @@ async def register(auth_address: str, prefix: str = "user") -> Account:
             auth_pb.RegisterRequest(email=unique_email(prefix), password=PASSWORD, full_name=prefix)
         )
     return Account(reply.user.id, reply.user.email, reply.access_token, reply.refresh_token)
+
+
+def verified(account: Account) -> Account:
+    """The same user and session with a verified email address.
+
+    Stand-in until auth's verification flow lands: it re-signs the account's own
+    token with the suite's secret and `email_verified` set. Once auth verifies
+    addresses, this follows the real verification link instead.
+    """
+    import jwt
+
+    from tests.support.suite import JWT_SECRET
+    from tripsage_core.identity import AccessTokens, Role
+
+    claims = jwt.decode(account.access_token, options={"verify_signature": False})
+    role = Role(claims.get("app_metadata", {}).get("role", Role.USER.value))
+    token = AccessTokens(JWT_SECRET).issue(
+        user_id=account.id,
+        email=account.email,
+        role=role,
+        session_id=str(claims.get("session_id", "")),
+        email_verified=True,
+    )
+    return Account(account.id, account.email, token.token, account.refresh_token)
