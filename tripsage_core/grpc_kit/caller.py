@@ -174,6 +174,13 @@ class CallerResolver:
         current_principal_var.set(principal)
         return principal
 
+    def has_credentials(self, context: aio.ServicerContext[Any, Any]) -> bool:
+        """Whether the call carries any credential (verified only by `require`)."""
+        return any(
+            metadata_value(context, header)
+            for header in (SERVICE_TOKEN_HEADER, "authorization", API_KEY_HEADER)
+        )
+
     def _warn_admitted(self) -> None:
         now = time.monotonic()
         if now - self._last_warning > 30:
