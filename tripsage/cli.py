@@ -80,8 +80,13 @@ def main(argv: list[str] | None = None) -> int:
         return _auth_command(args, settings)
     if args.command == "up":
         from tripsage.launcher import up
+        from tripsage_core.embedded import EmbeddedServerMissing
 
-        return up(settings)
+        try:
+            return up(settings)
+        except EmbeddedServerMissing as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     from tripsage.launcher import migration_dirs
     from tripsage_core.migrations import migrate
 

