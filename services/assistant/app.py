@@ -10,8 +10,10 @@ from pathlib import Path
 
 from grpc import aio
 
+from services.assistant.rpc_policy import POLICIES
 from tripsage.assistant.v1 import assistant_service_pb2, assistant_service_pb2_grpc
 from tripsage_core.config import Settings
+from tripsage_core.grpc_kit.caller import caller_resolver
 from tripsage_core.grpc_kit.server import ServiceDefinition
 from tripsage_core.runtime import ServiceRuntime
 
@@ -32,6 +34,8 @@ async def build(settings: Settings) -> ServiceDefinition:
         name="assistant",
         service_names=[SERVICE_NAME],
         register=register,
+        access={SERVICE_NAME: POLICIES},
+        callers=caller_resolver(settings, redis_client=runtime.redis),
         readiness=runtime.ready,
         on_stop=runtime.close,
         components=runtime.components,

@@ -33,7 +33,8 @@ class Admin:
         self.api_keys = api_keys
         self.revocations = revocations
 
-    async def _is_admin(self, caller: Principal) -> bool:
+    async def is_admin(self, caller: Principal) -> bool:
+        """From the database, not the token, so a role change takes effect at once."""
         if not caller.user_id:
             return False
         me = await self.users.user_by_id(caller.user_id)
@@ -49,7 +50,7 @@ class Admin:
         size: int,
         token: str,
     ) -> UserPage:
-        if not await self._is_admin(caller):
+        if not await self.is_admin(caller):
             raise PermissionDenied("only administrators may list users", reason="ADMIN_ONLY")
         limit = page_size(size)
         scope = f"{query.strip().lower()}|{role or ''}|{include_disabled}"
@@ -66,7 +67,7 @@ class Admin:
         return UserPage(rows, next_token)
 
     async def _target(self, caller: Principal, user_id: str) -> UserRecord:
-        if not await self._is_admin(caller):
+        if not await self.is_admin(caller):
             raise NotFound("user not found")
         try:
             uuid.UUID(user_id)

@@ -17,6 +17,7 @@ from services.auth.key_store import ApiKeyStore, ProviderKeyStore
 from services.auth.notifier import LogNotifier, PasswordResetNotifier
 from services.auth.oauth import OAuthProvider, OAuthSignIns
 from services.auth.provider_checks import HttpProviderChecker, ProviderEndpoints
+from services.auth.rpc_policy import POLICIES
 from services.auth.servicer import AuthServicer
 from services.auth.store import UserStore
 from services.auth.throttle import LoginThrottle, ThrottlePolicy
@@ -121,14 +122,14 @@ async def build(
         key_encryption(settings),
         checker or provider_checker(settings),
     )
+    admin = Admin(users, api_key_store, revocations)
     servicer = AuthServicer(
         accounts,
-        caller_resolver(settings, redis_client=runtime.redis, api_keys=api_keys),
         credentials=Credentials(tokens, api_keys, revocations),
         directory=Directory(users),
         api_keys=api_keys,
         provider_keys=provider_keys,
-        admin=Admin(users, api_key_store, revocations),
+        admin=admin,
         oauth=OAuthSignIns(
             oauth_providers(settings),
             redirect_uris=settings.oauth_redirect_uris,
@@ -146,6 +147,9 @@ async def build(
         name="auth",
         service_names=[SERVICE_NAME],
         register=register,
+        access={SERVICE_NAME: POLICIES},
+        callers=caller_resolver(settings, redis_client=runtime.redis, api_keys=api_keys),
+        is_admin=admin.is_admin,
         readiness=runtime.ready,
         on_stop=runtime.close,
         components=runtime.components,

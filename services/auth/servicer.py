@@ -27,13 +27,9 @@ from services.auth.directory import Directory
 from services.auth.oauth import OAuthSignIns
 from tripsage.auth.v1 import auth_service_pb2 as pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as pb_grpc
-from tripsage_core.errors import InvalidArgument, Unauthenticated
-from tripsage_core.grpc_kit.caller import (
-    CREDENTIAL_EXPIRES_HEADER,
-    CallerResolver,
-    client_address,
-)
-from tripsage_core.identity import Principal
+from tripsage_core.errors import InvalidArgument
+from tripsage_core.grpc_kit.access import current_caller, optional_caller
+from tripsage_core.grpc_kit.caller import CREDENTIAL_EXPIRES_HEADER, client_address
 from tripsage_core.principal_proto import principal_to_proto
 
 Context = aio.ServicerContext[Any, Any]
@@ -53,7 +49,6 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     def __init__(
         self,
         accounts: Accounts,
-        callers: CallerResolver,
         *,
         credentials: Credentials,
         directory: Directory,
@@ -63,19 +58,12 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
         oauth: OAuthSignIns,
     ) -> None:
         self.accounts = accounts
-        self.callers = callers
         self.credentials = credentials
         self.directory = directory
         self.api_keys = api_keys
         self.provider_keys = provider_keys
         self.admin = admin
         self.oauth = oauth
-
-    async def _optional_caller(self, context: Context) -> Principal | None:
-        try:
-            return await self.callers.require(context, allow_service=True)
-        except Unauthenticated:
-            return None
 
     # Sessions and users
 
@@ -98,7 +86,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
         return pb.RefreshSessionResponse(**_session_fields(signed_in))
 
     async def Logout(self, request: pb.LogoutRequest, context: Context) -> pb.LogoutResponse:
-        principal = await self.callers.require(context)
+        principal = current_caller()
         await self.accounts.logout(
             principal, refresh_token=request.refresh_token, all_sessions=request.all_sessions
         )
@@ -107,13 +95,13 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def GetCurrentUser(
         self, request: pb.GetCurrentUserRequest, context: Context
     ) -> pb.GetCurrentUserResponse:
-        user = await self.accounts.current_user(await self.callers.require(context))
+        user = await self.accounts.current_user(current_caller())
         return pb.GetCurrentUserResponse(user=user_to_proto(user))
 
     async def UpdateCurrentUser(
         self, request: pb.UpdateCurrentUserRequest, context: Context
     ) -> pb.UpdateCurrentUserResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         user = await self.accounts.update_current_user(
             caller,
             profile_changes(request.user, list(request.update_mask.paths)),
@@ -124,7 +112,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def ChangePassword(
         self, request: pb.ChangePasswordRequest, context: Context
     ) -> pb.ChangePasswordResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         await self.accounts.change_password(
             caller, current_password=request.current_password, new_password=request.new_password
         )
@@ -173,7 +161,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
         self, request: pb.ResolveCredentialRequest, context: Context
     ) -> pb.ResolveCredentialResponse:
         principal, expires_at = await self.credentials.resolve(
-            await self._optional_caller(context),
+            optional_caller(),
             access_token=request.access_token,
             api_key=request.api_key,
         )
@@ -186,7 +174,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def LookupUsers(
         self, request: pb.LookupUsersRequest, context: Context
     ) -> pb.LookupUsersResponse:
-        caller = await self.callers.require(context, allow_service=True)
+        caller = current_caller()
         users = await self.directory.lookup(
             caller, user_ids=list(request.user_ids), emails=list(request.emails)
         )
@@ -197,7 +185,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def ResolveProviderKey(
         self, request: pb.ResolveProviderKeyRequest, context: Context
     ) -> pb.ResolveProviderKeyResponse:
-        caller = await self.callers.require(context, allow_service=True)
+        caller = current_caller()
         found = await self.provider_keys.resolve(
             caller, request.user_id, provider_from_proto(request.service)
         )
@@ -215,7 +203,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def CreateApiKey(
         self, request: pb.CreateApiKeyRequest, context: Context
     ) -> pb.CreateApiKeyResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         spec = request.api_key
         created = await self.api_keys.create(
             caller,
@@ -230,7 +218,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def ListApiKeys(
         self, request: pb.ListApiKeysRequest, context: Context
     ) -> pb.ListApiKeysResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         page = await self.api_keys.list(
             caller,
             size=request.page_size,
@@ -245,7 +233,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def RevokeApiKey(
         self, request: pb.RevokeApiKeyRequest, context: Context
     ) -> pb.RevokeApiKeyResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         key = await self.api_keys.revoke(caller, request.api_key_id)
         return pb.RevokeApiKeyResponse(api_key=api_key_to_proto(key))
 
@@ -254,7 +242,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def PutProviderKey(
         self, request: pb.PutProviderKeyRequest, context: Context
     ) -> pb.PutProviderKeyResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         record = await self.provider_keys.put(
             caller,
             provider_from_proto(request.service),
@@ -266,7 +254,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def ListProviderKeys(
         self, request: pb.ListProviderKeysRequest, context: Context
     ) -> pb.ListProviderKeysResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         records = await self.provider_keys.list(caller)
         return pb.ListProviderKeysResponse(
             provider_keys=[provider_key_to_proto(r) for r in records]
@@ -275,7 +263,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def ValidateProviderKey(
         self, request: pb.ValidateProviderKeyRequest, context: Context
     ) -> pb.ValidateProviderKeyResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         record = await self.provider_keys.validate(caller, provider_from_proto(request.service))
         return pb.ValidateProviderKeyResponse(
             provider_key=provider_key_to_proto(record), valid=record.status == "valid"
@@ -284,14 +272,14 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def DeleteProviderKey(
         self, request: pb.DeleteProviderKeyRequest, context: Context
     ) -> pb.DeleteProviderKeyResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         await self.provider_keys.delete(caller, provider_from_proto(request.service))
         return pb.DeleteProviderKeyResponse()
 
     async def ListProviderKeyEvents(
         self, request: pb.ListProviderKeyEventsRequest, context: Context
     ) -> pb.ListProviderKeyEventsResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         page = await self.provider_keys.events(
             caller,
             provider_from_proto(request.service),
@@ -307,7 +295,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def ListUsers(
         self, request: pb.ListUsersRequest, context: Context
     ) -> pb.ListUsersResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         page = await self.admin.list_users(
             caller,
             query=request.query,
@@ -323,14 +311,14 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def SetUserDisabled(
         self, request: pb.SetUserDisabledRequest, context: Context
     ) -> pb.SetUserDisabledResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         user = await self.admin.set_disabled(caller, request.user_id, request.disabled)
         return pb.SetUserDisabledResponse(user=user_to_proto(user))
 
     async def SetUserRole(
         self, request: pb.SetUserRoleRequest, context: Context
     ) -> pb.SetUserRoleResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         role = role_from_proto(request.role)
         if role is None:
             raise InvalidArgument.for_field("role", "must be USER_ROLE_USER or USER_ROLE_ADMIN")

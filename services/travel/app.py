@@ -28,6 +28,7 @@ from services.travel.providers.google_maps import GoogleMapsProvider
 from services.travel.providers.http import ProviderHttp
 from services.travel.providers.openweathermap import OpenWeatherMapProvider
 from services.travel.reference import airports, find_city
+from services.travel.rpc_policy import POLICIES
 from services.travel.sandbox.flights import SandboxFlights
 from services.travel.sandbox.maps import SandboxMaps
 from services.travel.sandbox.stays import SandboxStays
@@ -142,7 +143,7 @@ def compose(
 ) -> ServiceDefinition:
     """The service around a given cache client, caller check and BYOK source."""
     travel, clients = build_travel(settings, redis, user_keys=user_keys)
-    servicer = TravelServicer(travel, callers)
+    servicer = TravelServicer(travel)
     if settings.travel_metrics_port and settings.travel_metrics_port not in _metrics_started:
         start_http_server(settings.travel_metrics_port)
         _metrics_started.add(settings.travel_metrics_port)
@@ -168,6 +169,8 @@ def compose(
         name="travel",
         service_names=[SERVICE_NAME],
         register=register,
+        access={SERVICE_NAME: POLICIES},
+        callers=callers,
         readiness=ready,
         on_stop=stop,
         components=lambda: {"redis": travel.cache.available} if redis is not None else {},

@@ -10,6 +10,7 @@ from grpc import aio
 from services.trips.collaboration import Collaboration
 from services.trips.currency_rates import rate_table
 from services.trips.itinerary import Itinerary
+from services.trips.rpc_policy import POLICIES
 from services.trips.servicer import TripServicer
 from services.trips.store import TripStore
 from services.trips.trips import Trips
@@ -63,7 +64,6 @@ async def build(settings: Settings) -> ServiceDefinition:
         Trips(store, ledger),
         Collaboration(store, AuthUserDirectory(settings)),
         Itinerary(store, ledger, rate_table(settings.trips_currency_rates)),
-        caller_resolver(settings),
     )
 
     def register(server: aio.Server) -> None:
@@ -73,6 +73,8 @@ async def build(settings: Settings) -> ServiceDefinition:
         name="trips",
         service_names=[SERVICE_NAME],
         register=register,
+        access={SERVICE_NAME: POLICIES},
+        callers=caller_resolver(settings),
         readiness=runtime.ready,
         on_stop=runtime.close,
         components=runtime.components,

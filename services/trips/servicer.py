@@ -27,7 +27,7 @@ from services.trips.trips import EDITABLE_FIELDS, TripFilter, Trips
 from tripsage.trips.v1 import trip_service_pb2 as pb
 from tripsage.trips.v1 import trip_service_pb2_grpc as pb_grpc
 from tripsage_core.errors import FieldErrors
-from tripsage_core.grpc_kit.caller import CallerResolver
+from tripsage_core.grpc_kit.access import current_caller
 from tripsage_core.idempotency import idempotency_key
 
 Context = aio.ServicerContext[Any, Any]
@@ -49,19 +49,17 @@ class TripServicer(pb_grpc.TripServiceServicer):
         trips: Trips,
         collaboration: Collaboration,
         itinerary: Itinerary,
-        callers: CallerResolver,
     ) -> None:
         self.trips = trips
         self.collaboration = collaboration
         self.itinerary = itinerary
-        self.callers = callers
 
     # Trips
 
     async def CreateTrip(
         self, request: pb.CreateTripRequest, context: Context
     ) -> pb.CreateTripResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         attempt = idempotency_key(context, "CreateTrip", request)
         errors = FieldErrors()
         draft = draft_from_proto(request.trip, errors)
@@ -70,14 +68,14 @@ class TripServicer(pb_grpc.TripServiceServicer):
         return pb.CreateTripResponse(trip=trip_to_proto(trip))
 
     async def GetTrip(self, request: pb.GetTripRequest, context: Context) -> pb.GetTripResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         trip = await self.trips.get(caller, request.trip_id)
         return pb.GetTripResponse(trip=trip_to_proto(trip))
 
     async def ListTrips(
         self, request: pb.ListTripsRequest, context: Context
     ) -> pb.ListTripsResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         errors = FieldErrors()
         filters = TripFilter(
             status=(
@@ -105,7 +103,7 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def UpdateTrip(
         self, request: pb.UpdateTripRequest, context: Context
     ) -> pb.UpdateTripResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         errors = FieldErrors()
         changes = draft_from_proto(request.trip, errors)
         errors.raise_if_any()
@@ -118,14 +116,14 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def DeleteTrip(
         self, request: pb.DeleteTripRequest, context: Context
     ) -> pb.DeleteTripResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         await self.trips.delete(caller, request.trip_id, request.etag)
         return pb.DeleteTripResponse()
 
     async def DuplicateTrip(
         self, request: pb.DuplicateTripRequest, context: Context
     ) -> pb.DuplicateTripResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         attempt = idempotency_key(context, "DuplicateTrip", request)
         errors = FieldErrors()
         start = parse_date(request.start_date, "start_date", errors)
@@ -143,7 +141,7 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def TransferTripOwnership(
         self, request: pb.TransferTripOwnershipRequest, context: Context
     ) -> pb.TransferTripOwnershipResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         trip = await self.trips.transfer_ownership(
             caller, request.trip_id, request.new_owner_id, request.etag
         )
@@ -154,7 +152,7 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def ListCollaborators(
         self, request: pb.ListCollaboratorsRequest, context: Context
     ) -> pb.ListCollaboratorsResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         page = await self.collaboration.list_collaborators(
             caller, request.trip_id, page_size=request.page_size, page_token=request.page_token
         )
@@ -166,7 +164,7 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def AddCollaborator(
         self, request: pb.AddCollaboratorRequest, context: Context
     ) -> pb.AddCollaboratorResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         added = await self.collaboration.add(
             caller,
             request.trip_id,
@@ -179,7 +177,7 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def UpdateCollaboratorRole(
         self, request: pb.UpdateCollaboratorRoleRequest, context: Context
     ) -> pb.UpdateCollaboratorRoleResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         updated = await self.collaboration.update_role(
             caller,
             request.trip_id,
@@ -192,21 +190,21 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def RemoveCollaborator(
         self, request: pb.RemoveCollaboratorRequest, context: Context
     ) -> pb.RemoveCollaboratorResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         await self.collaboration.remove(caller, request.trip_id, request.collaborator_id)
         return pb.RemoveCollaboratorResponse()
 
     async def LeaveTrip(
         self, request: pb.LeaveTripRequest, context: Context
     ) -> pb.LeaveTripResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         await self.collaboration.leave(caller, request.trip_id)
         return pb.LeaveTripResponse()
 
     async def ListTripInvitations(
         self, request: pb.ListTripInvitationsRequest, context: Context
     ) -> pb.ListTripInvitationsResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         page = await self.collaboration.invitations(
             caller, page_size=request.page_size, page_token=request.page_token
         )
@@ -218,14 +216,14 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def AcceptTripInvitation(
         self, request: pb.AcceptTripInvitationRequest, context: Context
     ) -> pb.AcceptTripInvitationResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         trip = await self.collaboration.accept(caller, request.invitation_id)
         return pb.AcceptTripInvitationResponse(trip=trip_to_proto(trip))
 
     async def DeclineTripInvitation(
         self, request: pb.DeclineTripInvitationRequest, context: Context
     ) -> pb.DeclineTripInvitationResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         await self.collaboration.decline(caller, request.invitation_id)
         return pb.DeclineTripInvitationResponse()
 
@@ -234,7 +232,7 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def CreateItineraryItem(
         self, request: pb.CreateItineraryItemRequest, context: Context
     ) -> pb.CreateItineraryItemResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         attempt = idempotency_key(context, "CreateItineraryItem", request)
         item = await self.itinerary.create(
             caller,
@@ -248,14 +246,14 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def GetItineraryItem(
         self, request: pb.GetItineraryItemRequest, context: Context
     ) -> pb.GetItineraryItemResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         item = await self.itinerary.get(caller, request.trip_id, request.item_id)
         return pb.GetItineraryItemResponse(item=item_to_proto(item))
 
     async def ListItineraryItems(
         self, request: pb.ListItineraryItemsRequest, context: Context
     ) -> pb.ListItineraryItemsResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         errors = FieldErrors()
         day = parse_date(request.day, "day", errors)
         errors.raise_if_any()
@@ -279,7 +277,7 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def UpdateItineraryItem(
         self, request: pb.UpdateItineraryItemRequest, context: Context
     ) -> pb.UpdateItineraryItemResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         fields = _mask(list(request.update_mask.paths))
         if not fields:
             fields = set(EDITABLE_ITEM_FIELDS)
@@ -297,14 +295,14 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def DeleteItineraryItem(
         self, request: pb.DeleteItineraryItemRequest, context: Context
     ) -> pb.DeleteItineraryItemResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         await self.itinerary.delete(caller, request.trip_id, request.item_id, request.etag)
         return pb.DeleteItineraryItemResponse()
 
     async def ReorderItineraryItems(
         self, request: pb.ReorderItineraryItemsRequest, context: Context
     ) -> pb.ReorderItineraryItemsResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         errors = FieldErrors()
         day = parse_date(request.day, "day", errors)
         errors.raise_if_any()
@@ -314,14 +312,14 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def GetTripSummary(
         self, request: pb.GetTripSummaryRequest, context: Context
     ) -> pb.GetTripSummaryResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         summary = await self.itinerary.summary(caller, request.trip_id)
         return pb.GetTripSummaryResponse(summary=summary_to_proto(summary))
 
     async def ExportTrip(
         self, request: pb.ExportTripRequest, context: Context
     ) -> pb.ExportTripResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         trip, items = await self.itinerary.contents(caller, request.trip_id)
         if request.format == pb.EXPORT_FORMAT_ICAL:
             return pb.ExportTripResponse(
@@ -338,7 +336,7 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def ListTripActivity(
         self, request: pb.ListTripActivityRequest, context: Context
     ) -> pb.ListTripActivityResponse:
-        caller = await self.callers.require(context)
+        caller = current_caller()
         page = await self.itinerary.activity(
             caller, request.trip_id, page_size=request.page_size, page_token=request.page_token
         )

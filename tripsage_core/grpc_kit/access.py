@@ -10,7 +10,7 @@ Health and reflection belong to the kit and are public.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 from grpc_health.v1 import health
 from grpc_reflection.v1alpha import reflection
 
-from tripsage_core.errors import PermissionDenied, Unauthenticated
+from tripsage_core.errors import NotFound, PermissionDenied, Unauthenticated
 from tripsage_core.grpc_kit.caller import CallerResolver
 from tripsage_core.grpc_kit.interceptors import _AroundInterceptor, _iterate
 from tripsage_core.identity import Principal, current_principal_var
@@ -38,7 +38,7 @@ class Audience(StrEnum):
     USER = "user"
     # Another TripSage service, acting for an end user or for itself.
     SERVICE = "service"
-    # A signed-in administrator.
+    # A signed-in administrator (the role confirmed by the service's `is_admin`).
     ADMIN = "admin"
 
 
@@ -47,6 +47,9 @@ class Policy:
     audience: Audience
     # Besides the audience, TripSage services may call it too (acting for nobody).
     services_too: bool = False
+    # Refused callers see NOT_FOUND: the RPC names a resource (another user, say) whose
+    # existence they may not learn.
+    hidden: bool = False
 
 
 PUBLIC = Policy(Audience.PUBLIC)
@@ -72,12 +75,30 @@ def optional_caller() -> Principal | None:
     return current_principal_var.get()
 
 
-class AccessInterceptor(_AroundInterceptor):
-    """Authenticates every call by its RPC's declared policy before the servicer runs."""
+AdminCheck = Callable[[Principal], Awaitable[bool]]
 
-    def __init__(self, tables: Mapping[str, AccessTable], callers: CallerResolver | None) -> None:
+
+async def _token_says_admin(principal: Principal) -> bool:
+    return principal.is_admin
+
+
+class AccessInterceptor(_AroundInterceptor):
+    """Authenticates every call by its RPC's declared policy before the servicer runs.
+
+    `is_admin` confirms the administrator role; by default the token's role claim, while
+    auth reads its own records so that a role change takes effect at once.
+    """
+
+    def __init__(
+        self,
+        tables: Mapping[str, AccessTable],
+        callers: CallerResolver | None,
+        *,
+        is_admin: AdminCheck | None = None,
+    ) -> None:
         self.tables = tables
         self.callers = callers
+        self.is_admin = is_admin or _token_says_admin
 
     def policy(self, method: str) -> Policy | None:
         service, _, rpc = method.lstrip("/").partition("/")
@@ -104,7 +125,9 @@ class AccessInterceptor(_AroundInterceptor):
             raise PermissionDenied(
                 "only TripSage services may make this call", reason="SERVICE_ONLY"
             )
-        if policy.audience is Audience.ADMIN and not principal.is_admin:
+        if policy.audience is Audience.ADMIN and not await self.is_admin(principal):
+            if policy.hidden:
+                raise NotFound("not found")
             raise PermissionDenied("only administrators may make this call", reason="ADMIN_ONLY")
 
     async def unary(self, inner: Any, request: Any, context: Any, method: str) -> Any:

@@ -22,6 +22,8 @@ from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
+from tripsage_core.grpc_kit.access import AccessInterceptor, AccessTable, AdminCheck
+from tripsage_core.grpc_kit.caller import CallerResolver
 from tripsage_core.grpc_kit.interceptors import default_interceptors
 
 logger = logging.getLogger("tripsage.server")
@@ -40,6 +42,12 @@ class ServiceDefinition:
     name: str
     service_names: Sequence[str]
     register: Callable[[aio.Server], None]
+    # Who may call each RPC, per gRPC service name (see grpc_kit.access), and how the
+    # callers' credentials are verified. An RPC missing from `access` is refused.
+    access: Mapping[str, AccessTable] = field(default_factory=dict)
+    callers: CallerResolver | None = None
+    # How ADMIN policies confirm the role (default: the token's role claim).
+    is_admin: AdminCheck | None = None
     readiness: Readiness = _always_ready
     on_stop: Callable[[], Awaitable[None]] | None = None
     # Last-known state of each dependency ("database", "redis", ...), read after each
@@ -63,7 +71,13 @@ class GrpcService:
         self.grace_seconds = grace_seconds
         self.health_interval = health_interval
         self.server = aio.server(
-            interceptors=[*default_interceptors(), *definition.extra_interceptors],
+            interceptors=[
+                *default_interceptors(),
+                AccessInterceptor(
+                    definition.access, definition.callers, is_admin=definition.is_admin
+                ),
+                *definition.extra_interceptors,
+            ],
             options=[("grpc.so_reuseport", 0)],
         )
         self.health = health_aio.HealthServicer()
@@ -151,9 +165,6 @@ class GrpcService:
             await self.definition.on_stop()
         logger.info("%s stopped", self.definition.name)
         self._stopped.set()
-
-    async def wait_for_termination(self) -> None:
-        await self._stopped.wait()
 
 
 async def serve_until_signalled(
