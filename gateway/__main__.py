@@ -8,18 +8,12 @@ import uvicorn
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
 from gateway.app import create_app
+from gateway.discovery import upstream_addresses
 from gateway.rate_limit import RateLimiter
 from tripsage_core.cache import create_redis
 from tripsage_core.config import get_settings_or_exit
 from tripsage_core.logging import configure_logging
 from tripsage_core.telemetry import configure_telemetry, shutdown_telemetry
-
-UPSTREAMS = {
-    "auth": "tripsage.auth.v1.AuthService",
-    "trips": "tripsage.trips.v1.TripService",
-    "travel": "tripsage.travel.v1.TravelService",
-    "assistant": "tripsage.assistant.v1.AssistantService",
-}
 
 
 def main() -> None:
@@ -33,7 +27,7 @@ def main() -> None:
             per_minute=settings.rate_limit_per_minute,
         )
     app = create_app(
-        {full_name: settings.service_addr(short) for short, full_name in UPSTREAMS.items()},
+        upstream_addresses(settings),
         cors_origins=settings.cors_origins,
         cors_credentials=settings.cors_credentials,
         call_timeout=settings.gateway_call_timeout_seconds,

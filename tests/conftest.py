@@ -18,6 +18,7 @@ import pytest_asyncio
 from tests.support.suite import RunningSuite, make_settings
 from tripsage_core.database import with_database
 from tripsage_core.embedded import EmbeddedPostgres, EmbeddedValkey
+from tripsage_core.service_registry import SERVICE_NAMES
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +85,7 @@ async def suite(
     """All four services and the gateway, in this process, on a fresh database."""
     running = RunningSuite(make_settings(database_dsn, redis_url, tmp_path_factory.mktemp("data")))
     try:
-        for name in ("auth", "trips", "travel", "assistant"):
+        for name in SERVICE_NAMES:
             await running.start_service(name)
         await running.start_gateway()
         yield running

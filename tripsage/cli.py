@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tripsage_core.config import Settings, get_settings_or_exit
 from tripsage_core.logging import configure_logging
+from tripsage_core.service_registry import SERVICE_NAMES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser(
         "migrate", help="apply every service's migrations to POSTGRES_URL"
     )
-    migrate.add_argument("--service", choices=["auth", "trips", "travel", "assistant"])
+    migrate.add_argument("--service", choices=SERVICE_NAMES)
     admin = commands.add_parser(
         "create-admin",
         help="make an account an administrator (creating it if needed)",

@@ -23,21 +23,21 @@ from pathlib import Path
 
 import httpx
 
-from tripsage_core.config import DEFAULT_PORTS, Settings
+from tripsage_core.config import Settings
 from tripsage_core.database import ensure_database, with_database
 from tripsage_core.embedded import DATABASE_NAME, EmbeddedPostgres, EmbeddedValkey
 from tripsage_core.migrations import migrate
+from tripsage_core.service_registry import DEFAULT_PORTS, SERVICE_NAMES
 
 logger = logging.getLogger("tripsage.launcher")
 
-SERVICES = ("auth", "trips", "travel", "assistant")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def migration_dirs() -> dict[str, Path]:
     return {
         name: REPO_ROOT / "services" / name / "migrations"
-        for name in SERVICES
+        for name in SERVICE_NAMES
         if (REPO_ROOT / "services" / name / "migrations").is_dir()
     }
 
@@ -99,7 +99,7 @@ class Suite:
             TRIPSAGE_DATA_DIR=str(self.data_dir),
             PYTHONUNBUFFERED="1",
         )
-        for name in SERVICES:
+        for name in SERVICE_NAMES:
             env[f"{name.upper()}_SERVICE_ADDR"] = self.settings.service_addr(name)
         env.pop("PORT", None)
         return env
@@ -122,7 +122,7 @@ class Suite:
             if applied:
                 print(f"  migrations {service}: {', '.join(applied)}", flush=True)
         env = self.child_env(dsn, redis)
-        for name in SERVICES:
+        for name in SERVICE_NAMES:
             port = int(self.settings.service_addr(name).rsplit(":", 1)[1])
             self.spawn(name, f"services.{name}", port, env)
             print(f"  {name:<10} grpc  localhost:{port}", flush=True)
@@ -153,7 +153,7 @@ class Suite:
     def stop(self) -> None:
         grace = self.settings.shutdown_grace_seconds + 5
         # The gateway first, so no new calls arrive; then the services drain.
-        for group in (["gateway"], list(SERVICES)):
+        for group in (["gateway"], list(SERVICE_NAMES)):
             running = [self.processes[n] for n in group if n in self.processes]
             for proc in running:
                 if proc.poll() is None:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 
-SERVICES = ("auth", "trips", "travel", "assistant")
+from tripsage_core.service_registry import SERVICE_NAMES
+
 READ_VERBS = ("Get", "List", "Search", "Lookup", "Export", "Geocode", "ReverseGeocode")
 _SCOPE = re.compile(r"^(\*|[a-z]+)(:(\*|[A-Za-z]{1,60}))?$")
 _METHOD = re.compile(r"^/tripsage\.([a-z]+)\.v\d+\.[A-Za-z]+/([A-Za-z]+)$")
@@ -26,8 +27,8 @@ def scope_problem(scope: str) -> str | None:
     match = _SCOPE.match(scope)
     if match is None:
         return f"{scope!r} is not <service>:<action>, e.g. trips:read"
-    if match.group(1) != "*" and match.group(1) not in SERVICES:
-        return f"{scope!r} names an unknown service (one of {', '.join(SERVICES)} or *)"
+    if match.group(1) != "*" and match.group(1) not in SERVICE_NAMES:
+        return f"{scope!r} names an unknown service (one of {', '.join(SERVICE_NAMES)} or *)"
     return None
 
 

@@ -21,7 +21,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_PORTS = {"auth": 50051, "trips": 50052, "travel": 50053, "assistant": 50054}
+from tripsage_core.service_registry import DEFAULT_PORTS
+
 GATEWAY_DEFAULT_PORT = 8000
 MIN_SECRET_LENGTH = 32
 # Values that appear in examples and tutorials; never acceptable in production.

@@ -19,11 +19,12 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.support.otlp_receiver import OtlpReceiver
 from tripsage_core.embedded import free_port
+from tripsage_core.service_registry import SERVICE_NAMES
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = ("auth", "trips", "travel", "assistant")
+SERVICES = SERVICE_NAMES
 
 
 class Launcher:

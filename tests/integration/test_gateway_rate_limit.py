@@ -10,18 +10,18 @@ import httpx
 import pytest
 import uvicorn
 
-from gateway.__main__ import UPSTREAMS
 from gateway.app import create_app
 from gateway.rate_limit import RateLimiter
 from tripsage_core.cache import create_redis
 from tripsage_core.embedded import free_port
+from tripsage_core.service_registry import SERVICES
 
 pytestmark = pytest.mark.database
 
 
 async def _serve(limiter: RateLimiter) -> AsyncIterator[str]:
     dead = f"127.0.0.1:{free_port()}"  # no service needed: limits apply before the call
-    app = create_app(dict.fromkeys(UPSTREAMS.values(), dead), rate_limiter=limiter)
+    app = create_app({service.grpc_service: dead for service in SERVICES}, rate_limiter=limiter)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
     task = asyncio.create_task(server.serve())

@@ -12,8 +12,8 @@ import grpc
 import uvicorn
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gateway.__main__ import UPSTREAMS
 from gateway.app import create_app
+from gateway.discovery import upstream_addresses
 from services.assistant.app import build as build_assistant
 from services.auth.app import build as build_auth
 from services.travel.app import build as build_travel
@@ -86,7 +86,7 @@ class RunningSuite:
 
     async def start_gateway(self) -> str:
         app = create_app(
-            {full: self.settings.service_addr(short) for short, full in UPSTREAMS.items()},
+            upstream_addresses(self.settings),
             call_timeout=10,
         )
         port = free_port()
