@@ -32,10 +32,8 @@ from typing import Any
 
 import asyncpg
 from google.protobuf.message import Message
-from grpc import aio
 
 from tripsage_core.errors import FailedPrecondition, InvalidArgument
-from tripsage_core.grpc_kit.caller import metadata_value
 
 METADATA_KEY = "idempotency-key"
 MAX_KEY_LENGTH = 255
@@ -55,11 +53,8 @@ def request_hash(request: Message) -> str:
     return hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest()
 
 
-def idempotency_key(
-    context: aio.ServicerContext[Any, Any], method: str, request: Message
-) -> IdempotencyKey | None:
-    """The call's key, if it sent one; InvalidArgument when the key is unusable."""
-    raw = metadata_value(context, METADATA_KEY)
+def parse_idempotency_key(raw: str | None, method: str, request: Message) -> IdempotencyKey | None:
+    """The key a call sent (None if none); InvalidArgument when the key is unusable."""
     if raw is None:
         return None
     key = raw.strip()

@@ -40,9 +40,9 @@ from tripsage_core.cache import create_redis
 from tripsage_core.cache import ping as redis_ping
 from tripsage_core.circuit_breaker import CircuitBreaker
 from tripsage_core.config import Settings
+from tripsage_core.grpc_kit.auth_calls import user_provider_key
 from tripsage_core.grpc_kit.caller import CallerResolver, caller_resolver
 from tripsage_core.grpc_kit.server import ServiceDefinition
-from tripsage_core.provider_keys import user_provider_key
 
 SERVICE_NAME = travel_service_pb2.DESCRIPTOR.services_by_name["TravelService"].full_name
 logger = logging.getLogger("tripsage.travel")

@@ -17,11 +17,12 @@ from services.trips.trips import Trips
 from tripsage.trips.v1 import trip_service_pb2, trip_service_pb2_grpc
 from tripsage_core.config import Settings
 from tripsage_core.errors import Unavailable
+from tripsage_core.grpc_kit.auth_calls import lookup_users_by_email, lookup_users_by_id
 from tripsage_core.grpc_kit.caller import caller_resolver
 from tripsage_core.grpc_kit.server import ServiceDefinition
 from tripsage_core.idempotency import IdempotencyLedger
 from tripsage_core.runtime import ServiceRuntime
-from tripsage_core.user_directory import UserSummary, lookup_users_by_email, lookup_users_by_id
+from tripsage_core.users import UserSummary
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = trip_service_pb2.DESCRIPTOR.services_by_name["TripService"].full_name

@@ -37,7 +37,7 @@ from tripsage_core.errors import (
 )
 from tripsage_core.identity import Principal
 from tripsage_core.page_tokens import decode_token, encode_token, page_limit, token_field
-from tripsage_core.user_directory import UserSummary
+from tripsage_core.users import UserSummary
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

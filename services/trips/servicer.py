@@ -28,7 +28,7 @@ from tripsage.trips.v1 import trip_service_pb2 as pb
 from tripsage.trips.v1 import trip_service_pb2_grpc as pb_grpc
 from tripsage_core.errors import FieldErrors
 from tripsage_core.grpc_kit.access import current_caller
-from tripsage_core.idempotency import idempotency_key
+from tripsage_core.grpc_kit.metadata import idempotency_key
 
 Context = aio.ServicerContext[Any, Any]
 _ROLE = "COLLABORATOR_ROLE_"

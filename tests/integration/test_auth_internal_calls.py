@@ -20,12 +20,15 @@ from tests.support.auth_suite import start_suite
 from tests.support.suite import RunningSuite
 from tripsage.auth.v1 import auth_service_pb2 as pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as pb_grpc
+from tripsage_core.grpc_kit.auth_calls import (
+    lookup_users_by_email,
+    lookup_users_by_id,
+    user_provider_key,
+)
 from tripsage_core.grpc_kit.client import service_channel
 from tripsage_core.grpc_kit.rpc_context import rpc_method_var
 from tripsage_core.identity import Principal, current_principal_var
-from tripsage_core.provider_keys import user_provider_key
 from tripsage_core.service_credentials import SERVICE_TOKEN_HEADER, ServiceCredentials
-from tripsage_core.user_directory import lookup_users_by_email, lookup_users_by_id
 
 pytestmark = pytest.mark.database
 

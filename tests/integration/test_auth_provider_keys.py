@@ -26,7 +26,7 @@ from tests.support.suite import RunningSuite
 from tripsage.auth.v1 import auth_service_pb2 as pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as pb_grpc
 from tripsage_core.embedded import free_port
-from tripsage_core.provider_keys import user_provider_key
+from tripsage_core.grpc_kit.auth_calls import user_provider_key
 
 pytestmark = pytest.mark.database
 

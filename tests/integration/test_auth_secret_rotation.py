@@ -10,8 +10,8 @@ import pytest
 
 from tests.support.accounts import register
 from tests.support.auth_suite import cli_env, run_cli, start_suite
+from tripsage_core.grpc_kit.auth_calls import user_provider_key
 from tripsage_core.key_derivation import key_fingerprint
-from tripsage_core.provider_keys import user_provider_key
 
 pytestmark = pytest.mark.database
 

@@ -27,6 +27,7 @@ from tripsage_core.cache import create_redis
 from tripsage_core.config import Settings
 from tripsage_core.errors import PermissionDenied, Unauthenticated, Unavailable
 from tripsage_core.grpc_kit.client import shared_service_channel
+from tripsage_core.grpc_kit.metadata import metadata_value
 from tripsage_core.grpc_kit.rpc_context import rpc_method_var
 from tripsage_core.identity import (
     CLOCK_SKEW_SECONDS,
@@ -50,13 +51,6 @@ API_KEY_HEADER = "x-api-key"
 CREDENTIAL_EXPIRES_HEADER = "x-tripsage-credential-expires-at"
 
 logger = logging.getLogger("tripsage.identity")
-
-
-def metadata_value(context: aio.ServicerContext[Any, Any], key: str) -> str | None:
-    for item_key, value in context.invocation_metadata() or ():
-        if item_key == key:
-            return value if isinstance(value, str) else value.decode()
-    return None
 
 
 def bearer_token(context: aio.ServicerContext[Any, Any]) -> str | None:

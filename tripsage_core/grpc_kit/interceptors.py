@@ -12,7 +12,7 @@ import grpc
 from grpc import aio
 
 from tripsage_core.errors import DomainError
-from tripsage_core.grpc_kit.caller import metadata_value
+from tripsage_core.grpc_kit.metadata import metadata_value
 from tripsage_core.grpc_kit.rpc_context import rpc_method_var
 from tripsage_core.grpc_kit.status import to_grpc_status
 from tripsage_core.request_context import REQUEST_ID_HEADER, accept_request_id, request_id_var

@@ -1,21 +1,20 @@
-"""Other services' view of users: look people up by email or id through the auth service."""
+"""What other services ask the auth service, as TripSage services: users by email or id,
+and a user's own provider keys (BYOK).
+
+The provider key is returned in plain text for the duration of one call; never log
+or store it. Auth refuses these calls to everyone but services.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from tripsage.auth.v1 import auth_service_pb2 as auth_pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
 from tripsage_core.config import Settings
 from tripsage_core.grpc_kit.client import shared_service_channel
-
-
-@dataclass(frozen=True)
-class UserSummary:
-    id: str
-    email: str
-    full_name: str
+from tripsage_core.provider_keys import provider_to_proto
+from tripsage_core.users import UserSummary
 
 
 def _normalize(email: str) -> str:
@@ -48,3 +47,13 @@ async def lookup_users_by_id(settings: Settings, user_ids: Iterable[str]) -> dic
     """User id -> user, for the ids that exist."""
     found = await lookup_users(settings, user_ids=user_ids)
     return {user.id: user for user in found}
+
+
+async def user_provider_key(settings: Settings, user_id: str, service: str) -> str | None:
+    """The user's own key for `service` ("duffel", "openai", ...), or None if they stored none."""
+    channel = shared_service_channel(settings.service_addr("auth"), settings)
+    reply = await auth_grpc.AuthServiceStub(channel).ResolveProviderKey(
+        auth_pb.ResolveProviderKeyRequest(user_id=user_id, service=provider_to_proto(service)),
+        timeout=10,
+    )
+    return reply.api_key if reply.found else None
