@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import asyncpg
 from google.protobuf.message import Message
@@ -38,6 +39,14 @@ from tripsage_core.errors import FailedPrecondition, InvalidArgument
 METADATA_KEY = "idempotency-key"
 MAX_KEY_LENGTH = 255
 RETENTION = timedelta(hours=24)
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Created = TypeVar("Created", bound=HasId)
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,35 @@ class IdempotencyLedger:
 
     def __init__(self, schema: str) -> None:
         self.table = f'"{schema}".idempotency_keys'
+
+    async def create_once(
+        self,
+        conn: asyncpg.Connection[Any],
+        caller_id: str,
+        attempt: IdempotencyKey | None,
+        *,
+        create: Callable[[], Awaitable[Created]],
+        replay: Callable[[str], Awaitable[Created | None]],
+        what: str,
+    ) -> Created:
+        """Every idempotent create: within its transaction, the first attempt's result
+        (`replay` of the id it created) or a new one from `create`, remembered under the
+        key. Without a key it simply creates."""
+        if attempt is not None:
+            first = await self.claim(conn, caller_id, attempt)
+            if first is not None:
+                found = await replay(first)
+                if found is None:
+                    raise FailedPrecondition(
+                        f"the {what} this Idempotency-Key created has since been deleted;"
+                        " use a new key",
+                        reason="IDEMPOTENT_RESULT_DELETED",
+                    )
+                return found
+        created = await create()
+        if attempt is not None:
+            await self.complete(conn, caller_id, attempt, created.id)
+        return created
 
     async def claim(
         self, conn: asyncpg.Connection[Any], caller_id: str, attempt: IdempotencyKey

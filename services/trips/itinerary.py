@@ -20,7 +20,7 @@ from services.trips.model import Trip
 from services.trips.planning import Summary, summarize
 from services.trips.sharing import Activity
 from services.trips.store import TripStore
-from services.trips.writes import check_etag, gone_since, replay_or_claim, stale
+from services.trips.writes import check_etag, stale
 from tripsage_core.errors import InvalidArgument, NotFound
 from tripsage_core.idempotency import IdempotencyKey, IdempotencyLedger
 from tripsage_core.identity import Principal
@@ -62,21 +62,20 @@ class Itinerary:
         async with self.store.unit(caller) as uow:
             await load_trip(uow, trip_id, EDIT)
             validate_item(draft, snapshot_size)
-            first = await replay_or_claim(self.ledger, uow, caller, attempt)
-            if first is not None:
-                existing = await uow.items.get(trip_id, uuid.UUID(first))
-                if existing is None:
-                    raise gone_since("item")
-                return existing
-            item = await uow.items.insert(trip_id, caller.user_id, draft)
-            await uow.activity.record(
-                trip_id, caller.user_id, "item_added", f"added the {_describe(item)}",
-                {"item_id": item.id, "kind": item.kind},
+
+            async def create() -> ItineraryItem:
+                item = await uow.items.insert(trip_id, caller.user_id, draft)
+                await uow.activity.record(
+                    trip_id, caller.user_id, "item_added", f"added the {_describe(item)}",
+                    {"item_id": item.id, "kind": item.kind},
+                )  # fmt: skip
+                await uow.trips.touch(trip_id)
+                return item
+
+            return await self.ledger.create_once(
+                uow.conn, caller.user_id, attempt, create=create,
+                replay=lambda first: uow.items.get(trip_id, uuid.UUID(first)), what="item",
             )  # fmt: skip
-            await uow.trips.touch(trip_id)
-            if attempt is not None:
-                await self.ledger.complete(uow.conn, caller.user_id, attempt, item.id)
-        return item
 
     async def get(self, caller: Principal, trip_id: str, item_id: str) -> ItineraryItem:
         target = parse_uuid(item_id, "item_id", "item")

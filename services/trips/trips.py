@@ -10,7 +10,7 @@ from services.trips.access import EDIT, OWNER, load_trip, parse_uuid, trip_not_f
 from services.trips.items import ItemDraft
 from services.trips.model import Trip, TripDraft, validate
 from services.trips.store import TripQuery, TripStore
-from services.trips.writes import check_etag, gone_since, replay_or_claim, stale
+from services.trips.writes import check_etag, stale
 from tripsage_core.errors import FailedPrecondition, InvalidArgument
 from tripsage_core.idempotency import IdempotencyKey, IdempotencyLedger
 from tripsage_core.identity import Principal
@@ -47,19 +47,18 @@ class Trips:
     ) -> Trip:
         validate(draft)
         async with self.store.unit(caller) as uow:
-            first = await replay_or_claim(self.ledger, uow, caller, attempt)
-            if first is not None:
-                trip = await uow.trips.get(uuid.UUID(first))
-                if trip is None:
-                    raise gone_since("trip")
+
+            async def create() -> Trip:
+                trip = await uow.trips.insert(caller.user_id, draft)
+                await uow.activity.record(
+                    trip.id, caller.user_id, "trip_created", f"created the trip {trip.title!r}"
+                )
                 return trip
-            trip = await uow.trips.insert(caller.user_id, draft)
-            await uow.activity.record(
-                trip.id, caller.user_id, "trip_created", f"created the trip {trip.title!r}"
-            )
-            if attempt is not None:
-                await self.ledger.complete(uow.conn, caller.user_id, attempt, trip.id)
-        return trip
+
+            return await self.ledger.create_once(
+                uow.conn, caller.user_id, attempt, create=create,
+                replay=lambda first: uow.trips.get(uuid.UUID(first)), what="trip",
+            )  # fmt: skip
 
     async def get(self, caller: Principal, trip_id: str) -> Trip:
         async with self.store.unit(caller) as uow:
@@ -150,33 +149,34 @@ class Trips:
     ) -> Trip:
         async with self.store.unit(caller) as uow:
             source = await load_trip(uow, trip_id)
-            first = await replay_or_claim(self.ledger, uow, caller, attempt)
-            if first is not None:
-                trip = await uow.trips.get(uuid.UUID(first))
-                if trip is None:
-                    raise gone_since("trip")
-                return trip
-            shift = (
-                start_date - source.start_date if start_date and source.start_date else timedelta(0)
-            )
-            draft = _shifted_copy(source, shift, title or f"Copy of {source.title}"[:200])
-            validate(draft)
-            copy = await uow.trips.insert(caller.user_id, draft)
-            copied = 0
-            if include_items:
-                for item in await uow.items.all(source.id):
-                    await uow.items.insert(copy.id, caller.user_id, _idea_copy(item, shift))
-                    copied += 1
-            await uow.activity.record(
-                copy.id,
-                caller.user_id,
-                "trip_created",
-                f"created the trip as a copy of {source.title!r}",
-                {"copied_from": source.id, "items_copied": copied},
-            )
-            if attempt is not None:
-                await self.ledger.complete(uow.conn, caller.user_id, attempt, copy.id)
-        return copy
+
+            async def create() -> Trip:
+                shift = (
+                    start_date - source.start_date
+                    if start_date and source.start_date
+                    else timedelta(0)
+                )
+                draft = _shifted_copy(source, shift, title or f"Copy of {source.title}"[:200])
+                validate(draft)
+                copy = await uow.trips.insert(caller.user_id, draft)
+                copied = 0
+                if include_items:
+                    for item in await uow.items.all(source.id):
+                        await uow.items.insert(copy.id, caller.user_id, _idea_copy(item, shift))
+                        copied += 1
+                await uow.activity.record(
+                    copy.id,
+                    caller.user_id,
+                    "trip_created",
+                    f"created the trip as a copy of {source.title!r}",
+                    {"copied_from": source.id, "items_copied": copied},
+                )
+                return copy
+
+            return await self.ledger.create_once(
+                uow.conn, caller.user_id, attempt, create=create,
+                replay=lambda first: uow.trips.get(uuid.UUID(first)), what="trip",
+            )  # fmt: skip
 
     async def transfer_ownership(
         self, caller: Principal, trip_id: str, new_owner_id: str, etag: str
