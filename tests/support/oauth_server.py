@@ -14,11 +14,9 @@ the PKCE verifier (S256), and each code works once.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import secrets
-import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -27,13 +25,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import jwt
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from tests.support.http_server import serve_asgi
 
 CLIENT_ID = "tripsage-test-client"
 CLIENT_SECRET = "tripsage-test-client-secret-0123456789"
@@ -189,20 +188,6 @@ class OAuthTestServer:
 @asynccontextmanager
 async def serve_oauth_provider() -> AsyncIterator[OAuthTestServer]:
     server_state = OAuthTestServer()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(server_state.app(), log_config=None, access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
-        server_state.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    async with serve_asgi(server_state.app()) as base_url:
+        server_state.base_url = base_url
         yield server_state
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grpc
-import uvicorn
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.app import create_app
@@ -18,6 +18,7 @@ from services.assistant.app import build as build_assistant
 from services.auth.app import build as build_auth
 from services.travel.app import build as build_travel
 from services.trips.app import build as build_trips
+from tests.support.http_server import serve_asgi
 from tripsage_core.config import Settings, load_settings
 from tripsage_core.embedded import free_port
 from tripsage_core.grpc_kit.server import GrpcService, ServiceDefinition
@@ -69,8 +70,7 @@ class RunningSuite:
     settings: Settings
     services: dict[str, GrpcService] = field(default_factory=dict)
     gateway_url: str = ""
-    _gateway: uvicorn.Server | None = None
-    _gateway_task: asyncio.Task[None] | None = None
+    _gateway: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     def address(self, name: str) -> str:
         return self.settings.service_addr(name)
@@ -89,20 +89,10 @@ class RunningSuite:
             upstream_addresses(self.settings),
             call_timeout=10,
         )
-        port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-        self._gateway = uvicorn.Server(config)
-        self._gateway_task = asyncio.create_task(self._gateway.serve())
-        while not self._gateway.started:
-            if self._gateway_task.done():
-                self._gateway_task.result()
-            await asyncio.sleep(0.02)
-        self.gateway_url = f"http://127.0.0.1:{port}"
+        self.gateway_url = await self._gateway.enter_async_context(serve_asgi(app, lifespan="on"))
         return self.gateway_url
 
     async def stop(self) -> None:
-        if self._gateway is not None and self._gateway_task is not None:
-            self._gateway.should_exit = True
-            await self._gateway_task
+        await self._gateway.aclose()
         for service in self.services.values():
             await service.stop()

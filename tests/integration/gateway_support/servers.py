@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import grpc
-import uvicorn
 from starlette.types import ASGIApp
+
+from tests.support.http_server import serve_asgi
 
 
 @asynccontextmanager
@@ -34,25 +34,6 @@ def unreachable_address() -> str:
     return f"127.0.0.1:{port}"
 
 
-@asynccontextmanager
-async def http_server(app: ASGIApp) -> AsyncIterator[str]:
-    """Serve an ASGI app with uvicorn on a free port; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                    raise RuntimeError("uvicorn exited before starting")
-                await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+def http_server(app: ASGIApp) -> AbstractAsyncContextManager[str]:
+    """The gateway (or any ASGI app) with its lifespan, on a free port; yields its URL."""
+    return serve_asgi(app, lifespan="on")
