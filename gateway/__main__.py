@@ -8,6 +8,7 @@ import uvicorn
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
 from gateway.app import create_app
+from gateway.callers import gateway_callers
 from gateway.rate_limit import RateLimiter
 from tripsage_core.cache import create_redis
 from tripsage_core.config import get_settings_or_exit
@@ -38,6 +39,7 @@ def main() -> None:
         cors_credentials=settings.cors_credentials,
         call_timeout=settings.gateway_call_timeout_seconds,
         rate_limiter=limiter,
+        callers=gateway_callers(settings),
     )
     # uvicorn re-raises the signal that stopped it once it has shut down; with these
     # handlers in place that returns here, so buffered spans are still exported.

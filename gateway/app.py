@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.callers import GatewayCallers
 from gateway.discovery import discover_services
 from gateway.errors import GatewayError
 from gateway.health import HEALTH_TIMEOUT_SECONDS, HealthChecker
@@ -50,14 +51,18 @@ def create_app(
     health_timeout: float = HEALTH_TIMEOUT_SECONDS,
     services: Sequence[ServiceDescriptor] | None = None,
     rate_limiter: RateLimiter | None = None,
+    callers: GatewayCallers | None = None,
 ) -> Starlette:
     """The gateway app.
 
     ``upstreams`` maps a gRPC service full name to ``host:port``. ``services``
     defaults to every service found in the generated ``tripsage.*.v1`` code;
     tests may pass their own descriptors. ``rate_limiter`` (Redis-backed)
-    limits each caller's requests per minute.
+    limits each caller's requests per minute. ``callers`` verifies credentials
+    for the gateway's own decisions (rate-limit buckets, internal endpoints);
+    without it every request counts as anonymous.
     """
+    callers = callers if callers is not None else GatewayCallers()
     found = list(services) if services is not None else discover_services()
     table = RouteTable.from_services(found)
     logger.info(
@@ -128,7 +133,7 @@ def create_app(
         )
     middleware.append(Middleware(RequestContextMiddleware, metrics=metrics))
     if rate_limiter is not None:
-        middleware.append(Middleware(RateLimitMiddleware, limiter=rate_limiter))
+        middleware.append(Middleware(RateLimitMiddleware, limiter=rate_limiter, callers=callers))
     app = Starlette(
         routes=routes,
         middleware=middleware,

@@ -90,9 +90,13 @@ class Settings(BaseSettings):
     refresh_token_ttl_seconds: int = Field(default=30 * 86400, ge=3600)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     gateway_call_timeout_seconds: float = Field(default=30.0, gt=0)
-    # Requests per minute per caller (API key, token or client address); 0 disables.
+    # Requests per minute per caller (a verified user or API key, else the client
+    # address); 0 disables.
     rate_limit_per_minute: int = Field(default=600, ge=0)
     database_pool_max_size: int = Field(default=10, ge=1)
+    # Bearer token that opens the gateway's internal endpoints (detailed health,
+    # metrics) besides an administrator's access token (docs/operations.md).
+    operator_token: SecretStr | None = None
 
     # Auth: sign-in throttling, password reset, API keys, OAuth sign-in (docs/auth.md).
     login_failure_window_seconds: int = Field(default=900, ge=1)
@@ -165,6 +169,8 @@ class Settings(BaseSettings):
         found: list[str] = []
         for name in ("secret_key", "database_jwt_secret"):
             found.extend(_secret_problems(name, getattr(self, name)))
+        if self.operator_token is not None:
+            found.extend(_secret_problems("operator_token", self.operator_token))
         for name in ("postgres_url", "redis_url"):
             if getattr(self, name) is None:
                 found.append(f"{name.upper()} is required in production")

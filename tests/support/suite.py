@@ -14,6 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.__main__ import UPSTREAMS
 from gateway.app import create_app
+from gateway.callers import gateway_callers
 from services.assistant.app import build as build_assistant
 from services.auth.app import build as build_auth
 from services.travel.app import build as build_travel
@@ -84,10 +85,13 @@ class RunningSuite:
         await wait_serving(self.address(name))
         return service
 
-    async def start_gateway(self) -> str:
+    async def start_gateway(self, **options: Any) -> str:
+        """The gateway in front of the suite; `options` go to create_app (rate_limiter=...)."""
         app = create_app(
             {full: self.settings.service_addr(short) for short, full in UPSTREAMS.items()},
             call_timeout=10,
+            callers=gateway_callers(self.settings),
+            **options,
         )
         port = free_port()
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
