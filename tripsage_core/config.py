@@ -8,6 +8,7 @@ must be given and strong, or start-up stops with one message naming each.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -48,6 +49,8 @@ class Settings(BaseSettings):
     api_version: str = "1.0.0"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     cors_credentials: bool = False
+    # Proxies (IP addresses or CIDR networks) whose X-Forwarded-For the gateway believes.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     secret_key: SecretStr | None = None
     # During a SECRET_KEY rotation: still accepted for service credentials and to
@@ -136,7 +139,7 @@ class Settings(BaseSettings):
     # unit in EUR), added to the built-in table (docs/trips.md).
     trips_currency_rates: str = ""
 
-    @field_validator("cors_origins", "oauth_redirect_uris", mode="before")
+    @field_validator("cors_origins", "oauth_redirect_uris", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         # Accept "a,b" as well as a JSON list, since operators write both.
@@ -145,6 +148,19 @@ class Settings(BaseSettings):
             if text.startswith("["):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        # "*" would let a client's own X-Forwarded-For entries through; name the proxies.
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR network"
+                ) from None
         return value
 
     @property

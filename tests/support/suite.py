@@ -15,6 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from gateway.__main__ import UPSTREAMS
 from gateway.app import create_app
 from gateway.callers import gateway_callers
+from gateway.serving import server_config
 from services.assistant.app import build as build_assistant
 from services.auth.app import build as build_auth
 from services.travel.app import build as build_travel
@@ -94,7 +95,14 @@ class RunningSuite:
             **options,
         )
         port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        config = server_config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            trusted_proxies=self.settings.trusted_proxies,
+            log_config=None,
+            lifespan="on",
+        )
         self._gateway = uvicorn.Server(config)
         self._gateway_task = asyncio.create_task(self._gateway.serve())
         while not self._gateway.started:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 import grpc
 import uvicorn
 from starlette.types import ASGIApp
+
+from gateway.serving import server_config
 
 
 @asynccontextmanager
@@ -35,13 +37,22 @@ def unreachable_address() -> str:
 
 
 @asynccontextmanager
-async def http_server(app: ASGIApp) -> AsyncIterator[str]:
-    """Serve an ASGI app with uvicorn on a free port; yields its base URL."""
+async def http_server(app: ASGIApp, trusted_proxies: Sequence[str] = ()) -> AsyncIterator[str]:
+    """Serve an ASGI app with uvicorn on a free port, as the gateway is served; yields its
+    base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+    config = server_config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        trusted_proxies=trusted_proxies,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
