@@ -90,12 +90,24 @@ def create_app(
         payload, content_type = metrics.render()
         return Response(payload, media_type=content_type)
 
+    def operators_only(endpoint: Endpoint) -> Endpoint:
+        """Internal addresses and traffic are for operators; others see no such path."""
+
+        async def guarded(request: Request) -> Response:
+            if not callers.is_operator(request.headers):
+                error = GatewayError(grpc.StatusCode.NOT_FOUND, f"no route for {request.url.path}")
+                return error_response(error.to_response())
+            return await endpoint(request)
+
+        guarded.__name__ = endpoint.__name__
+        return guarded
+
     static: dict[str, Endpoint] = {
         HEALTH_PATH: health_summary,
-        HEALTH_DETAILED_PATH: health_detailed,
-        HEALTH_COMPONENTS_PATH: health_detailed,
+        HEALTH_DETAILED_PATH: operators_only(health_detailed),
+        HEALTH_COMPONENTS_PATH: operators_only(health_detailed),
         OPENAPI_PATH: openapi,
-        METRICS_PATH: prometheus,
+        METRICS_PATH: operators_only(prometheus),
     }
     proxy = Proxy(
         table,

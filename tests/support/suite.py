@@ -25,6 +25,9 @@ from tripsage_core.embedded import free_port
 from tripsage_core.grpc_kit.server import GrpcService, ServiceDefinition
 
 JWT_SECRET = "test-jwt-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+# Opens the gateway's detailed health and metrics (OPERATOR_TOKEN).
+OPERATOR_TOKEN = "test-operator-token-0123456789abcdefghijklmnopqrstuvwxyz"
+OPERATOR_HEADERS = {"authorization": f"Bearer {OPERATOR_TOKEN}"}
 BUILDERS: dict[str, Callable[[Settings], Awaitable[ServiceDefinition]]] = {
     "auth": build_auth,
     "trips": build_trips,
@@ -42,6 +45,7 @@ def make_settings(postgres_dsn: str, redis_url: str, data_dir: Path, **overrides
         "redis_url": redis_url,
         "secret_key": "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
         "database_jwt_secret": JWT_SECRET,
+        "operator_token": OPERATOR_TOKEN,
         "tripsage_data_dir": data_dir,
         "shutdown_grace_seconds": 2,
         **{f"{name}_service_addr": f"127.0.0.1:{port}" for name, port in ports.items()},
