@@ -8,8 +8,10 @@ import uvicorn
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 
 from gateway.app import create_app
+from gateway.callers import gateway_callers
 from gateway.discovery import upstream_addresses
 from gateway.rate_limit import RateLimiter
+from gateway.serving import server_config
 from tripsage_core.cache import create_redis
 from tripsage_core.config import get_settings_or_exit
 from tripsage_core.logging import configure_logging
@@ -32,22 +34,23 @@ def main() -> None:
         cors_credentials=settings.cors_credentials,
         call_timeout=settings.gateway_call_timeout_seconds,
         rate_limiter=limiter,
+        callers=gateway_callers(settings),
     )
     # uvicorn re-raises the signal that stopped it once it has shut down; with these
     # handlers in place that returns here, so buffered spans are still exported.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
+    config = server_config(
+        OpenTelemetryMiddleware(app, excluded_urls="/api/health.*,/metrics") if tracing else app,
+        host="0.0.0.0",
+        port=settings.listen_port("gateway"),
+        trusted_proxies=settings.trusted_proxies,
+        log_config=None,  # keep our structured logging
+        access_log=False,  # the gateway logs one line per request itself
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
+    )
     try:
-        uvicorn.run(
-            OpenTelemetryMiddleware(app, excluded_urls="/api/health.*,/metrics")
-            if tracing
-            else app,
-            host="0.0.0.0",
-            port=settings.listen_port("gateway"),
-            log_config=None,  # keep our structured logging
-            access_log=False,  # the gateway logs one line per request itself
-            timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
-        )
+        uvicorn.Server(config).run()
     finally:
         shutdown_telemetry()
 

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.callers import GatewayCallers
 from gateway.discovery import discover_services
 from gateway.errors import GatewayError
 from gateway.health import HEALTH_TIMEOUT_SECONDS, HealthChecker
@@ -50,14 +51,18 @@ def create_app(
     health_timeout: float = HEALTH_TIMEOUT_SECONDS,
     services: Sequence[ServiceDescriptor] | None = None,
     rate_limiter: RateLimiter | None = None,
+    callers: GatewayCallers | None = None,
 ) -> Starlette:
     """The gateway app.
 
     ``upstreams`` maps a gRPC service full name to ``host:port``. ``services``
     defaults to every service found in the generated ``tripsage.*.v1`` code;
     tests may pass their own descriptors. ``rate_limiter`` (Redis-backed)
-    limits each caller's requests per minute.
+    limits each caller's requests per minute. ``callers`` verifies credentials
+    for the gateway's own decisions (rate-limit buckets, internal endpoints);
+    without it every request counts as anonymous.
     """
+    callers = callers if callers is not None else GatewayCallers()
     found = list(services) if services is not None else discover_services()
     table = RouteTable.from_services(found)
     logger.info(
@@ -85,12 +90,24 @@ def create_app(
         payload, content_type = metrics.render()
         return Response(payload, media_type=content_type)
 
+    def operators_only(endpoint: Endpoint) -> Endpoint:
+        """Internal addresses and traffic are for operators; others see no such path."""
+
+        async def guarded(request: Request) -> Response:
+            if not callers.is_operator(request.headers):
+                error = GatewayError(grpc.StatusCode.NOT_FOUND, f"no route for {request.url.path}")
+                return error_response(error.to_response())
+            return await endpoint(request)
+
+        guarded.__name__ = endpoint.__name__
+        return guarded
+
     static: dict[str, Endpoint] = {
         HEALTH_PATH: health_summary,
-        HEALTH_DETAILED_PATH: health_detailed,
-        HEALTH_COMPONENTS_PATH: health_detailed,
+        HEALTH_DETAILED_PATH: operators_only(health_detailed),
+        HEALTH_COMPONENTS_PATH: operators_only(health_detailed),
         OPENAPI_PATH: openapi,
-        METRICS_PATH: prometheus,
+        METRICS_PATH: operators_only(prometheus),
     }
     proxy = Proxy(
         table,
@@ -128,7 +145,7 @@ def create_app(
         )
     middleware.append(Middleware(RequestContextMiddleware, metrics=metrics))
     if rate_limiter is not None:
-        middleware.append(Middleware(RateLimitMiddleware, limiter=rate_limiter))
+        middleware.append(Middleware(RateLimitMiddleware, limiter=rate_limiter, callers=callers))
     app = Starlette(
         routes=routes,
         middleware=middleware,

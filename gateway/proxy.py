@@ -16,7 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from gateway.errors import ErrorResponse, GatewayError, error_from_rpc
+from gateway.errors import (
+    ErrorResponse,
+    GatewayError,
+    error_from_rpc,
+    invalid_argument,
+    status_from_trailers,
+)
 from gateway.metrics import GatewayMetrics
 from gateway.routes import HttpBinding, NoRoute, RouteTable
 from gateway.transcode import build_request, message_class, response_to_json
@@ -36,6 +42,10 @@ _TRANSPORT_FAILURE = re.compile(
     r"connections to all backends failing|connection reset|ipv[46]:",
     re.IGNORECASE,
 )
+# grpc core's own refusals of oversized metadata or messages (no google.rpc.Status
+# attached). They name pseudo-headers and sizes; the client gets a plain message.
+_METADATA_OVERFLOW = re.compile(r"metadata size exceeds|metadata.*too large", re.IGNORECASE)
+_MESSAGE_OVERFLOW = re.compile(r"message larger than max", re.IGNORECASE)
 
 
 def json_response(
@@ -206,12 +216,23 @@ class Proxy:
     ) -> ErrorResponse:
         code = error.code()
         text = error.details() or ""
+        trailers = error.trailing_metadata()
         if code is grpc.StatusCode.UNAVAILABLE and _TRANSPORT_FAILURE.search(text):
             logger.warning("upstream %s unreachable: %s", binding.service_name, text)
             text = f"{binding.method.containing_service.name} is unavailable"
-        return error_from_rpc(
-            code, text, error.trailing_metadata(), token_presented=token_presented
-        )
+        elif status_from_trailers(trailers) is None and _METADATA_OVERFLOW.search(text):
+            # Headers or an error echoing the input grew past what gRPC carries:
+            # the request's doing, so a 400, never grpc's RESOURCE_EXHAUSTED (429).
+            logger.warning("call to %s refused by gRPC: %s", binding.service_name, text)
+            return invalid_argument(
+                "a value in the request is too large to pass on", reason="REQUEST_TOO_LARGE"
+            ).to_response()
+        elif status_from_trailers(trailers) is None and _MESSAGE_OVERFLOW.search(text):
+            logger.error("reply of %s too large: %s", binding.grpc_path, text)
+            return GatewayError(
+                grpc.StatusCode.INTERNAL, "the reply is too large to return"
+            ).to_response()
+        return error_from_rpc(code, text, trailers, token_presented=token_presented)
 
     def _rpc_error(
         self, binding: HttpBinding, error: aio.AioRpcError, token_presented: bool

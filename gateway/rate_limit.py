@@ -1,16 +1,19 @@
 """Per-caller request limits counted in Redis, so every gateway replica agrees.
 
-A caller is its API key or bearer token when it sends one (hashed, never
-stored), else its client address. Counting uses a sliding window made of two
-fixed one-minute windows, weighted: cheap (two keys per caller) and without
-the burst a plain fixed window allows at a window's edge. When Redis does not
+A caller is a verified identity when the gateway could verify one (the user
+of a valid access token, or an API key auth has resolved; gateway/callers.py),
+else its client address: an unverified credential header counts against the
+address it came from, so made-up tokens buy no extra requests.
+
+Counting uses a sliding window made of two fixed one-minute windows,
+weighted: cheap (two keys per caller) and without the burst a plain fixed
+window allows at a window's edge. When Redis does not
 answer, requests pass (and it is logged): rate limits must not take the API
 down with them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import time
@@ -24,6 +27,7 @@ from redis.exceptions import RedisError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.callers import GatewayCallers
 from gateway.errors import GatewayError
 from gateway.proxy import error_response
 from tripsage_core.errors import ERROR_DOMAIN
@@ -74,11 +78,7 @@ class RateLimiter:
         return Decision(False, self.per_minute, 0, max(1, math.ceil(WINDOW_SECONDS - elapsed)))
 
 
-def caller_key(scope: Scope) -> str:
-    headers = Headers(scope=scope)
-    credential = headers.get("x-api-key") or headers.get("authorization")
-    if credential:
-        return "cred:" + hashlib.sha256(credential.encode()).hexdigest()[:32]
+def address_key(scope: Scope) -> str:
     client = scope.get("client")
     return f"addr:{client[0] if client else 'unknown'}"
 
@@ -99,17 +99,34 @@ def _refusal(decision: Decision) -> GatewayError:
 class RateLimitMiddleware:
     """Pure ASGI, so streamed responses pass through untouched."""
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, callers: GatewayCallers) -> None:
         self.app = app
         self.limiter = limiter
+        self.callers = callers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or str(scope.get("path", "")).startswith(EXEMPT_PREFIXES):
             await self.app(scope, receive, send)
             return
-        decision = await self.limiter.check(caller_key(scope))
+        headers = Headers(scope=scope)
+        decision = await self.limiter.check(self._bucket(headers, scope))
         if not decision.allowed:
             response = error_response(_refusal(decision).to_response())
             await response(scope, receive, send)
             return
+        if (
+            not headers.get("authorization")
+            and headers.get("x-api-key")
+            and self.callers.known_api_key(headers) is None
+        ):
+            # Counted against the address above; once auth has resolved the key, the
+            # key's later requests count against a bucket of its own.
+            await self.callers.learn_api_key(headers)
         await self.app(scope, receive, send)
+
+    def _bucket(self, headers: Headers, scope: Scope) -> str:
+        if headers.get("authorization"):  # services, too, take the bearer token first
+            user = self.callers.user(headers)
+            return f"user:{user.user_id}" if user is not None else address_key(scope)
+        key_id = self.callers.known_api_key(headers)
+        return f"key:{key_id}" if key_id is not None else address_key(scope)

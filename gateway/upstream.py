@@ -7,17 +7,24 @@ from collections.abc import Mapping
 
 from grpc import aio
 
-from gateway.errors import invalid_argument
+from gateway.errors import GatewayError, invalid_argument
+from tripsage_core.idempotency import MAX_KEY_LENGTH
 from tripsage_core.request_context import REQUEST_ID_HEADER
 
-# Request headers passed on to the upstream as gRPC metadata.
-FORWARDED_HEADERS = (
-    "authorization",
-    "x-api-key",
-    "idempotency-key",
-    "traceparent",
-    "tracestate",
-)
+# Request headers passed on to the upstream as gRPC metadata, with the longest
+# value each may have. Together they stay well under gRPC's 8 KiB metadata limit,
+# so a long header is refused here (431) instead of failing the call with grpc's
+# own text. Trace context that is too long is dropped, as W3C allows.
+MAX_HEADER_LENGTHS = {
+    "authorization": 4096,
+    "x-api-key": 256,
+    "idempotency-key": MAX_KEY_LENGTH,
+    "traceparent": 128,
+    "tracestate": 512,
+}
+FORWARDED_HEADERS = tuple(MAX_HEADER_LENGTHS)
+_DROPPED_WHEN_TOO_LONG = frozenset({"traceparent", "tracestate"})
+MAX_CLIENT_HOST = 64
 
 
 def outgoing_metadata(
@@ -29,10 +36,14 @@ def outgoing_metadata(
     anything else is the caller's error (400), not a failed call.
     """
     metadata: list[tuple[str, str]] = []
-    for name in FORWARDED_HEADERS:
+    for name, longest in MAX_HEADER_LENGTHS.items():
         value = headers.get(name)
         if not value:
             continue
+        if len(value) > longest:
+            if name in _DROPPED_WHEN_TOO_LONG:
+                continue
+            raise header_too_large(name, longest)
         if not _is_metadata_text(value):
             raise invalid_argument(
                 f"header {name} contains characters that are not printable ASCII",
@@ -41,12 +52,21 @@ def outgoing_metadata(
             )
         metadata.append((name, value))
     metadata.append((REQUEST_ID_HEADER, request_id))
-    forwarded_for = headers.get("x-forwarded-for")
-    if client_host:
-        forwarded_for = f"{forwarded_for}, {client_host}" if forwarded_for else client_host
-    if forwarded_for and _is_metadata_text(forwarded_for):
-        metadata.append(("x-forwarded-for", forwarded_for))
+    # Only the client address as the server sees it (after trusted proxies, see
+    # gateway/serving.py): what a client writes in X-Forwarded-For is its own claim.
+    if client_host and _is_metadata_text(client_host):
+        metadata.append(("x-forwarded-for", client_host[:MAX_CLIENT_HOST]))
     return tuple(metadata)
+
+
+def header_too_large(name: str, longest: int) -> GatewayError:
+    error = invalid_argument(
+        f"header {name} is longer than {longest} characters",
+        [(name, f"at most {longest} characters")],
+        reason="HEADER_TOO_LARGE",
+    )
+    error.http_status = 431  # Request Header Fields Too Large
+    return error
 
 
 def _is_metadata_text(value: str) -> bool:

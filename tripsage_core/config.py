@@ -8,6 +8,7 @@ must be given and strong, or start-up stops with one message naming each.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -49,6 +50,8 @@ class Settings(BaseSettings):
     api_version: str = "1.0.0"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     cors_credentials: bool = False
+    # Proxies (IP addresses or CIDR networks) whose X-Forwarded-For the gateway believes.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     secret_key: SecretStr | None = None
     # During a SECRET_KEY rotation: still accepted for service credentials and to
@@ -91,9 +94,13 @@ class Settings(BaseSettings):
     refresh_token_ttl_seconds: int = Field(default=30 * 86400, ge=3600)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     gateway_call_timeout_seconds: float = Field(default=30.0, gt=0)
-    # Requests per minute per caller (API key, token or client address); 0 disables.
+    # Requests per minute per caller (a verified user or API key, else the client
+    # address); 0 disables.
     rate_limit_per_minute: int = Field(default=600, ge=0)
     database_pool_max_size: int = Field(default=10, ge=1)
+    # Bearer token that opens the gateway's internal endpoints (detailed health,
+    # metrics) besides an administrator's access token (docs/operations.md).
+    operator_token: SecretStr | None = None
 
     # Auth: sign-in throttling, password reset, API keys, OAuth sign-in (docs/auth.md).
     login_failure_window_seconds: int = Field(default=900, ge=1)
@@ -133,7 +140,7 @@ class Settings(BaseSettings):
     # unit in EUR), added to the built-in table (docs/trips.md).
     trips_currency_rates: str = ""
 
-    @field_validator("cors_origins", "oauth_redirect_uris", mode="before")
+    @field_validator("cors_origins", "oauth_redirect_uris", "trusted_proxies", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         # Accept "a,b" as well as a JSON list, since operators write both.
@@ -142,6 +149,19 @@ class Settings(BaseSettings):
             if text.startswith("["):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        # "*" would let a client's own X-Forwarded-For entries through; name the proxies.
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR network"
+                ) from None
         return value
 
     @property
@@ -166,6 +186,8 @@ class Settings(BaseSettings):
         found: list[str] = []
         for name in ("secret_key", "database_jwt_secret"):
             found.extend(_secret_problems(name, getattr(self, name)))
+        if self.operator_token is not None:
+            found.extend(_secret_problems("operator_token", self.operator_token))
         for name in ("postgres_url", "redis_url"):
             if getattr(self, name) is None:
                 found.append(f"{name.upper()} is required in production")

@@ -22,6 +22,7 @@ import pytest_asyncio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from gateway.app import create_app
+from gateway.callers import GatewayCallers
 from tests.integration.gateway_support.fake_upstreams import (
     RETRY_AFTER_SECONDS,
     SLEEP_MARKER,
@@ -34,6 +35,7 @@ from tests.integration.gateway_support.servers import (
     http_server,
     unreachable_address,
 )
+from tests.support.suite import OPERATOR_HEADERS, OPERATOR_TOKEN
 from tripsage.assistant.v1 import assistant_service_pb2_grpc as assistant_grpc
 from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
 
@@ -61,6 +63,7 @@ EXPECTED_HTTP = {
     grpc.StatusCode.DATA_LOSS: 500,
     grpc.StatusCode.UNAUTHENTICATED: 401,
 }
+OPERATORS = GatewayCallers(operator_token=OPERATOR_TOKEN)
 FAILURE_CODES = [code for code in grpc.StatusCode if code is not grpc.StatusCode.OK]
 
 
@@ -115,6 +118,7 @@ async def gateway(upstreams: Upstreams) -> AsyncIterator[Gateway]:
             TRAVEL: upstreams.unreachable_address,
         },
         call_timeout=1.0,
+        callers=OPERATORS,
     )
     async with http_server(app) as url:
         yield Gateway(url, upstreams)
@@ -122,7 +126,10 @@ async def gateway(upstreams: Upstreams) -> AsyncIterator[Gateway]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def healthy_gateway_url(upstreams: Upstreams) -> AsyncIterator[str]:
-    app = create_app({AUTH: upstreams.serving_address, ASSISTANT: upstreams.serving_address})
+    app = create_app(
+        {AUTH: upstreams.serving_address, ASSISTANT: upstreams.serving_address},
+        callers=OPERATORS,
+    )
     async with http_server(app) as url:
         yield url
 
@@ -281,7 +288,7 @@ async def test_health_reports_each_upstream(http: httpx.AsyncClient) -> None:
 
 async def test_health_detailed(http: httpx.AsyncClient, gateway: Gateway) -> None:
     for path in ("/api/health/detailed", "/api/health/components"):
-        response = await http.get(path)
+        response = await http.get(path, headers=OPERATOR_HEADERS)
         assert response.status_code == 503
         body = response.json()
         assert body["status"] == "unhealthy"
@@ -299,7 +306,7 @@ async def test_health_detailed(http: httpx.AsyncClient, gateway: Gateway) -> Non
 async def test_health_all_serving_is_200(healthy_gateway_url: str) -> None:
     async with httpx.AsyncClient(base_url=healthy_gateway_url, timeout=10) as client:
         summary = await client.get("/api/health")
-        detailed = await client.get("/api/health/detailed")
+        detailed = await client.get("/api/health/detailed", headers=OPERATOR_HEADERS)
     assert summary.status_code == 200
     assert summary.json() == {
         "status": "healthy",
@@ -364,7 +371,7 @@ async def test_stream_failing_midway_ends_with_an_error_event(http: httpx.AsyncC
 
 async def test_metrics_count_requests_and_upstream_calls(http: httpx.AsyncClient) -> None:
     await http.get("/api/v1/users/me")
-    text = (await http.get("/metrics")).text
+    text = (await http.get("/metrics", headers=OPERATOR_HEADERS)).text
     assert 'route="/api/v1/users/me",status="200"' in text
     assert (
         'tripsage_gateway_upstream_call_duration_seconds_count{grpc_code="OK",'

@@ -21,7 +21,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from services.travel.app import compose, travel_callers
 from tests.support.accounts import Account, register
 from tests.support.fake_providers.suite import sandbox_overrides
-from tests.support.suite import RunningSuite, make_settings, wait_serving
+from tests.support.suite import OPERATOR_HEADERS, RunningSuite, make_settings, wait_serving
 from tripsage.travel.v1 import travel_service_pb2 as pb
 from tripsage.travel.v1 import travel_service_pb2_grpc as pb_grpc
 from tripsage_core.cache import create_redis
@@ -98,7 +98,9 @@ async def test_searching_through_the_gateway_without_redis(
 
 async def test_health_detail_says_the_cache_is_down(suite_without_redis: RunningSuite) -> None:
     async with httpx.AsyncClient(base_url=suite_without_redis.gateway_url, timeout=20) as http:
-        detail = (await http.get("/api/health/detailed")).json()["services"]
+        detail = (await http.get("/api/health/detailed", headers=OPERATOR_HEADERS)).json()[
+            "services"
+        ]
     # Travel serves (uncached) and says why it is degraded; the others report theirs.
     assert detail["travel"]["status"] == "SERVING"
     assert detail["travel"]["components"] == {"redis": "NOT_SERVING"}

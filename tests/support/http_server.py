@@ -7,20 +7,32 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 import uvicorn
 
+from gateway.serving import server_config
+
 
 @asynccontextmanager
-async def serve_asgi(app: Any, *, lifespan: Literal["on", "off"] = "off") -> AsyncIterator[str]:
-    """Run `app` on 127.0.0.1:<free port>; yields its base URL."""
+async def serve_asgi(
+    app: Any, *, lifespan: Literal["on", "off"] = "off", trusted_proxies: Sequence[str] = ()
+) -> AsyncIterator[str]:
+    """Run `app` on 127.0.0.1:<free port>, as the gateway is served; yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan=lifespan)
+    config = server_config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        trusted_proxies=trusted_proxies,
+        log_config=None,
+        access_log=False,
+        lifespan=lifespan,
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:

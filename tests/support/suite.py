@@ -13,6 +13,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.app import create_app
+from gateway.callers import gateway_callers
 from gateway.discovery import upstream_addresses
 from services.assistant.app import build as build_assistant
 from services.auth.app import build as build_auth
@@ -24,6 +25,9 @@ from tripsage_core.embedded import free_port
 from tripsage_core.grpc_kit.server import GrpcService, ServiceDefinition
 
 JWT_SECRET = "test-jwt-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+# Opens the gateway's detailed health and metrics (OPERATOR_TOKEN).
+OPERATOR_TOKEN = "test-operator-token-0123456789abcdefghijklmnopqrstuvwxyz"
+OPERATOR_HEADERS = {"authorization": f"Bearer {OPERATOR_TOKEN}"}
 BUILDERS: dict[str, Callable[[Settings], Awaitable[ServiceDefinition]]] = {
     "auth": build_auth,
     "trips": build_trips,
@@ -41,6 +45,7 @@ def make_settings(postgres_dsn: str, redis_url: str, data_dir: Path, **overrides
         "redis_url": redis_url,
         "secret_key": "test-secret-key-0123456789abcdefghijklmnopqrstuvwxyz",
         "database_jwt_secret": JWT_SECRET,
+        "operator_token": OPERATOR_TOKEN,
         "tripsage_data_dir": data_dir,
         "shutdown_grace_seconds": 2,
         **{f"{name}_service_addr": f"127.0.0.1:{port}" for name, port in ports.items()},
@@ -84,12 +89,17 @@ class RunningSuite:
         await wait_serving(self.address(name))
         return service
 
-    async def start_gateway(self) -> str:
+    async def start_gateway(self, **options: Any) -> str:
+        """The gateway in front of the suite; `options` go to create_app (rate_limiter=...)."""
         app = create_app(
             upstream_addresses(self.settings),
             call_timeout=10,
+            callers=gateway_callers(self.settings),
+            **options,
         )
-        self.gateway_url = await self._gateway.enter_async_context(serve_asgi(app, lifespan="on"))
+        self.gateway_url = await self._gateway.enter_async_context(
+            serve_asgi(app, lifespan="on", trusted_proxies=self.settings.trusted_proxies)
+        )
         return self.gateway_url
 
     async def stop(self) -> None:

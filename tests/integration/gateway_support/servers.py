@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import grpc
@@ -34,6 +34,9 @@ def unreachable_address() -> str:
     return f"127.0.0.1:{port}"
 
 
-def http_server(app: ASGIApp) -> AbstractAsyncContextManager[str]:
-    """The gateway (or any ASGI app) with its lifespan, on a free port; yields its URL."""
-    return serve_asgi(app, lifespan="on")
+def http_server(
+    app: ASGIApp, trusted_proxies: Sequence[str] = ()
+) -> AbstractAsyncContextManager[str]:
+    """The gateway (or any ASGI app) with its lifespan, on a free port, as the gateway is
+    served; yields its URL."""
+    return serve_asgi(app, lifespan="on", trusted_proxies=trusted_proxies)

@@ -9,11 +9,20 @@ import pytest
 from google.protobuf.descriptor import ServiceDescriptor
 
 from gateway.app import create_app
+from gateway.callers import GatewayCallers
+
+OPERATOR_TOKEN = "unit-operator-token-0123456789abcdefghijklmnopqrstuvwxyz"
+OPERATOR_HEADERS = {"authorization": f"Bearer {OPERATOR_TOKEN}"}
 
 
 @pytest.fixture
 async def client(echo_service: ServiceDescriptor) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app({}, services=[echo_service], cors_origins=["https://app.example"])
+    app = create_app(
+        {},
+        services=[echo_service],
+        cors_origins=["https://app.example"],
+        callers=GatewayCallers(operator_token=OPERATOR_TOKEN),
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
         yield http
@@ -93,7 +102,7 @@ async def test_openapi_document_is_served(client: httpx.AsyncClient) -> None:
 async def test_metrics_by_route_template(client: httpx.AsyncClient) -> None:
     await client.get("/api/v1/things", params={"pageSize": "x"})
     await client.get("/api/v1/nothing")
-    text = (await client.get("/metrics")).text
+    text = (await client.get("/metrics", headers=OPERATOR_HEADERS)).text
     assert (
         'tripsage_gateway_http_requests_total{method="GET",route="/api/v1/things",status="400"}'
         in text
