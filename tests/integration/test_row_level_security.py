@@ -282,3 +282,25 @@ async def test_only_the_invited_email_sees_and_accepts_an_invitation(pool: async
     titles = await _as(pool, dora, "SELECT tripsage_trips.caller_access(id) AS access"
                        " FROM tripsage_trips.trips")  # fmt: skip
     assert [r["access"] for r in titles] == ["edit"]  # type: ignore[attr-defined,index]
+
+
+async def test_only_owners_and_admins_change_visibility_even_in_raw_sql(pool: asyncpg.Pool) -> None:
+    trip_id = await _insert_trip(pool, ANA, "Private Porto")
+    async with user_transaction(pool, CALLER_ROLE, ANA) as conn:
+        for user, role in ((BEN, "edit"), (CARLA, "admin")):
+            await conn.execute(
+                "INSERT INTO tripsage_trips.collaborators (trip_id, user_id, role, added_by)"
+                " VALUES ($1, $2, $3, $4)",
+                trip_id, uuid.UUID(user), role, uuid.UUID(ANA),
+            )  # fmt: skip
+    publish = "UPDATE tripsage_trips.trips SET visibility = 'public' WHERE id = $1"
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with user_transaction(pool, CALLER_ROLE, BEN) as conn:
+            await conn.execute(publish, trip_id)
+    async with user_transaction(pool, CALLER_ROLE, BEN) as conn:
+        # The editor's other changes still go through.
+        assert await conn.execute(
+            "UPDATE tripsage_trips.trips SET title = 'Porto' WHERE id = $1", trip_id
+        ) == "UPDATE 1"  # fmt: skip
+    async with user_transaction(pool, CALLER_ROLE, CARLA) as conn:
+        assert await conn.execute(publish, trip_id) == "UPDATE 1"
