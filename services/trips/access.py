@@ -47,3 +47,12 @@ async def load_trip(
         message, reason = _DENIED[level]
         raise PermissionDenied(message, reason=reason)
     return trip
+
+
+def require_publisher(trip: Trip) -> None:
+    """Who sees a trip is the owner's and admins' call, like who is on it (RLS: 0004)."""
+    if not trip.allows(ADMIN):
+        raise PermissionDenied(
+            "only the owner or an admin collaborator can change the trip's visibility",
+            reason="NOT_ADMIN",
+        )

@@ -1,11 +1,11 @@
 """Sharing a trip: collaborators, their roles, and invitations by email. No transport here.
 
-Adding an email that has an account makes that user an active collaborator at
-once. Adding one without an account records a pending invitation under the
-normalised email; it becomes membership when someone signed in with that email
-(the `email` claim of their access token) next calls any trips RPC (see
-TripStore.unit), or explicitly through AcceptTripInvitation. They may also
-decline it.
+Adding anyone, with an account or without, records a pending invitation under
+the normalised email; the inviter sees the address and "invited" (pending)
+until then, and never whether an account exists. It becomes membership only when
+someone signed in with that address, verified (the token's `email_verified`),
+accepts it through AcceptTripInvitation; they may also decline it (migrations
+0002 and 0003).
 """
 
 from __future__ import annotations
@@ -124,38 +124,39 @@ class Collaboration:
         errors.raise_if_any()
         async with self.store.unit(caller) as uow:
             trip = await load_trip(uow, trip_id, ADMIN)
-            # Only after the access check, so strangers cannot probe who has an account.
-            user = (await self.directory.by_email([address])).get(address)
-            if user is not None and user.id == trip.owner_id:
+            if address == normalize_email(caller.email):
+                raise InvalidArgument.for_field("email", "you cannot invite yourself")
+            if await self._owns(trip.owner_id, address):
                 raise FailedPrecondition("that person owns this trip", reason="ALREADY_OWNER")
-            existing = await uow.collaborators.find(
-                trip_id, user_id=user.id if user else None, email=address
-            )
+            existing = await uow.collaborators.find(trip_id, user_id=None, email=address)
             if existing is not None:
                 raise AlreadyExists(
                     f"{address} is already on this trip ({existing.state})",
                     reason="ALREADY_COLLABORATOR",
                 )
+            # Always an invitation, whether or not the address has an account: nobody joins
+            # without consent, and the answer does not tell whether an account exists.
             added = await uow.collaborators.insert(
-                trip_id,
-                user_id=user.id if user else None,
-                email=address,
-                full_name=user.full_name if user else "",
-                role=role,
-                added_by=caller.user_id,
-                message=message,
+                trip_id, email=address, role=role, added_by=caller.user_id, message=message
             )
-            verb = "added" if user else "invited"
             await uow.activity.record(
                 trip_id,
                 caller.user_id,
                 "collaborator_added",
-                f"{verb} {address} as {role}",
+                f"invited {address} as {role}",
                 {"collaborator_id": added.id, "email": address, "role": role,
-                 "state": added.state},
+                 "state": "invited"},
             )  # fmt: skip
             await uow.trips.touch(trip_id)
         return added
+
+    async def _owns(self, owner_id: str, address: str) -> bool:
+        """Whether `address` is the trip owner's (whom an admin already knows)."""
+        try:
+            owner = (await self.directory.by_id([owner_id])).get(owner_id)
+        except Unavailable:
+            return False  # accepting an invitation to one's own trip changes nothing anyway
+        return owner is not None and normalize_email(owner.email) == address
 
     async def update_role(
         self, caller: Principal, trip_id: str, collaborator_id: str, *, role: str, etag: str
@@ -226,7 +227,7 @@ class Collaboration:
         limit = page_limit(page_size)
         fingerprint = "invitations"
         before = _keyset(page_token, fingerprint)
-        async with self.store.unit(caller, claim_invitations=False) as uow:
+        async with self.store.unit(caller) as uow:
             rows = await uow.collaborators.invitations(limit + 1, before)
         token = ""
         if len(rows) > limit:
@@ -241,7 +242,7 @@ class Collaboration:
 
     async def accept(self, caller: Principal, invitation_id: str) -> Trip:
         target = parse_uuid(invitation_id, "invitation_id", "invitation")
-        async with self.store.unit(caller, claim_invitations=False) as uow:
+        async with self.store.unit(caller) as uow:
             trip_id = await uow.collaborators.accept(target)
             if trip_id is None:
                 raise _invitation_not_found(invitation_id)
@@ -249,7 +250,7 @@ class Collaboration:
 
     async def decline(self, caller: Principal, invitation_id: str) -> None:
         target = parse_uuid(invitation_id, "invitation_id", "invitation")
-        async with self.store.unit(caller, claim_invitations=False) as uow:
+        async with self.store.unit(caller) as uow:
             if not await uow.collaborators.decline(target):
                 raise _invitation_not_found(invitation_id)
 

@@ -72,29 +72,19 @@ class CollaboratorRows:
         return _collaborator(row) if row else None
 
     async def insert(
-        self,
-        trip_id: str,
-        *,
-        user_id: str | None,
-        email: str,
-        full_name: str,
-        role: str,
-        added_by: str,
-        message: str,
+        self, trip_id: str, *, email: str, role: str, added_by: str, message: str
     ) -> Collaborator:
+        """A pending invitation; accept_invitation() (0002) gives it a user."""
         row = await self.conn.fetchrow(
             f"""
             INSERT INTO tripsage_trips.collaborators AS c
-                (trip_id, user_id, email, full_name, role, state, added_by, message)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                (trip_id, email, role, state, added_by, message)
+            VALUES ($1, $2, $3, 'pending', $4, $5)
             RETURNING {_COLUMNS}
             """,  # noqa: S608
             uuid.UUID(trip_id),
-            uuid.UUID(user_id) if user_id else None,
             email,
-            full_name,
             role,
-            "active" if user_id else "pending",
             uuid.UUID(added_by),
             message,
         )

@@ -18,6 +18,7 @@ from services.trips.items import (
 )
 from services.trips.model import Trip
 from services.trips.planning import Summary, summarize
+from services.trips.public_view import items_for_reader, trip_for_reader
 from services.trips.sharing import Activity
 from services.trips.store import TripStore
 from services.trips.writes import check_etag, stale
@@ -80,11 +81,11 @@ class Itinerary:
     async def get(self, caller: Principal, trip_id: str, item_id: str) -> ItineraryItem:
         target = parse_uuid(item_id, "item_id", "item")
         async with self.store.unit(caller) as uow:
-            await load_trip(uow, trip_id, READ)
+            trip = await load_trip(uow, trip_id, READ)
             item = await uow.items.get(trip_id, target)
         if item is None:
             raise _item_not_found(item_id)
-        return item
+        return items_for_reader(trip, [item])[0]
 
     async def list_items(
         self,
@@ -113,7 +114,7 @@ class Itinerary:
                     "page_token", "is not a token this list returned"
                 ) from None
         async with self.store.unit(caller) as uow:
-            await load_trip(uow, trip_id, READ)
+            trip = await load_trip(uow, trip_id, READ)
             items = await uow.items.page(
                 trip_id, ItemFilter(day=day, kind=kind, limit=limit + 1, after=after)
             )
@@ -129,7 +130,7 @@ class Itinerary:
                 },
                 fingerprint,
             )
-        return ItemPage(items, token)
+        return ItemPage(items_for_reader(trip, items), token)
 
     async def update(
         self,
@@ -215,7 +216,7 @@ class Itinerary:
         """The trip and every item, for exports."""
         async with self.store.unit(caller) as uow:
             trip = await load_trip(uow, trip_id, READ)
-            return trip, await uow.items.all(trip_id)
+            return trip_for_reader(trip), items_for_reader(trip, await uow.items.all(trip_id))
 
     async def activity(
         self, caller: Principal, trip_id: str, *, page_size: int, page_token: str

@@ -15,12 +15,15 @@ from services.trips.activity_store import ActivityRows
 from services.trips.collaborator_store import CollaboratorRows
 from services.trips.item_store import ItemRows
 from services.trips.model import Destination, Money, Trip, TripDraft
+from services.trips.sharing import normalize_email
 from tripsage_core.database import Database, user_transaction
 from tripsage_core.identity import Principal
 
 CALLER_ROLE = "tripsage_trips_caller"
-# The caller's token email, transaction-local like app.user_id; invitations match it.
+# The caller's token email and whether it is verified, transaction-local like app.user_id;
+# invitations match the email only when it is verified (migration 0003).
 EMAIL_SETTING = "app.user_email"
+EMAIL_VERIFIED_SETTING = "app.email_verified"
 
 _COLUMNS = """
     t.id, t.owner_id, t.title, t.description, t.start_date, t.end_date, t.destinations,
@@ -221,15 +224,15 @@ class TripStore:
         self.db = db
 
     @asynccontextmanager
-    async def unit(
-        self, caller: Principal, *, claim_invitations: bool = True
-    ) -> AsyncIterator[TripsUnit]:
-        """A transaction as `caller`; first turns invitations to their email into membership."""
+    async def unit(self, caller: Principal) -> AsyncIterator[TripsUnit]:
+        """A transaction as `caller`, with their email for the invitation functions."""
         async with user_transaction(self.db.pool, CALLER_ROLE, caller.user_id) as conn:
             if caller.email:
                 await conn.execute(
-                    "SELECT set_config($1, $2, true)", EMAIL_SETTING, caller.email.strip().lower()
+                    "SELECT set_config($1, $2, true), set_config($3, $4, true)",
+                    EMAIL_SETTING,
+                    normalize_email(caller.email),
+                    EMAIL_VERIFIED_SETTING,
+                    "true" if caller.email_verified else "false",
                 )
-                if claim_invitations:
-                    await conn.fetchval("SELECT tripsage_trips.claim_invitations()")
             yield TripsUnit(conn, caller.user_id)

@@ -6,9 +6,17 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from services.trips.access import EDIT, OWNER, load_trip, parse_uuid, trip_not_found
+from services.trips.access import (
+    EDIT,
+    OWNER,
+    load_trip,
+    parse_uuid,
+    require_publisher,
+    trip_not_found,
+)
 from services.trips.items import ItemDraft
 from services.trips.model import Trip, TripDraft, validate
+from services.trips.public_view import items_for_reader, trip_for_reader
 from services.trips.store import TripQuery, TripStore
 from services.trips.writes import check_etag, stale
 from tripsage_core.errors import FailedPrecondition, InvalidArgument
@@ -62,7 +70,7 @@ class Trips:
 
     async def get(self, caller: Principal, trip_id: str) -> Trip:
         async with self.store.unit(caller) as uow:
-            return await load_trip(uow, trip_id)
+            return trip_for_reader(await load_trip(uow, trip_id))
 
     async def list(
         self, caller: Principal, filters: TripFilter, *, page_size: int, page_token: str
@@ -111,6 +119,8 @@ class Trips:
         async with self.store.unit(caller) as uow:
             current = await load_trip(uow, trip_id, EDIT, field="trip.id")
             check_etag(etag, current.etag, "trip")
+            if "visibility" in fields and changes.visibility != current.visibility:
+                require_publisher(current)
             merged = replace(current)
             for name in fields:
                 if name == "travelers":
@@ -148,7 +158,8 @@ class Trips:
         attempt: IdempotencyKey | None = None,
     ) -> Trip:
         async with self.store.unit(caller) as uow:
-            source = await load_trip(uow, trip_id)
+            found = await load_trip(uow, trip_id)
+            source = trip_for_reader(found)
 
             async def create() -> Trip:
                 shift = (
@@ -161,7 +172,7 @@ class Trips:
                 copy = await uow.trips.insert(caller.user_id, draft)
                 copied = 0
                 if include_items:
-                    for item in await uow.items.all(source.id):
+                    for item in items_for_reader(found, await uow.items.all(source.id)):
                         await uow.items.insert(copy.id, caller.user_id, _idea_copy(item, shift))
                         copied += 1
                 await uow.activity.record(

@@ -136,9 +136,16 @@ async def test_collaborators_see_exactly_what_their_role_allows(pool: asyncpg.Po
     assert "edited" not in await _visible_titles(pool, BEN)
 
 
-async def _as(pool: asyncpg.Pool, user: str, sql: str, *args: object, email: str = "") -> object:
+async def _as(
+    pool: asyncpg.Pool, user: str, sql: str, *args: object, email: str = "", verified: bool = True
+) -> object:
     async with user_transaction(pool, CALLER_ROLE, user) as conn:
-        await conn.execute("SELECT set_config('app.user_email', $1, true)", email)
+        await conn.execute(
+            "SELECT set_config('app.user_email', $1, true),"
+            " set_config('app.email_verified', $2, true)",
+            email,
+            "true" if verified else "false",
+        )
         return await conn.fetch(sql, *args)
 
 
@@ -259,12 +266,41 @@ async def test_only_the_invited_email_sees_and_accepts_an_invitation(pool: async
     ]
     # Pending rows grant nothing, and B cannot accept D's invitation.
     assert await _as(pool, dora, "SELECT * FROM tripsage_trips.trips", email="x@example.com") == []
-    claimed = await _as(pool, BEN, "SELECT tripsage_trips.claim_invitations() AS n",
-                        email="ben@example.com")  # fmt: skip
-    assert claimed[0]["n"] == 0  # type: ignore[index]
-    claimed = await _as(pool, dora, "SELECT tripsage_trips.claim_invitations() AS n",
-                        email="dora@example.com")  # fmt: skip
-    assert claimed[0]["n"] == 1  # type: ignore[index]
+    found = await _as(pool, dora, "SELECT id FROM tripsage_trips.caller_invitations()",
+                      email="dora@example.com")  # fmt: skip
+    invitation = found[0]  # type: ignore[index]
+    accept = "SELECT tripsage_trips.accept_invitation($1) AS trip"
+    taken = await _as(pool, BEN, accept, invitation["id"], email="ben@example.com")
+    assert taken[0]["trip"] is None  # type: ignore[index]
+    # The right address, unverified, neither sees nor accepts it.
+    assert await _as(pool, dora, listing, email="dora@example.com", verified=False) == []
+    unverified = await _as(pool, dora, accept, invitation["id"], email="dora@example.com",
+                           verified=False)  # fmt: skip
+    assert unverified[0]["trip"] is None  # type: ignore[index]
+    accepted = await _as(pool, dora, accept, invitation["id"], email="dora@example.com")
+    assert accepted[0]["trip"] == trip_id  # type: ignore[index]
     titles = await _as(pool, dora, "SELECT tripsage_trips.caller_access(id) AS access"
                        " FROM tripsage_trips.trips")  # fmt: skip
     assert [r["access"] for r in titles] == ["edit"]  # type: ignore[attr-defined,index]
+
+
+async def test_only_owners_and_admins_change_visibility_even_in_raw_sql(pool: asyncpg.Pool) -> None:
+    trip_id = await _insert_trip(pool, ANA, "Private Porto")
+    async with user_transaction(pool, CALLER_ROLE, ANA) as conn:
+        for user, role in ((BEN, "edit"), (CARLA, "admin")):
+            await conn.execute(
+                "INSERT INTO tripsage_trips.collaborators (trip_id, user_id, role, added_by)"
+                " VALUES ($1, $2, $3, $4)",
+                trip_id, uuid.UUID(user), role, uuid.UUID(ANA),
+            )  # fmt: skip
+    publish = "UPDATE tripsage_trips.trips SET visibility = 'public' WHERE id = $1"
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        async with user_transaction(pool, CALLER_ROLE, BEN) as conn:
+            await conn.execute(publish, trip_id)
+    async with user_transaction(pool, CALLER_ROLE, BEN) as conn:
+        # The editor's other changes still go through.
+        assert await conn.execute(
+            "UPDATE tripsage_trips.trips SET title = 'Porto' WHERE id = $1", trip_id
+        ) == "UPDATE 1"  # fmt: skip
+    async with user_transaction(pool, CALLER_ROLE, CARLA) as conn:
+        assert await conn.execute(publish, trip_id) == "UPDATE 1"

@@ -7,7 +7,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from tests.support.accounts import PASSWORD, Account, unique_email
+from tests.support.accounts import PASSWORD, Account, unique_email, verified
 from tests.support.suite import RunningSuite
 from tests.support.trips import Cast, code_of, create_trip, share
 from tripsage.auth.v1 import auth_service_pb2 as auth_pb
@@ -23,41 +23,79 @@ async def cast(suite: RunningSuite) -> Cast:
     return await Cast.register(suite)
 
 
-async def test_adding_an_account_by_email_shares_the_trip_at_once(trips, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+async def test_adding_an_account_is_an_invitation_that_waits_for_consent(
+    trips,
+    http: httpx.AsyncClient,
+    cast: Cast,  # type: ignore[no-untyped-def]
+) -> None:
     trip = await create_trip(trips, cast.owner, title="Kyoto")
-    added = await share(trips, cast.owner, trip.id, cast.view.email.upper(), "view")
-    assert added.state == pb.COLLABORATOR_STATE_ACTIVE
-    assert added.user_id == cast.view.id
-    assert added.email == cast.view.email
-    assert added.full_name == "viewer"
-    assert added.invited_by == cast.owner.id
-    seen = (
-        await trips.GetTrip(pb.GetTripRequest(trip_id=trip.id), metadata=cast.view.metadata)
-    ).trip
-    assert seen.caller_access == pb.TRIP_ACCESS_VIEW
-    listed = await trips.ListTrips(pb.ListTripsRequest(), metadata=cast.view.metadata)
-    assert {t.id: t.caller_access for t in listed.trips}[trip.id] == pb.TRIP_ACCESS_VIEW
-    owner_list = await trips.ListTrips(pb.ListTripsRequest(), metadata=cast.owner.metadata)
-    assert {t.id: t.caller_access for t in owner_list.trips}[trip.id] == pb.TRIP_ACCESS_OWNER
+    path = f"/api/v1/trips/{trip.id}/collaborators"
+    added = await http.post(
+        path, headers=cast.owner.headers,
+        json={"email": cast.view.email.upper(), "role": "COLLABORATOR_ROLE_VIEW"},
+    )  # fmt: skip
+    assert added.status_code == 200, added.text
+    invited = added.json()["collaborator"]
+    # The inviter sees the address and "invited", nothing of the account behind it: the
+    # answer has the same shape as for an address nobody registered.
+    assert invited["state"] == "COLLABORATOR_STATE_PENDING"
+    assert invited["email"] == cast.view.email
+    assert invited.get("userId", "") == ""
+    assert invited.get("fullName", "") == ""
+    nobody = await http.post(
+        path, headers=cast.owner.headers, json={"email": unique_email("nobody")}
+    )
+    assert set(nobody.json()["collaborator"]) == set(invited)
+    # Until they accept, the invitee is not on the trip and it is not in their list.
+    assert (
+        await http.get(f"/api/v1/trips/{trip.id}", headers=cast.view.headers)
+    ).status_code == 404
+    listed = await http.get("/api/v1/trips", headers=cast.view.headers)
+    assert trip.id not in {t["id"] for t in listed.json().get("trips", [])}
+    viewer = verified(cast.view)
+    waiting = await http.get("/api/v1/trip-invitations", headers=viewer.headers)
+    assert [i["tripId"] for i in waiting.json()["invitations"]] == [trip.id]
+    accepted = await http.post(
+        f"/api/v1/trip-invitations/{invited['id']}:accept", headers=viewer.headers, json={}
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["trip"]["callerAccess"] == "TRIP_ACCESS_VIEW"
+    people = await http.get(path, headers=cast.view.headers)
+    joined = {c["email"]: c for c in people.json()["collaborators"]}[cast.view.email]
+    assert (joined["userId"], joined["state"], joined["fullName"]) == (
+        cast.view.id, "COLLABORATOR_STATE_ACTIVE", "viewer"
+    )  # fmt: skip
+    log = await http.get(f"/api/v1/trips/{trip.id}/activity", headers=cast.owner.headers)
+    kinds = [(a["kind"], a["summary"]) for a in log.json()["activities"]]
+    assert ("TRIP_ACTIVITY_KIND_COLLABORATOR_ADDED", f"invited {cast.view.email} as view") in kinds
+    assert kinds[0][0] == "TRIP_ACTIVITY_KIND_INVITATION_ACCEPTED"
+    # Inviting them again is a conflict; inviting yourself is bad input naming the field.
+    again = await http.post(path, headers=cast.owner.headers, json={"email": cast.view.email})
+    assert again.status_code == 409, again.text
+    myself = await http.post(
+        path, headers=cast.owner.headers, json={"email": cast.owner.email.upper()}
+    )
+    assert myself.status_code == 400, myself.text
+    assert "email" in myself.text
+
+
+async def test_a_declined_invitation_never_makes_a_member(trips, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+    trip = await create_trip(trips, cast.owner, title="Bergen")
+    invitation = await share(trips, cast.owner, trip.id, cast.edit.email, "edit")
+    await trips.DeclineTripInvitation(
+        pb.DeclineTripInvitationRequest(invitation_id=invitation.id),
+        metadata=verified(cast.edit).metadata,
+    )
     assert (
         await code_of(
             trips.GetTrip(pb.GetTripRequest(trip_id=trip.id), metadata=cast.edit.metadata)
         )
         == grpc.StatusCode.NOT_FOUND
     )
-    # Adding them twice is a conflict, and the owner cannot be added.
-    assert (
-        await code_of(share(trips, cast.owner, trip.id, cast.view, "edit"))
-        == grpc.StatusCode.ALREADY_EXISTS
-    )
-    assert (
-        await code_of(share(trips, cast.owner, trip.id, cast.owner, "edit"))
-        == grpc.StatusCode.FAILED_PRECONDITION
-    )
     people = await trips.ListCollaborators(
-        pb.ListCollaboratorsRequest(trip_id=trip.id), metadata=cast.view.metadata
+        pb.ListCollaboratorsRequest(trip_id=trip.id), metadata=cast.owner.metadata
     )
-    assert [c.user_id for c in people.collaborators] == [cast.view.id]
+    assert list(people.collaborators) == []
 
 
 async def test_roles_change_and_an_admin_manages_people(trips, cast: Cast) -> None:  # type: ignore[no-untyped-def]
@@ -178,8 +216,9 @@ async def test_ownership_moves_to_a_collaborator(trips, cast: Cast) -> None:  # 
     )
 
 
-async def test_an_email_without_an_account_becomes_a_member_once_registered(
+async def test_only_a_verified_address_claims_an_invitation(
     trips,
+    http: httpx.AsyncClient,
     suite: RunningSuite,
     cast: Cast,  # type: ignore[no-untyped-def]
 ) -> None:
@@ -192,10 +231,29 @@ async def test_an_email_without_an_account_becomes_a_member_once_registered(
         pb.GetTripSummaryRequest(trip_id=trip.id), metadata=cast.owner.metadata
     )
     assert summary.summary.collaborator_count == 0
-    newcomer = await _register_as(suite, newcomer_email)
-    # The first trips call with that email turns the invitation into membership.
-    listed = await trips.ListTrips(pb.ListTripsRequest(), metadata=newcomer.metadata)
-    assert [(t.id, t.caller_access) for t in listed.trips] == [(trip.id, pb.TRIP_ACCESS_EDIT)]
+    # Whoever registers the address, in any letter case, gets nothing until it is verified:
+    # not the trip, not the invitation, and accepting it is NOT_FOUND.
+    squatter = await _register_as(suite, newcomer_email.upper())
+    assert (await http.get(f"/api/v1/trips/{trip.id}", headers=squatter.headers)).status_code == 404
+    listed = await http.get("/api/v1/trips", headers=squatter.headers)
+    assert listed.json().get("trips", []) == []
+    invitations = await http.get("/api/v1/trip-invitations", headers=squatter.headers)
+    assert invitations.json().get("invitations", []) == []
+    taken = await http.post(
+        f"/api/v1/trip-invitations/{pending.id}:accept", headers=squatter.headers, json={}
+    )
+    assert taken.status_code == 404, taken.text
+    # Verified, the address holder sees the invitation and joins only by accepting it.
+    newcomer = verified(squatter)
+    listed = await http.get("/api/v1/trips", headers=newcomer.headers)
+    assert listed.json().get("trips", []) == []
+    invitations = await http.get("/api/v1/trip-invitations", headers=newcomer.headers)
+    assert [i["id"] for i in invitations.json()["invitations"]] == [pending.id]
+    accepted = await http.post(
+        f"/api/v1/trip-invitations/{pending.id}:accept", headers=newcomer.headers, json={}
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["trip"]["callerAccess"] == "TRIP_ACCESS_EDIT"
     people = await trips.ListCollaborators(
         pb.ListCollaboratorsRequest(trip_id=trip.id), metadata=cast.owner.metadata
     )
@@ -225,7 +283,7 @@ async def test_invitations_are_listed_accepted_and_declined_over_the_gateway(
     assert added.status_code == 200, added.text
     assert added.json()["collaborator"]["state"] == "COLLABORATOR_STATE_PENDING"
     await share(trips, cast.owner, second.id, email, "view")
-    invitee = await _register_as(suite, email)
+    invitee = verified(await _register_as(suite, email))
     listed = await http.get("/api/v1/trip-invitations", headers=invitee.headers)
     assert listed.status_code == 200, listed.text
     invitations = {i["tripTitle"]: i for i in listed.json()["invitations"]}

@@ -11,7 +11,7 @@ from typing import Any
 import grpc
 import jwt
 
-from tests.support.accounts import Account, register
+from tests.support.accounts import Account, register, verified
 from tests.support.suite import JWT_SECRET, RunningSuite
 from tripsage.trips.v1 import trip_service_pb2 as pb
 from tripsage.trips.v1 import trip_service_pb2_grpc as pb_grpc
@@ -51,15 +51,30 @@ async def create_trip(stub: pb_grpc.TripServiceStub, owner: Account, **fields: A
     return reply.trip
 
 
-async def share(
-    stub: pb_grpc.TripServiceStub, by: Account, trip_id: str, who: Account | str, role: str
+async def invite(
+    stub: pb_grpc.TripServiceStub, by: Account, trip_id: str, email: str, role: str
 ) -> pb.Collaborator:
-    email = who if isinstance(who, str) else who.email
+    """A pending invitation of `email` to the trip."""
     reply = await stub.AddCollaborator(
         pb.AddCollaboratorRequest(trip_id=trip_id, email=email, role=ROLES[role]),
         metadata=by.metadata,
     )
     return reply.collaborator
+
+
+async def share(
+    stub: pb_grpc.TripServiceStub, by: Account, trip_id: str, who: Account | str, role: str
+) -> pb.Collaborator:
+    """Invites `who`; an account then accepts with its verified address, as a person would.
+
+    Returns the invitation as the inviter saw it (a bare address stays pending)."""
+    if isinstance(who, str):
+        return await invite(stub, by, trip_id, who, role)
+    invitation = await invite(stub, by, trip_id, who.email, role)
+    await stub.AcceptTripInvitation(
+        pb.AcceptTripInvitationRequest(invitation_id=invitation.id), metadata=verified(who).metadata
+    )
+    return invitation
 
 
 @dataclass
