@@ -14,6 +14,7 @@ from gateway.rate_limit import RateLimiter
 from gateway.serving import server_config
 from tripsage_core.cache import create_redis
 from tripsage_core.config import get_settings_or_exit
+from tripsage_core.grpc_kit.tls import channel_credentials
 from tripsage_core.logging import configure_logging
 from tripsage_core.telemetry import configure_telemetry, shutdown_telemetry
 
@@ -35,6 +36,7 @@ def main() -> None:
         call_timeout=settings.gateway_call_timeout_seconds,
         rate_limiter=limiter,
         callers=gateway_callers(settings),
+        channel_credentials=channel_credentials(settings),
     )
     # uvicorn re-raises the signal that stopped it once it has shut down; with these
     # handlers in place that returns here, so buffered spans are still exported.

@@ -52,6 +52,7 @@ def create_app(
     services: Sequence[ServiceDescriptor] | None = None,
     rate_limiter: RateLimiter | None = None,
     callers: GatewayCallers | None = None,
+    channel_credentials: grpc.ChannelCredentials | None = None,
 ) -> Starlette:
     """The gateway app.
 
@@ -60,7 +61,8 @@ def create_app(
     tests may pass their own descriptors. ``rate_limiter`` (Redis-backed)
     limits each caller's requests per minute. ``callers`` verifies credentials
     for the gateway's own decisions (rate-limit buckets, internal endpoints);
-    without it every request counts as anonymous.
+    without it every request counts as anonymous. ``channel_credentials``:
+    TLS to the upstreams (and their health checks).
     """
     callers = callers if callers is not None else GatewayCallers()
     found = list(services) if services is not None else discover_services()
@@ -68,7 +70,7 @@ def create_app(
     logger.info(
         "gateway routes: %d bindings over %d services", len(table.bindings), len(table.services)
     )
-    pool = ChannelPool(upstreams)
+    pool = ChannelPool(upstreams, channel_credentials)
     metrics = GatewayMetrics()
     health = HealthChecker(pool, timeout=health_timeout)
     openapi_document: dict[str, Any] = {}

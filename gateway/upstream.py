@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
+import grpc
 from grpc import aio
 
 from gateway.errors import GatewayError, invalid_argument
+from tripsage_core.grpc_kit.tls import open_channel
 from tripsage_core.idempotency import MAX_KEY_LENGTH
 from tripsage_core.request_context import REQUEST_ID_HEADER
 
@@ -74,10 +76,14 @@ def _is_metadata_text(value: str) -> bool:
 
 
 class ChannelPool:
-    """One insecure grpc.aio channel per upstream address, created lazily."""
+    """One grpc.aio channel per upstream address, created lazily; over TLS when
+    credentials are given (tripsage_core/grpc_kit/tls.py)."""
 
-    def __init__(self, upstreams: Mapping[str, str]) -> None:
+    def __init__(
+        self, upstreams: Mapping[str, str], credentials: grpc.ChannelCredentials | None = None
+    ) -> None:
         self.upstreams: dict[str, str] = dict(upstreams)
+        self.credentials = credentials
         self._channels: dict[str, aio.Channel] = {}
         self._lock = asyncio.Lock()
 
@@ -87,8 +93,9 @@ class ChannelPool:
     def channel(self, address: str) -> aio.Channel:
         existing = self._channels.get(address)
         if existing is None:
-            existing = aio.insecure_channel(
+            existing = open_channel(
                 address,
+                self.credentials,
                 options=[
                     ("grpc.enable_retries", 1),
                     ("grpc.keepalive_time_ms", 30_000),

@@ -33,6 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     admin.add_argument("--email", required=True)
     admin.add_argument("--full-name", default="")
+    probe = commands.add_parser(
+        "health-check",
+        help="exit 0 when a service reports SERVING on grpc.health.v1 (over TLS when set)",
+        description="For container probes that cannot speak TLS themselves.",
+    )
+    probe.add_argument("service", choices=["auth", "trips", "travel", "assistant"])
+    probe.add_argument("--address", help="host:port (default: 127.0.0.1 and the service's port)")
     commands.add_parser(
         "rotate-secret-key",
         help="re-encrypt every BYOK key under SECRET_KEY (old key in SECRET_KEY_PREVIOUS)",
@@ -71,12 +78,38 @@ def _auth_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def _health_check(settings: Settings, service: str, address: str | None) -> int:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from tripsage_core.grpc_kit.tls import channel_credentials, open_channel
+
+    credentials = channel_credentials(settings)
+    # The certificate names the service as others reach it (*_SERVICE_ADDR), not 127.0.0.1.
+    expected_name = settings.service_addr(service).rsplit(":", 1)[0].strip("[]")
+    options = [("grpc.ssl_target_name_override", expected_name)] if credentials else []
+    target = address or f"127.0.0.1:{settings.listen_port(service)}"
+    async with open_channel(target, credentials, options=options) as channel:
+        try:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=5
+            )
+        except grpc.aio.AioRpcError as exc:
+            print(f"{service} at {target}: {exc.code().name}", file=sys.stderr)
+            return 1
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    print(f"{service} at {target}: {status}")
+    return 0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if getattr(args, "data_dir", None) is not None:
         os.environ["TRIPSAGE_DATA_DIR"] = str(args.data_dir)
     settings = get_settings_or_exit()
     configure_logging("launcher", settings.log_level, settings.log_format)
+    if args.command == "health-check":
+        return asyncio.run(_health_check(settings, args.service, args.address))
     if args.command in ("create-admin", "rotate-secret-key"):
         return _auth_command(args, settings)
     if args.command == "up":

@@ -102,6 +102,14 @@ class Suite:
         for name in SERVICE_NAMES:
             env[f"{name.upper()}_SERVICE_ADDR"] = self.settings.service_addr(name)
         env.pop("PORT", None)
+        # The children run in the repository root: give them the launcher's view of the
+        # transport settings (from its .env too), with TLS files as absolute paths.
+        env["GRPC_BIND_HOST"] = self.settings.grpc_bind_host
+        for name in ("grpc_tls_cert_file", "grpc_tls_key_file", "grpc_tls_ca_file"):
+            path = getattr(self.settings, name)
+            if path is not None:
+                env[name.upper()] = str(path.resolve())
+        env["GRPC_TLS_CLIENT_AUTH"] = str(self.settings.grpc_tls_client_auth).lower()
         return env
 
     def spawn(self, name: str, module: str, port: int, env: dict[str, str]) -> None:
@@ -122,10 +130,11 @@ class Suite:
             if applied:
                 print(f"  migrations {service}: {', '.join(applied)}", flush=True)
         env = self.child_env(dsn, redis)
+        transport = "grpcs" if self.settings.grpc_tls_cert_file else "grpc"
         for name in SERVICE_NAMES:
             port = int(self.settings.service_addr(name).rsplit(":", 1)[1])
             self.spawn(name, f"services.{name}", port, env)
-            print(f"  {name:<10} grpc  localhost:{port}", flush=True)
+            print(f"  {name:<10} {transport}  localhost:{port}", flush=True)
         self.spawn("gateway", "gateway", gateway_port, env)
         print(f"  {'gateway':<10} http  http://localhost:{gateway_port}", flush=True)
         return gateway_port

@@ -89,6 +89,15 @@ class Settings(BaseSettings):
     travel_service_addr: str = f"localhost:{DEFAULT_PORTS['travel']}"
     assistant_service_addr: str = f"localhost:{DEFAULT_PORTS['assistant']}"
 
+    # gRPC servers: the address they bind (the image sets 0.0.0.0), TLS and mutual TLS
+    # (tripsage_core/grpc_kit/tls.py), reflection (default: on outside production).
+    grpc_bind_host: str = "127.0.0.1"
+    grpc_tls_cert_file: Path | None = None
+    grpc_tls_key_file: Path | None = None
+    grpc_tls_ca_file: Path | None = None
+    grpc_tls_client_auth: bool = False
+    grpc_reflection: bool | None = None
+
     tripsage_data_dir: Path = Path(".tripsage")
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86400)
     refresh_token_ttl_seconds: int = Field(default=30 * 86400, ge=3600)
@@ -168,6 +177,28 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
 
+    @property
+    def reflection_enabled(self) -> bool:
+        return self.grpc_reflection if self.grpc_reflection is not None else not self.is_production
+
+    def tls_problems(self) -> list[str]:
+        """What makes the gRPC TLS settings unusable (checked in every environment)."""
+        found: list[str] = []
+        if (self.grpc_tls_cert_file is None) != (self.grpc_tls_key_file is None):
+            found.append("GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE go together")
+        if self.grpc_tls_client_auth and (
+            self.grpc_tls_ca_file is None or self.grpc_tls_cert_file is None
+        ):
+            found.append(
+                "GRPC_TLS_CLIENT_AUTH needs GRPC_TLS_CA_FILE, GRPC_TLS_CERT_FILE and "
+                "GRPC_TLS_KEY_FILE"
+            )
+        for name in ("grpc_tls_cert_file", "grpc_tls_key_file", "grpc_tls_ca_file"):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                found.append(f"{name.upper()}: no such file: {path}")
+        return found
+
     def service_addr(self, service: str) -> str:
         return str(getattr(self, f"{service}_service_addr"))
 
@@ -216,6 +247,10 @@ class ConfigurationError(Exception):
 
 def load_settings(**overrides: Any) -> Settings:
     settings = Settings(**overrides)
+    tls = settings.tls_problems()
+    if tls:
+        listing = "\n".join(f"  - {p}" for p in tls)
+        raise ConfigurationError(f"TripSage cannot start: gRPC TLS settings:\n{listing}")
     problems = settings.problems()
     if problems:
         listing = "\n".join(f"  - {p}" for p in problems)

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from tripsage_core.config import Settings, get_settings_or_exit
 from tripsage_core.grpc_kit.server import ServiceDefinition, serve_until_signalled
+from tripsage_core.grpc_kit.tls import server_credentials
 from tripsage_core.logging import configure_logging
 from tripsage_core.runtime import MissingSetting
 from tripsage_core.telemetry import configure_telemetry, shutdown_telemetry
@@ -27,6 +28,9 @@ def run_service(name: str, build: Callable[[Settings], Awaitable[ServiceDefiniti
                 _build,
                 port=settings.listen_port(name),
                 grace_seconds=settings.shutdown_grace_seconds,
+                host=settings.grpc_bind_host,
+                credentials=server_credentials(settings),
+                reflection=settings.reflection_enabled,
             )
         )
     except MissingSetting as exc:

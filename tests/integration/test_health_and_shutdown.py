@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 import grpc
+import psutil
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
@@ -20,8 +22,9 @@ from tests.support.accounts import PASSWORD, unique_email
 from tests.support.suite import JWT_SECRET, RunningSuite, make_settings, wait_serving
 from tripsage.auth.v1 import auth_service_pb2 as auth_pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
+from tripsage_core.config import Settings
 from tripsage_core.embedded import EmbeddedValkey, free_port
-from tripsage_core.grpc_kit.server import GrpcService
+from tripsage_core.grpc_kit.server import GrpcService, ServiceDefinition
 
 pytestmark = pytest.mark.database
 
@@ -65,6 +68,40 @@ async def test_reflection_lists_the_service(suite: RunningSuite) -> None:
     assert {"tripsage.trips.v1.TripService", "grpc.health.v1.Health"} <= names
 
 
+async def _reflected_services(address: str) -> set[str]:
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        replies = stub.ServerReflectionInfo(
+            iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+        )
+        names: set[str] = set()
+        async for reply in replies:
+            names |= {s.name for s in reply.list_services_response.service}
+    return names
+
+
+@pytest.mark.parametrize(
+    ("switch", "expected"), [(None, False), (True, True)], ids=["default", "GRPC_REFLECTION=true"]
+)
+async def test_reflection_is_off_in_production_unless_switched_on(
+    switch: bool | None, expected: bool
+) -> None:
+    settings = Settings(_env_file=None, environment="production", grpc_reflection=switch)  # type: ignore[arg-type]
+    assert settings.reflection_enabled is expected
+    definition = ServiceDefinition("echo", ["grpc.health.v1.Health"], register=lambda server: None)
+    service = GrpcService(definition, grace_seconds=0, reflection=settings.reflection_enabled)
+    port = await service.start(0)
+    try:
+        if expected:
+            assert "grpc.health.v1.Health" in await _reflected_services(f"127.0.0.1:{port}")
+        else:
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await _reflected_services(f"127.0.0.1:{port}")
+            assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    finally:
+        await service.stop()
+
+
 async def test_unimplemented_rpcs_say_so() -> None:
     # Every auth RPC is implemented now, so serve the generated base servicer (whose
     # methods raise NotImplementedError) behind the kit's interceptors.
@@ -105,6 +142,12 @@ async def test_not_serving_until_its_redis_answers(database_dsn: str, tmp_path: 
         valkey.stop()
 
 
+def _is_loopback(ip: str) -> bool:
+    address = ipaddress.ip_address(ip)
+    mapped = getattr(address, "ipv4_mapped", None)  # grpc binds 127.0.0.1 as ::ffff:127.0.0.1
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
 def _service_env(database_dsn: str, redis_url: str, port: int, data_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -117,6 +160,7 @@ def _service_env(database_dsn: str, redis_url: str, port: int, data_dir: Path) -
         SHUTDOWN_GRACE_SECONDS="10",
         LOG_FORMAT="json",
     )
+    env.pop("GRPC_BIND_HOST", None)
     return env
 
 
@@ -134,6 +178,14 @@ async def test_sigterm_drains_in_flight_calls_then_exits(
     )
     try:
         await wait_serving(address, timeout=60)
+        # GRPC_BIND_HOST is unset: the service listens on loopback only.
+        listening = {
+            conn.laddr.ip
+            for conn in psutil.Process(process.pid).net_connections()
+            if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port
+        }
+        assert listening
+        assert all(_is_loopback(ip) for ip in listening), listening
         async with grpc.aio.insecure_channel(address) as channel:
             stub = auth_grpc.AuthServiceStub(channel)
             watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest())

@@ -23,6 +23,7 @@ from tests.support.http_server import serve_asgi
 from tripsage_core.config import Settings, load_settings
 from tripsage_core.embedded import free_port
 from tripsage_core.grpc_kit.server import GrpcService, ServiceDefinition
+from tripsage_core.grpc_kit.tls import channel_credentials, open_channel, server_credentials
 
 JWT_SECRET = "test-jwt-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 # Opens the gateway's detailed health and metrics (OPERATOR_TOKEN).
@@ -54,9 +55,14 @@ def make_settings(postgres_dsn: str, redis_url: str, data_dir: Path, **overrides
     return load_settings(**values)
 
 
-async def wait_serving(address: str, service: str = "", timeout: float = 30.0) -> None:
+async def wait_serving(
+    address: str,
+    service: str = "",
+    timeout: float = 30.0,
+    credentials: grpc.ChannelCredentials | None = None,
+) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with open_channel(address, credentials) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while True:
             try:
@@ -81,12 +87,18 @@ class RunningSuite:
         return self.settings.service_addr(name)
 
     async def start_service(self, name: str) -> GrpcService:
-        service = GrpcService(await BUILDERS[name](self.settings), grace_seconds=2)
+        service = GrpcService(
+            await BUILDERS[name](self.settings),
+            grace_seconds=2,
+            reflection=self.settings.reflection_enabled,
+        )
         # Port 0: the kernel picks a free port, so parallel runs never collide.
-        port = await service.start(0, host="127.0.0.1")
+        port = await service.start(
+            0, host="127.0.0.1", credentials=server_credentials(self.settings)
+        )
         setattr(self.settings, f"{name}_service_addr", f"127.0.0.1:{port}")
         self.services[name] = service
-        await wait_serving(self.address(name))
+        await wait_serving(self.address(name), credentials=channel_credentials(self.settings))
         return service
 
     async def start_gateway(self, **options: Any) -> str:
@@ -95,6 +107,7 @@ class RunningSuite:
             upstream_addresses(self.settings),
             call_timeout=10,
             callers=gateway_callers(self.settings),
+            channel_credentials=channel_credentials(self.settings),
             **options,
         )
         self.gateway_url = await self._gateway.enter_async_context(

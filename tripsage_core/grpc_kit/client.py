@@ -19,6 +19,7 @@ from grpc import aio
 from tripsage_core.api_key_scopes import method_parts
 from tripsage_core.config import Settings
 from tripsage_core.grpc_kit.rpc_context import rpc_method_var
+from tripsage_core.grpc_kit.tls import channel_credentials, open_channel
 from tripsage_core.identity import current_principal_var
 from tripsage_core.request_context import REQUEST_ID_HEADER, request_id_var
 from tripsage_core.service_credentials import (
@@ -96,12 +97,14 @@ def service_channel(
 
     It always carries the current request id. Given `settings`, each call also
     carries a service credential for `caller` (default: the service whose RPC
-    is being served) acting for the current end user, if any.
+    is being served) acting for the current end user, if any, and the channel
+    uses TLS when the settings say so.
     """
     outgoing = _OutgoingMetadata(service_credentials(settings) if settings else None, caller)
-    return aio.insecure_channel(
+    return open_channel(
         address,
-        interceptors=[OutgoingUnaryUnary(outgoing), OutgoingUnaryStream(outgoing)],  # type: ignore[list-item]
+        channel_credentials(settings) if settings else None,
+        interceptors=[OutgoingUnaryUnary(outgoing), OutgoingUnaryStream(outgoing)],
     )
 
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import grpc
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
@@ -66,8 +67,10 @@ class GrpcService:
         *,
         grace_seconds: float = 10.0,
         health_interval: float = 5.0,
+        reflection: bool = True,
     ) -> None:
         self.definition = definition
+        self.reflection = reflection
         self.grace_seconds = grace_seconds
         self.health_interval = health_interval
         self.server = aio.server(
@@ -90,19 +93,34 @@ class GrpcService:
     def health_names(self) -> list[str]:
         return ["", *self.definition.service_names]
 
-    async def start(self, port: int, host: str = "[::]") -> int:
+    async def start(
+        self,
+        port: int,
+        host: str = "127.0.0.1",
+        credentials: grpc.ServerCredentials | None = None,
+    ) -> int:
+        """Listen on host:port (port 0: any free one), over TLS when credentials are given."""
         definition = self.definition
         definition.register(self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
-        reflection.enable_server_reflection(
-            [*definition.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME],
-            self.server,
-        )
+        if self.reflection:
+            reflection.enable_server_reflection(
+                [*definition.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME],
+                self.server,
+            )
         await self._set_all(health_pb2.HealthCheckResponse.NOT_SERVING)
-        self.port = self.server.add_insecure_port(f"{host}:{port}")
+        bind = f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+        if credentials is None:
+            self.port = self.server.add_insecure_port(bind)
+        else:
+            self.port = self.server.add_secure_port(bind, credentials)
         await self.server.start()
         self._watcher = asyncio.create_task(self._watch_readiness())
-        logger.info("%s listening", definition.name, extra={"port": self.port})
+        logger.info(
+            "%s listening",
+            definition.name,
+            extra={"host": host, "port": self.port, "tls": credentials is not None},
+        )
         return self.port
 
     async def _set_all(
@@ -172,11 +190,14 @@ async def serve_until_signalled(
     *,
     port: int,
     grace_seconds: float,
+    host: str = "127.0.0.1",
+    credentials: grpc.ServerCredentials | None = None,
+    reflection: bool = True,
 ) -> None:
     """Entry-point loop: start, wait for SIGTERM/SIGINT, drain, stop."""
     definition = await build()
-    service = GrpcService(definition, grace_seconds=grace_seconds)
-    await service.start(port)
+    service = GrpcService(definition, grace_seconds=grace_seconds, reflection=reflection)
+    await service.start(port, host=host, credentials=credentials)
     loop = asyncio.get_running_loop()
     stop_requested = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
