@@ -14,6 +14,7 @@ from services.travel.reference import is_country_code, is_currency_code, is_know
 from tripsage.common.v1 import cabin_class_pb2
 from tripsage.travel.v1 import travel_service_pb2 as pb
 from tripsage_core.errors import FieldErrors
+from tripsage_core.validators.dates import parse_date
 
 MAX_SLICES = 6
 MAX_PASSENGERS = 9
@@ -35,10 +36,8 @@ def parse_day(value: str, field: str, errors: FieldErrors, *, required: bool = T
         if required:
             errors.add(field, "is required, as a date like 2027-05-01")
         return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        errors.add(field, "must be a date like 2027-05-01")
+    day = parse_date(value, field, errors)
+    if day is None:
         return None
     if day < earliest_today():
         errors.add(field, "is in the past")

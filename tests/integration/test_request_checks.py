@@ -194,3 +194,38 @@ async def test_the_services_refuse_the_same_over_grpc(suite: RunningSuite, ana: 
                 metadata=ana.metadata,
             )
     assert field_violations(caught.value).keys() == {"destination", "min_review_score"}
+
+
+async def test_dates_at_the_ends_of_the_calendar_are_a_400(
+    http: httpx.AsyncClient, ana: Account
+) -> None:
+    trip = await a_trip(http, ana)
+    reply = await http.post(
+        f"/api/v1/trips/{trip['id']}/items",
+        json={
+            "title": "Last dinner",
+            "kind": "ITINERARY_ITEM_KIND_MEAL",
+            "startTime": "9999-12-31T23:00:00Z",
+            "timeZone": "Asia/Tokyo",
+        },
+        headers=ana.headers,
+    )
+    assert "1900 and 2200" in assert_refused(reply, "start_time")
+    reply = await http.post(
+        f"/api/v1/trips/{trip['id']}:duplicate", json={"startDate": "9999-12-31"},
+        headers=ana.headers,
+    )  # fmt: skip
+    assert_refused(reply, "start_date")
+    # Within the calendar, but the copy's last day would fall past it.
+    reply = await http.post(
+        f"/api/v1/trips/{trip['id']}:duplicate", json={"startDate": "2200-12-30"},
+        headers=ana.headers,
+    )  # fmt: skip
+    assert_refused(reply, "end_date")
+    reply = await http.post("/api/v1/trips", json={**TRIP, "startDate": "1899-12-31"},
+                            headers=ana.headers)  # fmt: skip
+    assert_refused(reply, "start_date")
+    reply = await http.get(
+        "/api/v1/trips", params={"startDateFrom": "0001-01-01"}, headers=ana.headers
+    )
+    assert_refused(reply, "start_date_from")
