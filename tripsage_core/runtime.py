@@ -11,6 +11,7 @@ import asyncio
 import logging
 from pathlib import Path
 
+from tripsage_core import page_tokens
 from tripsage_core.cache import create_redis
 from tripsage_core.cache import ping as redis_ping
 from tripsage_core.config import Settings
@@ -24,6 +25,15 @@ class MissingSetting(Exception):
     pass
 
 
+def _sign_page_tokens(settings: Settings) -> None:
+    if settings.secret_key is None:  # load_settings fills or demands it; bare test settings
+        return
+    previous = settings.secret_key_previous
+    page_tokens.use_secret(
+        settings.secret_key.get_secret_value(), previous.get_secret_value() if previous else None
+    )
+
+
 class ServiceRuntime:
     def __init__(
         self,
@@ -35,6 +45,7 @@ class ServiceRuntime:
         needs_redis: bool = True,
     ) -> None:
         self.service = service
+        _sign_page_tokens(settings)
         self.migrations_dir = migrations_dir
         self.database: Database | None = None
         if needs_database:

@@ -14,11 +14,15 @@ from services.travel.reference import is_country_code, is_currency_code, is_know
 from tripsage.common.v1 import cabin_class_pb2
 from tripsage.travel.v1 import travel_service_pb2 as pb
 from tripsage_core.errors import FieldErrors
+from tripsage_core.validators.dates import parse_date
 
 MAX_SLICES = 6
 MAX_PASSENGERS = 9
 MAX_NIGHTS = 30
 MAX_DAYS_AHEAD = 365
+MAX_TEXT = 300  # a place name, address or free-text query
+MAX_ID = 200  # a provider's offer, stay or place id
+MAX_AMENITIES = 30
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _IATA = re.compile(r"^[A-Z]{3}$")
 _AIRLINE = re.compile(r"^[A-Z0-9]{2}$")
@@ -35,10 +39,8 @@ def parse_day(value: str, field: str, errors: FieldErrors, *, required: bool = T
         if required:
             errors.add(field, "is required, as a date like 2027-05-01")
         return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        errors.add(field, "must be a date like 2027-05-01")
+    day = parse_date(value, field, errors)
+    if day is None:
         return None
     if day < earliest_today():
         errors.add(field, "is in the past")
@@ -47,6 +49,11 @@ def parse_day(value: str, field: str, errors: FieldErrors, *, required: bool = T
         errors.add(field, f"is more than {MAX_DAYS_AHEAD} days ahead")
         return None
     return day
+
+
+def _text(value: str, most: int, field: str, errors: FieldErrors) -> None:
+    if len(value) > most:
+        errors.add(field, f"at most {most} characters")
 
 
 def _limit(value: int, default: int, most: int, field: str, errors: FieldErrors) -> int:
@@ -152,10 +159,11 @@ def flights(request: pb.SearchFlightsRequest) -> pb.SearchFlightsRequest:
 
 
 def offer_id(value: str) -> str:
+    errors = FieldErrors()
     if not value.strip():
-        errors = FieldErrors()
         errors.add("offer_id", "is required")
-        errors.raise_if_any()
+    _text(value.strip(), MAX_ID, "offer_id", errors)
+    errors.raise_if_any()
     return value.strip()
 
 
@@ -169,6 +177,7 @@ def stays(request: pb.SearchAccommodationsRequest) -> pb.SearchAccommodationsReq
         out.destination = ""
     elif not out.destination:
         errors.add("destination", "give a destination or a location")
+    _text(out.destination, MAX_TEXT, "destination", errors)
     if out.radius_meters < 0 or out.radius_meters > 50000:
         errors.add("radius_meters", "must be between 100 and 50000")
     out.radius_meters = max(100, out.radius_meters or 5000)
@@ -202,6 +211,10 @@ def stays(request: pb.SearchAccommodationsRequest) -> pb.SearchAccommodationsReq
     if not 0 <= out.min_review_score <= 10:
         errors.add("min_review_score", "must be between 0 and 10")
     amenities = sorted({a.strip().lower() for a in out.amenities if a.strip()})
+    if len(amenities) > MAX_AMENITIES:
+        errors.add("amenities", f"at most {MAX_AMENITIES} amenities")
+    for index, amenity in enumerate(amenities):
+        _text(amenity, 50, f"amenities[{index}]", errors)
     del out.amenities[:]
     out.amenities.extend(amenities)
     kinds = sorted(set(out.types))
@@ -219,6 +232,7 @@ def stay(request: pb.GetAccommodationRequest) -> pb.GetAccommodationRequest:
     out.accommodation_id = out.accommodation_id.strip()
     if not out.accommodation_id:
         errors.add("accommodation_id", "is required")
+    _text(out.accommodation_id, MAX_ID, "accommodation_id", errors)
     if out.check_in_date or out.check_out_date:
         check_in = parse_day(out.check_in_date, "check_in_date", errors)
         check_out = parse_day(out.check_out_date, "check_out_date", errors)
@@ -238,6 +252,7 @@ def airports(request: pb.ListAirportsRequest) -> tuple[pb.ListAirportsRequest, i
     out.CopyFrom(request)
     out.page_size = _limit(out.page_size, 20, 100, "page_size", errors)
     out.query = " ".join(out.query.split())
+    _text(out.query, MAX_TEXT, "query", errors)
     out.country_code = out.country_code.strip().upper()
     if out.country_code and not is_country_code(out.country_code):
         errors.add("country_code", "must be an ISO 3166-1 alpha-2 code such as PT")
@@ -263,8 +278,7 @@ def places(request: pb.SearchPlacesRequest) -> pb.SearchPlacesRequest:
     out.type = out.type.strip().lower()
     if not out.query and not out.type:
         errors.add("query", "say what to look for, e.g. 'museums in Lisbon'")
-    if len(out.query) > 300:
-        errors.add("query", "at most 300 characters")
+    _text(out.query, MAX_TEXT, "query", errors)
     if out.type and not _PLACE_TYPE.match(out.type):
         errors.add("type", "must be a place type such as museum or restaurant")
     if out.type and not out.query and not out.HasField("location"):
@@ -276,6 +290,7 @@ def places(request: pb.SearchPlacesRequest) -> pb.SearchPlacesRequest:
     out.radius_meters = out.radius_meters or 5000
     out.max_results = _limit(out.max_results, 20, 50, "max_results", errors)
     out.language_code = out.language_code.strip() or "en"
+    _text(out.language_code, 35, "language_code", errors)  # BCP 47 tags fit in 35
     errors.raise_if_any()
     return out
 
@@ -287,6 +302,7 @@ def geocode(request: pb.GeocodeRequest) -> pb.GeocodeRequest:
     out.address = " ".join(out.address.split())
     if not out.address:
         errors.add("address", "is required")
+    _text(out.address, MAX_TEXT, "address", errors)
     out.region_code = out.region_code.strip().upper()
     if out.region_code and not is_country_code(out.region_code):
         errors.add("region_code", "must be an ISO 3166-1 alpha-2 code such as PT")
@@ -322,6 +338,7 @@ def weather(request: pb.GetWeatherRequest) -> tuple[pb.GetWeatherRequest, date, 
         out.location.longitude = round(out.location.longitude, 3)
     elif not out.place:
         errors.add("place", "give a place or a location")
+    _text(out.place, MAX_TEXT, "place", errors)
     start = parse_day(out.start_date, "start_date", errors, required=False)
     end = parse_day(out.end_date, "end_date", errors, required=False)
     start = start or datetime.now(UTC).date()
@@ -347,6 +364,8 @@ def travel_time(request: pb.GetTravelTimeRequest) -> pb.GetTravelTimeRequest:
             errors.add(f"{name}.address", "must not be empty")
         elif which == "place_id" and not point.place_id.strip():
             errors.add(f"{name}.place_id", "must not be empty")
+        _text(point.address, MAX_TEXT, f"{name}.address", errors)
+        _text(point.place_id, MAX_ID, f"{name}.place_id", errors)
     if out.mode not in pb.TravelMode.values():
         errors.add("mode", "unknown travel mode")
     out.mode = out.mode or pb.TRAVEL_MODE_DRIVE

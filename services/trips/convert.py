@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
@@ -12,6 +11,7 @@ from services.trips.model import Destination, Money, Trip, TripDraft
 from tripsage.trips.v1 import trip_service_pb2 as pb
 from tripsage_core.errors import FieldErrors
 from tripsage_core.grpc_kit.timestamps import to_timestamp
+from tripsage_core.validators.dates import parse_date as parse_date  # the servicer's too
 
 _ACCESS = {
     "owner": pb.TRIP_ACCESS_OWNER,
@@ -34,16 +34,6 @@ def enum_to_word(enum: Any, value: int, prefix: str, default: str) -> str:
 def word_to_enum(enum: Any, word: str, prefix: str) -> Any:
     """ "in_progress" -> TRIP_STATUS_IN_PROGRESS."""
     return enum.Value(prefix + word.upper())
-
-
-def parse_date(value: str, field: str, errors: FieldErrors) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors.add(field, "must be a date like 2027-05-01")
-        return None
 
 
 def draft_from_proto(trip: pb.Trip, errors: FieldErrors) -> TripDraft:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from services.trips.model import MAX_DESCRIPTION, MAX_TITLE, Money, money_problems
 from tripsage_core.errors import FieldErrors
+from tripsage_core.validators.dates import TIME_ZONE_PROBLEM, check_instant, time_zone
 
 KINDS = ("flight", "accommodation", "activity", "meal", "transport", "note")
 BOOKING_STATUSES = ("idea", "saved", "booked", "cancelled")
@@ -44,21 +44,6 @@ class ItemLocation:
         )
 
 
-def zone(name: str) -> ZoneInfo | None:
-    """The IANA zone called `name`, or None when unknown (UTC when empty)."""
-    if not name:
-        return ZoneInfo("UTC")
-    if name not in _ZONES:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
-_ZONES = available_timezones()
-
-
 @dataclass
 class ItemDraft:
     """The fields a caller sets on an itinerary item."""
@@ -79,7 +64,7 @@ class ItemDraft:
 
     def local(self, instant: datetime) -> datetime:
         """`instant` on the wall clock of the item's place."""
-        return instant.astimezone(zone(self.time_zone) or UTC)
+        return instant.astimezone(time_zone(self.time_zone) or UTC)
 
     @property
     def day(self) -> date | None:
@@ -128,8 +113,10 @@ def validate_item(draft: ItemDraft, snapshot_size: int = 0) -> None:
         errors.add("start_time", "is required when end_time is set")
     if draft.start_time and draft.end_time and draft.end_time < draft.start_time:
         errors.add("end_time", "must not be before start_time")
-    if zone(draft.time_zone) is None:
-        errors.add("time_zone", "must be an IANA time zone such as Europe/Lisbon")
+    check_instant(draft.start_time, "start_time", errors)
+    check_instant(draft.end_time, "end_time", errors)
+    if time_zone(draft.time_zone) is None:
+        errors.add("time_zone", TIME_ZONE_PROBLEM)
     if draft.location is not None:
         for name in ("name", "address", "place_id"):
             if len(getattr(draft.location, name)) > MAX_SHORT_TEXT:

@@ -11,6 +11,7 @@ from typing import Any
 import pycountry
 
 from tripsage_core.errors import FieldErrors
+from tripsage_core.validators.dates import check_day
 
 STATUSES = ("planning", "booked", "in_progress", "completed", "cancelled")
 VISIBILITIES = ("private", "shared", "public")
@@ -150,6 +151,8 @@ def validate(draft: TripDraft) -> None:
         errors.add("title", f"must be at most {MAX_TITLE} characters")
     if len(draft.description) > MAX_DESCRIPTION:
         errors.add("description", f"must be at most {MAX_DESCRIPTION} characters")
+    check_day(draft.start_date, "start_date", errors)
+    check_day(draft.end_date, "end_date", errors)
     if draft.start_date and draft.end_date and draft.end_date < draft.start_date:
         errors.add("end_date", "must not be before start_date")
     if len(draft.destinations) > MAX_DESTINATIONS:

@@ -53,3 +53,22 @@ def test_retry_after_becomes_retry_info() -> None:
     retry = error_details_pb2.RetryInfo()
     assert status.details[-1].Unpack(retry)
     assert retry.retry_delay.ToMilliseconds() == 2500
+
+
+def test_a_status_that_echoes_huge_input_stays_within_the_metadata_budget() -> None:
+    wide = "Лиссабон" * 2_500  # 40 kB of UTF-8
+    collected = errors.FieldErrors()
+    for index in range(100):
+        collected.add(f"destinations[{index}].{wide}", f"no place called {wide}")
+    with pytest.raises(errors.InvalidArgument) as caught:
+        collected.raise_if_any()
+    caught.value.metadata = {f"{n}{wide}": wide for n in range(50)}
+    status = to_rpc_status(caught.value)
+    assert len(status.SerializeToString()) < 4096
+    assert status.message.startswith("destinations[0].")
+    assert status.message.endswith("…")
+    bad = error_details_pb2.BadRequest()
+    status.details[1].Unpack(bad)
+    assert len(bad.field_violations) == 9  # eight, then "and 92 more"
+    assert bad.field_violations[-1].description == "and 92 more"
+    assert bad.field_violations[0].description.startswith("no place called Лиссабон")

@@ -1,4 +1,5 @@
-"""Server interceptors: request id, one log line per call, domain errors to statuses."""
+"""Server interceptors: request id, one log line per call, domain errors to statuses,
+requests no service can carry refused."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import grpc
+from google.protobuf.message import Message
 from grpc import aio
 
 from tripsage_core.errors import DomainError
 from tripsage_core.grpc_kit.metadata import metadata_value
+from tripsage_core.grpc_kit.request_checks import check_request
 from tripsage_core.grpc_kit.rpc_context import rpc_method_var
 from tripsage_core.grpc_kit.status import to_grpc_status
 from tripsage_core.request_context import REQUEST_ID_HEADER, accept_request_id, request_id_var
@@ -189,6 +192,30 @@ class ErrorInterceptor(_AroundInterceptor):
             await self._abort(context, exc, method)
 
 
+class RequestCheckInterceptor(_AroundInterceptor):
+    """Refuses, naming the fields, what no service can carry (NUL, unknown enum numbers,
+    non-finite numbers; see request_checks), so no servicer has to remember to."""
+
+    async def unary(self, inner: Any, request: Any, context: Any, method: str) -> Any:
+        if isinstance(request, Message):
+            check_request(request)
+        return await inner(request, context)
+
+    async def stream(
+        self, inner: Any, request: Any, context: Any, method: str
+    ) -> AsyncIterator[Any]:
+        if isinstance(request, Message):
+            check_request(request)
+        async for item in _iterate(inner(request, context)):
+            yield item
+
+
 def default_interceptors() -> list[aio.ServerInterceptor[Any, Any]]:
-    # Outermost first: the request id is set before anything logs.
-    return [RequestIdInterceptor(), LoggingInterceptor(), ErrorInterceptor()]
+    # Outermost first: the request id is set before anything logs; request checks run
+    # inside ErrorInterceptor so their InvalidArgument becomes a status like any other.
+    return [
+        RequestIdInterceptor(),
+        LoggingInterceptor(),
+        ErrorInterceptor(),
+        RequestCheckInterceptor(),
+    ]
