@@ -12,6 +12,7 @@ from gateway.callers import gateway_callers
 from gateway.discovery import upstream_addresses
 from gateway.rate_limit import RateLimiter
 from gateway.serving import server_config
+from tripsage_core import client_address
 from tripsage_core.cache import create_redis
 from tripsage_core.config import get_settings_or_exit
 from tripsage_core.grpc_kit.tls import channel_credentials
@@ -23,6 +24,7 @@ def main() -> None:
     settings = get_settings_or_exit()
     configure_logging("gateway", settings.log_level, settings.log_format)
     tracing = configure_telemetry("gateway", settings)
+    client_address.SEAL.use_settings(settings)  # how services know the address is ours
     limiter = None
     if settings.redis_url is not None and settings.rate_limit_per_minute > 0:
         limiter = RateLimiter(

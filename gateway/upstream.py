@@ -9,6 +9,8 @@ import grpc
 from grpc import aio
 
 from gateway.errors import GatewayError, invalid_argument
+from tripsage_core.client_address import HEADER as CLIENT_ADDRESS_HEADER
+from tripsage_core.client_address import seal
 from tripsage_core.grpc_kit.tls import open_channel
 from tripsage_core.idempotency import MAX_KEY_LENGTH
 from tripsage_core.request_context import REQUEST_ID_HEADER
@@ -55,9 +57,9 @@ def outgoing_metadata(
         metadata.append((name, value))
     metadata.append((REQUEST_ID_HEADER, request_id))
     # Only the client address as the server sees it (after trusted proxies, see
-    # gateway/serving.py): what a client writes in X-Forwarded-For is its own claim.
+    # gateway/serving.py), sealed so services can tell it from a caller's own claim.
     if client_host and _is_metadata_text(client_host):
-        metadata.append(("x-forwarded-for", client_host[:MAX_CLIENT_HOST]))
+        metadata.append((CLIENT_ADDRESS_HEADER, seal(client_host[:MAX_CLIENT_HOST])))
     return tuple(metadata)
 
 

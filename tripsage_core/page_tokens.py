@@ -9,35 +9,20 @@ still verifies during a rotation, so pages in flight survive it.
 
 from __future__ import annotations
 
-import base64
 import binascii
-import hashlib
-import hmac
 import json
-import secrets
 from typing import Any
 
 from tripsage_core.errors import InvalidArgument
-from tripsage_core.key_derivation import derive_key
+from tripsage_core.rotating_macs import RotatingMac, b64, unb64
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
-_PURPOSE = "tripsage page tokens"
-_MAC_BYTES = 16  # 128-bit tags: forging one is out of reach, tokens stay short
 _NOT_OURS = "is not a token this list returned"
 
-# Keys that sign (the first) and verify (all). A process serves one service, which
-# installs its SECRET_KEY at start-up (ServiceRuntime); until then a random key
-# keeps tokens authenticated within the process.
-_keys: list[bytes] = [secrets.token_bytes(32)]
-
-
-def use_secret(secret_key: str, previous_secret_key: str | None = None) -> None:
-    """Signs with a key derived from `secret_key`; the previous secret still verifies."""
-    keys = [derive_key(secret_key, _PURPOSE)]
-    if previous_secret_key:
-        keys.append(derive_key(previous_secret_key, _PURPOSE))
-    _keys[:] = keys
+# A process serves one service, which installs its SECRET_KEY at start-up (ServiceRuntime).
+SIGNER = RotatingMac("tripsage page tokens")
+use_secret = SIGNER.use_secret
 
 
 def page_limit(
@@ -48,22 +33,10 @@ def page_limit(
     return min(page_size or default, maximum)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _mac(key: bytes, body: str) -> bytes:
-    return hmac.new(key, body.encode(), hashlib.sha256).digest()[:_MAC_BYTES]
-
-
 def encode_token(position: dict[str, Any], fingerprint: str) -> str:
     payload = {**position, "f": fingerprint}
-    body = _b64(json.dumps(payload, separators=(",", ":")).encode())
-    return f"{body}.{_b64(_mac(_keys[0], body))}"
+    body = b64(json.dumps(payload, separators=(",", ":")).encode())
+    return f"{body}.{SIGNER.tag(body)}"
 
 
 def decode_token(token: str, fingerprint: str) -> dict[str, Any]:
@@ -71,8 +44,7 @@ def decode_token(token: str, fingerprint: str) -> dict[str, Any]:
     edited, or the filters changed since it was issued."""
     body, _, tag = token.partition(".")
     try:
-        signed = any(hmac.compare_digest(_mac(key, body), _unb64(tag)) for key in _keys)
-        payload = json.loads(_unb64(body)) if signed else None
+        payload = json.loads(unb64(body)) if SIGNER.verify(body, tag) else None
         if not isinstance(payload, dict):
             raise ValueError
     except (ValueError, binascii.Error):

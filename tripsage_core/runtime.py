@@ -11,7 +11,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from tripsage_core import page_tokens
+from tripsage_core import client_address, page_tokens
 from tripsage_core.cache import create_redis
 from tripsage_core.cache import ping as redis_ping
 from tripsage_core.config import Settings
@@ -25,13 +25,10 @@ class MissingSetting(Exception):
     pass
 
 
-def _sign_page_tokens(settings: Settings) -> None:
-    if settings.secret_key is None:  # load_settings fills or demands it; bare test settings
-        return
-    previous = settings.secret_key_previous
-    page_tokens.use_secret(
-        settings.secret_key.get_secret_value(), previous.get_secret_value() if previous else None
-    )
+def _use_secret_key(settings: Settings) -> None:
+    # Page tokens this service issues, and the client addresses the gateway vouches for.
+    page_tokens.SIGNER.use_settings(settings)
+    client_address.SEAL.use_settings(settings)
 
 
 class ServiceRuntime:
@@ -45,7 +42,7 @@ class ServiceRuntime:
         needs_redis: bool = True,
     ) -> None:
         self.service = service
-        _sign_page_tokens(settings)
+        _use_secret_key(settings)
         self.migrations_dir = migrations_dir
         self.database: Database | None = None
         if needs_database:

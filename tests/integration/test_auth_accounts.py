@@ -23,6 +23,8 @@ from tests.support.suite import RunningSuite
 from tripsage.auth.v1 import auth_service_pb2 as pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as pb_grpc
 from tripsage.common.v1 import cabin_class_pb2
+from tripsage_core.client_address import HEADER as CLIENT_ADDRESS_HEADER
+from tripsage_core.client_address import seal
 
 pytestmark = pytest.mark.database
 
@@ -244,7 +246,7 @@ async def test_password_reset_link_is_logged_and_single_use(
 async def test_repeated_failures_for_one_account_are_refused_with_a_retry_delay(
     auth: pb_grpc.AuthServiceStub, http: httpx.AsyncClient, ana: Account
 ) -> None:
-    address = (("x-forwarded-for", f"198.51.100.{uuid.uuid4().int % 250}"),)
+    address = ((CLIENT_ADDRESS_HEADER, seal(f"198.51.100.{uuid.uuid4().int % 250}")),)
     for _ in range(4):
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await auth.Login(
@@ -264,7 +266,7 @@ async def test_repeated_failures_for_one_account_are_refused_with_a_retry_delay(
 async def test_repeated_failures_from_one_address_are_refused(
     auth: pb_grpc.AuthServiceStub,
 ) -> None:
-    address = (("x-forwarded-for", f"203.0.113.{uuid.uuid4().int % 250}"),)
+    address = ((CLIENT_ADDRESS_HEADER, seal(f"203.0.113.{uuid.uuid4().int % 250}")),)
     for _ in range(6):
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await auth.Login(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from services.auth.profile import clean_preferences, merge_changes
 from services.auth.provider_checks import format_problem
 from tripsage_core.api_key_scopes import allows, scope_problem
+from tripsage_core.client_address import HEADER as CLIENT_ADDRESS_HEADER
+from tripsage_core.client_address import seal
 from tripsage_core.errors import FieldErrors
 from tripsage_core.grpc_kit.caller import client_address
 
@@ -96,11 +100,21 @@ class _Context:
         return self._peer
 
 
+STALE_SEAL = seal("6.6.6.6", now=time.time() - 600)
+
+
 @pytest.mark.parametrize(
     ("metadata", "peer", "address"),
     [
-        # The gateway appends the address it saw; earlier entries are the client's claims.
-        ((("x-forwarded-for", "6.6.6.6, 203.0.113.9"),), "ipv4:127.0.0.1:5000", "203.0.113.9"),
+        # The address the gateway sealed counts; a caller's own claims do not.
+        (((CLIENT_ADDRESS_HEADER, seal("203.0.113.9")),), "ipv4:127.0.0.1:5000", "203.0.113.9"),
+        ((("x-forwarded-for", "6.6.6.6"),), "ipv4:127.0.0.1:5000", "127.0.0.1"),
+        (((CLIENT_ADDRESS_HEADER, "6.6.6.6|1999999999|forged"),), "ipv4:10.0.0.7:1", "10.0.0.7"),
+        (
+            ((CLIENT_ADDRESS_HEADER, seal("6.6.6.6", now=time.time() - 600)),),
+            "ipv4:10.0.0.7:1",
+            "10.0.0.7",
+        ),
         ((), "ipv4:198.51.100.4:41234", "198.51.100.4"),
         ((), "ipv6:[::1]:41234", "::1"),
     ],

@@ -14,9 +14,9 @@ OLD, NEW = "old-secret-" + "x" * 32, "new-secret-" + "y" * 32
 
 @pytest.fixture(autouse=True)
 def restore_keys() -> Iterator[None]:
-    saved = list(page_tokens._keys)
+    saved = list(page_tokens.SIGNER._keys)
     yield
-    page_tokens._keys[:] = saved
+    page_tokens.SIGNER._keys = saved
 
 
 def test_a_token_survives_a_rotation_and_nothing_else_verifies_it() -> None:

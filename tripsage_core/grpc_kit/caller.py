@@ -24,6 +24,8 @@ from tripsage.auth.v1 import auth_service_pb2 as auth_pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
 from tripsage_core.api_key_scopes import allows
 from tripsage_core.cache import create_redis
+from tripsage_core.client_address import HEADER as CLIENT_ADDRESS_HEADER
+from tripsage_core.client_address import unseal
 from tripsage_core.config import Settings
 from tripsage_core.errors import PermissionDenied, Unauthenticated, Unavailable
 from tripsage_core.grpc_kit.client import shared_service_channel
@@ -64,13 +66,11 @@ def bearer_token(context: aio.ServicerContext[Any, Any]) -> str | None:
 
 
 def client_address(context: aio.ServicerContext[Any, Any]) -> str:
-    """The address of the end client: the entry the gateway appended to x-forwarded-for
-    (the last one; earlier ones are the client's own claims), else the gRPC peer."""
-    forwarded = metadata_value(context, "x-forwarded-for")
-    if forwarded:
-        last = forwarded.rsplit(",", 1)[-1].strip()
-        if last:
-            return last[:64]
+    """The address of the end client: the one the gateway sealed (tripsage_core.
+    client_address), else the gRPC peer. Unsealed claims are ignored."""
+    vouched = unseal(metadata_value(context, CLIENT_ADDRESS_HEADER))
+    if vouched:
+        return vouched
     peer = context.peer() or "unknown"
     # "ipv4:127.0.0.1:5555" / "ipv6:[::1]:5555" -> the host part.
     host = peer.split(":", 1)[-1].rsplit(":", 1)[0]
