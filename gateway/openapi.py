@@ -9,6 +9,7 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
 from gateway.routes import HttpBinding, RouteTable
+from tripsage_core.idempotency import MAX_KEY_LENGTH
 
 ERROR_SCHEMA = "Error"
 _VARIABLE = re.compile(r"{([^}]+)}")
@@ -220,7 +221,14 @@ def _operation(binding: HttpBinding, builder: _SchemaBuilder, names: list[str]) 
             "name": "Idempotency-Key",
             "in": "header",
             "required": False,
-            "schema": {"type": "string", "pattern": _HEADER_TEXT_PATTERN},
+            "description": "Retries with the same key return the first result (creates).",
+            # What tripsage_core.idempotency accepts: 1 to 255 printable characters.
+            "schema": {
+                "type": "string",
+                "pattern": r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$",
+                "minLength": 1,
+                "maxLength": MAX_KEY_LENGTH,
+            },
         }
     )
     operation["parameters"] = parameters
