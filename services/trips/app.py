@@ -20,7 +20,7 @@ from tripsage_core.grpc_kit.caller import caller_resolver
 from tripsage_core.grpc_kit.server import ServiceDefinition
 from tripsage_core.idempotency import IdempotencyLedger
 from tripsage_core.runtime import ServiceRuntime
-from tripsage_core.user_directory import UserSummary, lookup_users_by_email, lookup_users_by_id
+from tripsage_core.user_directory import UserSummary, lookup_users_by_id
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = trip_service_pb2.DESCRIPTOR.services_by_name["TripService"].full_name
@@ -32,12 +32,6 @@ class AuthUserDirectory:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-
-    async def by_email(self, emails: list[str]) -> dict[str, UserSummary]:
-        try:
-            return await lookup_users_by_email(self.settings, emails)
-        except grpc.aio.AioRpcError as error:
-            raise _auth_unavailable(error) from None
 
     async def by_id(self, user_ids: list[str]) -> dict[str, UserSummary]:
         try:
