@@ -127,7 +127,7 @@ class Collaboration:
             await uow.trips.lock(trip_id)
             if address == normalize_email(caller.email):
                 raise InvalidArgument.for_field("email", "you cannot invite yourself")
-            if await self._owns(trip.owner_id, address):
+            if trip.owner_id != caller.user_id and await self._owns(trip.owner_id, address):
                 raise FailedPrecondition("that person owns this trip", reason="ALREADY_OWNER")
             existing = await uow.collaborators.find(trip_id, user_id=None, email=address)
             if existing is not None:

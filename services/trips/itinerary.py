@@ -199,6 +199,10 @@ class Itinerary:
     async def reorder(
         self, caller: Principal, trip_id: str, day: date | None, item_ids: list[str]
     ) -> list[ItineraryItem]:
+        if len(item_ids) > limits.ITEMS_PER_TRIP:
+            raise InvalidArgument.for_field(
+                "item_ids", f"a trip has at most {limits.ITEMS_PER_TRIP} items"
+            )
         wanted = [str(parse_uuid(i, f"item_ids[{n}]", "item")) for n, i in enumerate(item_ids)]
         async with self.store.unit(caller) as uow:
             await load_trip(uow, trip_id, EDIT)

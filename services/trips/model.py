@@ -150,7 +150,7 @@ def validate(draft: TripDraft) -> None:
     limits.check_count(
         errors, "destinations", draft.destinations, limits.DESTINATIONS, "destinations"
     )
-    for index, dest in enumerate(draft.destinations):
+    for index, dest in enumerate(draft.destinations[: limits.DESTINATIONS]):
         where = f"destinations[{index}]"
         if not dest.name.strip():
             errors.add(f"{where}.name", "is required")

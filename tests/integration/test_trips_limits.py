@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -190,3 +191,17 @@ async def test_listing_trips_shared_with_a_victim_never_fails(
             break
         params = {"pageSize": "100", "pageToken": reply.json()["nextPageToken"]}
     assert sorted(seen) == sorted(created)
+
+
+async def test_a_reorder_lists_at_most_the_item_cap(
+    stub: pb_grpc.TripServiceStub, http: httpx.AsyncClient, owner: Account
+) -> None:
+    trip = (
+        await stub.CreateTrip(pb.CreateTripRequest(trip=pb.Trip(title="Order")),
+                              metadata=owner.metadata)
+    ).trip  # fmt: skip
+    ids = [str(uuid.uuid4()) for _ in range(limits.ITEMS_PER_TRIP + 1)]
+    reply = await http.post(
+        f"/api/v1/trips/{trip.id}/items:reorder", headers=owner.headers, json={"itemIds": ids}
+    )
+    assert "item_ids" in _violations(reply)
