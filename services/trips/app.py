@@ -17,7 +17,7 @@ from services.trips.trips import Trips
 from tripsage.trips.v1 import trip_service_pb2, trip_service_pb2_grpc
 from tripsage_core.config import Settings
 from tripsage_core.errors import Unavailable
-from tripsage_core.grpc_kit.auth_calls import lookup_users_by_email, lookup_users_by_id
+from tripsage_core.grpc_kit.auth_calls import lookup_users_by_id
 from tripsage_core.grpc_kit.caller import caller_resolver
 from tripsage_core.grpc_kit.server import ServiceDefinition
 from tripsage_core.idempotency import IdempotencyLedger
@@ -34,12 +34,6 @@ class AuthUserDirectory:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-
-    async def by_email(self, emails: list[str]) -> dict[str, UserSummary]:
-        try:
-            return await lookup_users_by_email(self.settings, emails)
-        except grpc.aio.AioRpcError as error:
-            raise _auth_unavailable(error) from None
 
     async def by_id(self, user_ids: list[str]) -> dict[str, UserSummary]:
         try:

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from services.trips import limits
 from services.trips.access import ADMIN, MEMBER, READ, load_trip, parse_uuid
 from services.trips.model import Trip
 from services.trips.sharing import (
-    MAX_EMAIL,
-    MAX_MESSAGE,
     ROLES,
     Collaborator,
     Invitation,
@@ -36,6 +35,7 @@ from tripsage_core.errors import (
     Unavailable,
 )
 from tripsage_core.identity import Principal
+from tripsage_core.page_budget import fitting
 from tripsage_core.page_tokens import decode_token, encode_token, page_limit, token_field
 from tripsage_core.users import UserSummary
 
@@ -43,9 +43,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class UserDirectory(Protocol):
-    """Who has an account: the auth service, through LookupUsers."""
-
-    async def by_email(self, emails: list[str]) -> dict[str, UserSummary]: ...
+    """Names and addresses of accounts by id: the auth service, through LookupUsers. Never
+    asked who owns an invited address, so inviting tells nothing about accounts."""
 
     async def by_id(self, user_ids: list[str]) -> dict[str, UserSummary]: ...
 
@@ -97,6 +96,7 @@ class Collaboration:
             await load_trip(uow, trip_id, MEMBER)
             rows = await uow.collaborators.page(trip_id, limit + 1, after)
         token = ""
+        limit = fitting(rows[:limit])  # rows and bytes: a page fits a message
         if len(rows) > limit:
             rows = rows[:limit]
             token = encode_token(
@@ -115,24 +115,30 @@ class Collaboration:
     ) -> Collaborator:
         errors = FieldErrors()
         address = normalize_email(email)
-        if not _EMAIL.match(address) or len(address) > MAX_EMAIL:
+        if not _EMAIL.match(address) or len(address) > limits.EMAIL:
             errors.add("email", "must be an email address")
         if role not in ROLES:
             errors.add("role", f"must be one of {', '.join(ROLES)}")
-        if len(message) > MAX_MESSAGE:
-            errors.add("message", f"must be at most {MAX_MESSAGE} characters")
+        limits.check_text(errors, "message", message, limits.MESSAGE)
         errors.raise_if_any()
         async with self.store.unit(caller) as uow:
             trip = await load_trip(uow, trip_id, ADMIN)
+            # Locked so that concurrent invitations cannot pass the cap together.
+            await uow.trips.lock(trip_id)
             if address == normalize_email(caller.email):
                 raise InvalidArgument.for_field("email", "you cannot invite yourself")
-            if await self._owns(trip.owner_id, address):
+            if trip.owner_id != caller.user_id and await self._owns(trip.owner_id, address):
                 raise FailedPrecondition("that person owns this trip", reason="ALREADY_OWNER")
             existing = await uow.collaborators.find(trip_id, user_id=None, email=address)
             if existing is not None:
                 raise AlreadyExists(
                     f"{address} is already on this trip ({existing.state})",
                     reason="ALREADY_COLLABORATOR",
+                )
+            if await uow.collaborators.count_all(trip_id) >= limits.PEOPLE_PER_TRIP:
+                raise FailedPrecondition(
+                    f"a trip has at most {limits.PEOPLE_PER_TRIP} collaborators and invitations",
+                    reason="TOO_MANY_COLLABORATORS",
                 )
             # Always an invitation, whether or not the address has an account: nobody joins
             # without consent, and the answer does not tell whether an account exists.
@@ -230,6 +236,7 @@ class Collaboration:
         async with self.store.unit(caller) as uow:
             rows = await uow.collaborators.invitations(limit + 1, before)
         token = ""
+        limit = fitting(rows[:limit])  # rows and bytes: a page fits a message
         if len(rows) > limit:
             rows = rows[:limit]
             token = encode_token(

@@ -114,6 +114,14 @@ class CollaboratorRows:
         )
         return bool(result.endswith(" 1"))
 
+    async def count_all(self, trip_id: str) -> int:
+        """Members and pending invitations."""
+        count = await self.conn.fetchval(
+            "SELECT count(*) FROM tripsage_trips.collaborators WHERE trip_id = $1",
+            uuid.UUID(trip_id),
+        )
+        return int(count or 0)
+
     async def count_active(self, trip_id: str) -> int:
         count = await self.conn.fetchval(
             "SELECT count(*) FROM tripsage_trips.collaborators"

@@ -85,6 +85,13 @@ class ItemRows:
         )
         return int(value)
 
+    async def count(self, trip_id: str) -> int:
+        value = await self.conn.fetchval(
+            "SELECT count(*) FROM tripsage_trips.itinerary_items WHERE trip_id = $1",
+            uuid.UUID(trip_id),
+        )
+        return int(value or 0)
+
     async def insert(self, trip_id: str, created_by: str, draft: ItemDraft) -> ItineraryItem:
         position = await self.next_position(trip_id, draft.day)
         row = await self.conn.fetchrow(

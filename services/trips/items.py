@@ -6,14 +6,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from services.trips.model import MAX_DESCRIPTION, MAX_TITLE, Money, money_problems
+from services.trips import limits
+from services.trips.model import Money, money_problems
 from tripsage_core.errors import FieldErrors
 from tripsage_core.validators.dates import TIME_ZONE_PROBLEM, check_instant, time_zone
 
 KINDS = ("flight", "accommodation", "activity", "meal", "transport", "note")
 BOOKING_STATUSES = ("idea", "saved", "booked", "cancelled")
-MAX_SHORT_TEXT = 200
-MAX_SNAPSHOT_BYTES = 64 * 1024
 
 
 @dataclass
@@ -105,10 +104,9 @@ def validate_item(draft: ItemDraft, snapshot_size: int = 0) -> None:
         errors.add("kind", f"must be one of {', '.join(KINDS)}")
     if not draft.title.strip():
         errors.add("title", "is required")
-    elif len(draft.title) > MAX_TITLE:
-        errors.add("title", f"must be at most {MAX_TITLE} characters")
-    if len(draft.description) > MAX_DESCRIPTION:
-        errors.add("description", f"must be at most {MAX_DESCRIPTION} characters")
+    else:
+        limits.check_text(errors, "title", draft.title, limits.TITLE)
+    limits.check_text(errors, "description", draft.description, limits.DESCRIPTION)
     if draft.end_time and not draft.start_time:
         errors.add("start_time", "is required when end_time is set")
     if draft.start_time and draft.end_time and draft.end_time < draft.start_time:
@@ -119,8 +117,8 @@ def validate_item(draft: ItemDraft, snapshot_size: int = 0) -> None:
         errors.add("time_zone", TIME_ZONE_PROBLEM)
     if draft.location is not None:
         for name in ("name", "address", "place_id"):
-            if len(getattr(draft.location, name)) > MAX_SHORT_TEXT:
-                errors.add(f"location.{name}", f"must be at most {MAX_SHORT_TEXT} characters")
+            value = getattr(draft.location, name)
+            limits.check_text(errors, f"location.{name}", value, limits.SHORT_TEXT)
         latitude, longitude = draft.location.latitude, draft.location.longitude
         if latitude is not None and not -90 <= latitude <= 90:
             errors.add("location.lat_lng.latitude", "must be between -90 and 90")
@@ -131,10 +129,9 @@ def validate_item(draft: ItemDraft, snapshot_size: int = 0) -> None:
     if draft.booking_status not in BOOKING_STATUSES:
         errors.add("booking_status", f"must be one of {', '.join(BOOKING_STATUSES)}")
     for name in ("booking_reference", "provider", "offer_id"):
-        if len(getattr(draft, name)) > MAX_SHORT_TEXT:
-            errors.add(name, f"must be at most {MAX_SHORT_TEXT} characters")
-    if snapshot_size > MAX_SNAPSHOT_BYTES:
-        errors.add("offer_snapshot", f"must be at most {MAX_SNAPSHOT_BYTES // 1024} KiB")
+        limits.check_text(errors, name, getattr(draft, name), limits.SHORT_TEXT)
+    if snapshot_size > limits.OFFER_SNAPSHOT_BYTES:
+        errors.add("offer_snapshot", f"must be at most {limits.OFFER_SNAPSHOT_BYTES // 1024} KiB")
     errors.raise_if_any()
 
 

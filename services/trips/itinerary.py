@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date
 
+from services.trips import limits
 from services.trips.access import EDIT, MEMBER, READ, load_trip, parse_uuid
 from services.trips.currency_rates import RateTable
 from services.trips.items import (
@@ -22,9 +23,10 @@ from services.trips.public_view import items_for_reader, trip_for_reader
 from services.trips.sharing import Activity
 from services.trips.store import TripStore
 from services.trips.writes import check_etag, stale
-from tripsage_core.errors import InvalidArgument, NotFound
+from tripsage_core.errors import FailedPrecondition, InvalidArgument, NotFound
 from tripsage_core.idempotency import IdempotencyKey, IdempotencyLedger
 from tripsage_core.identity import Principal
+from tripsage_core.page_budget import fitting
 from tripsage_core.page_tokens import decode_token, encode_token, page_limit, token_field
 
 DEFAULT_ITEM_PAGE = 100
@@ -62,9 +64,16 @@ class Itinerary:
     ) -> ItineraryItem:
         async with self.store.unit(caller) as uow:
             await load_trip(uow, trip_id, EDIT)
+            # Locked so that concurrent creates cannot pass the item cap together.
+            await uow.trips.lock(trip_id)
             validate_item(draft, snapshot_size)
 
             async def create() -> ItineraryItem:
+                if await uow.items.count(trip_id) >= limits.ITEMS_PER_TRIP:
+                    raise FailedPrecondition(
+                        f"a trip has at most {limits.ITEMS_PER_TRIP} itinerary items",
+                        reason="TOO_MANY_ITEMS",
+                    )
                 item = await uow.items.insert(trip_id, caller.user_id, draft)
                 await uow.activity.record(
                     trip_id, caller.user_id, "item_added", f"added the {_describe(item)}",
@@ -119,6 +128,7 @@ class Itinerary:
                 trip_id, ItemFilter(day=day, kind=kind, limit=limit + 1, after=after)
             )
         token = ""
+        limit = fitting(items[:limit])  # rows and bytes: a page fits a message
         if len(items) > limit:
             items = items[:limit]
             last = items[-1]
@@ -188,6 +198,10 @@ class Itinerary:
     async def reorder(
         self, caller: Principal, trip_id: str, day: date | None, item_ids: list[str]
     ) -> list[ItineraryItem]:
+        if len(item_ids) > limits.ITEMS_PER_TRIP:
+            raise InvalidArgument.for_field(
+                "item_ids", f"a trip has at most {limits.ITEMS_PER_TRIP} items"
+            )
         wanted = [str(parse_uuid(i, f"item_ids[{n}]", "item")) for n, i in enumerate(item_ids)]
         async with self.store.unit(caller) as uow:
             await load_trip(uow, trip_id, EDIT)
@@ -235,6 +249,7 @@ class Itinerary:
             await load_trip(uow, trip_id, MEMBER)
             entries = await uow.activity.page(trip_id, limit + 1, before)
         token = ""
+        limit = fitting(entries[:limit])  # rows and bytes: a page fits a message
         if len(entries) > limit:
             entries = entries[:limit]
             token = encode_token({"s": entries[-1].seq}, fingerprint)

@@ -10,16 +10,12 @@ from typing import Any
 
 import pycountry
 
+from services.trips import limits
 from tripsage_core.errors import FieldErrors
 from tripsage_core.validators.dates import check_day
 
 STATUSES = ("planning", "booked", "in_progress", "completed", "cancelled")
 VISIBILITIES = ("private", "shared", "public")
-MAX_TITLE = 200
-MAX_DESCRIPTION = 5000
-MAX_TAGS = 30
-MAX_TAG = 50
-MAX_DESTINATIONS = 50
 NANOS = 1_000_000_000
 
 
@@ -147,22 +143,21 @@ def validate(draft: TripDraft) -> None:
     errors = FieldErrors()
     if not draft.title.strip():
         errors.add("title", "is required")
-    elif len(draft.title) > MAX_TITLE:
-        errors.add("title", f"must be at most {MAX_TITLE} characters")
-    if len(draft.description) > MAX_DESCRIPTION:
-        errors.add("description", f"must be at most {MAX_DESCRIPTION} characters")
+    else:
+        limits.check_text(errors, "title", draft.title, limits.TITLE)
+    limits.check_text(errors, "description", draft.description, limits.DESCRIPTION)
     check_day(draft.start_date, "start_date", errors)
     check_day(draft.end_date, "end_date", errors)
     if draft.start_date and draft.end_date and draft.end_date < draft.start_date:
         errors.add("end_date", "must not be before start_date")
-    if len(draft.destinations) > MAX_DESTINATIONS:
-        errors.add("destinations", f"at most {MAX_DESTINATIONS} destinations")
-    for index, dest in enumerate(draft.destinations):
+    limits.check_count(
+        errors, "destinations", draft.destinations, limits.DESTINATIONS, "destinations"
+    )
+    for index, dest in enumerate(draft.destinations[: limits.DESTINATIONS]):
         where = f"destinations[{index}]"
         if not dest.name.strip():
             errors.add(f"{where}.name", "is required")
-        if len(dest.name) > MAX_TITLE:
-            errors.add(f"{where}.name", f"must be at most {MAX_TITLE} characters")
+        limits.check_text(errors, f"{where}.name", dest.name, limits.TITLE)
         if dest.country_code and not is_country(dest.country_code):
             errors.add(f"{where}.country_code", "must be an ISO 3166-1 alpha-2 code such as PT")
         for label, day in (
@@ -189,9 +184,9 @@ def validate(draft: TripDraft) -> None:
         errors.add("status", f"must be one of {', '.join(STATUSES)}")
     if draft.visibility not in VISIBILITIES:
         errors.add("visibility", f"must be one of {', '.join(VISIBILITIES)}")
-    if len(draft.tags) > MAX_TAGS:
-        errors.add("tags", f"at most {MAX_TAGS} tags")
-    for index, tag in enumerate(draft.tags):
-        if not tag.strip() or len(tag) > MAX_TAG:
-            errors.add(f"tags[{index}]", f"must be 1 to {MAX_TAG} characters")
+    limits.check_count(errors, "tags", draft.tags, limits.TAGS, "tags")
+    for index, tag in enumerate(draft.tags[: limits.TAGS]):
+        if not tag.strip() or len(tag) > limits.TAG:
+            errors.add(f"tags[{index}]", f"must be 1 to {limits.TAG} characters")
+    limits.check_json(errors, "preferences", draft.preferences, limits.PREFERENCES_BYTES)
     errors.raise_if_any()

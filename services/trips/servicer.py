@@ -6,6 +6,7 @@ from typing import Any
 
 from grpc import aio
 
+from services.trips import limits
 from services.trips.collaboration import Collaboration
 from services.trips.convert import draft_from_proto, enum_to_word, parse_date, trip_to_proto
 from services.trips.export_ical import export_filename, render_ical
@@ -90,8 +91,7 @@ class TripServicer(pb_grpc.TripServiceServicer):
             if request.order_by == pb.LIST_TRIPS_ORDER_START_DATE
             else "update_time",
         )
-        if len(request.query) > 200:
-            errors.add("query", "must be at most 200 characters")
+        limits.check_text(errors, "query", request.query, limits.QUERY)
         errors.raise_if_any()
         page = await self.trips.list(
             caller, filters, page_size=request.page_size, page_token=request.page_token

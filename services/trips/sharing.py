@@ -7,8 +7,6 @@ from datetime import datetime
 from typing import Any
 
 ROLES = ("view", "edit", "admin")
-MAX_EMAIL = 320
-MAX_MESSAGE = 1000
 
 
 @dataclass

@@ -185,6 +185,12 @@ class TripRows:
         )
         return _trip(row) if row else None
 
+    async def lock(self, trip_id: str) -> None:
+        """Holds the trip row until commit, so counted inserts under it cannot race."""
+        await self.conn.execute(
+            "SELECT 1 FROM tripsage_trips.trips WHERE id = $1 FOR UPDATE", uuid.UUID(trip_id)
+        )
+
     async def touch(self, trip_id: str) -> None:
         """Marks the trip changed (its items or people changed), so caches and etags move on."""
         await self.conn.execute(

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from services.trips import limits
 from services.trips.access import (
     EDIT,
     OWNER,
@@ -22,6 +23,7 @@ from services.trips.writes import check_etag, stale
 from tripsage_core.errors import FailedPrecondition, InvalidArgument
 from tripsage_core.idempotency import IdempotencyKey, IdempotencyLedger
 from tripsage_core.identity import Principal
+from tripsage_core.page_budget import fitting
 from tripsage_core.page_tokens import decode_token, encode_token, page_limit, token_field
 
 EDITABLE_FIELDS = {
@@ -100,6 +102,7 @@ class Trips:
                 )
             )
         next_token = ""
+        limit = fitting(trips[:limit])  # rows and bytes: a page fits a message
         if len(trips) > limit:
             trips = trips[:limit]
             last = trips[-1]
@@ -167,7 +170,9 @@ class Trips:
                     if start_date and source.start_date
                     else timedelta(0)
                 )
-                draft = _shifted_copy(source, shift, title or f"Copy of {source.title}"[:200])
+                draft = _shifted_copy(
+                    source, shift, title or f"Copy of {source.title}"[: limits.TITLE]
+                )
                 validate(draft)
                 copy = await uow.trips.insert(caller.user_id, draft)
                 copied = 0

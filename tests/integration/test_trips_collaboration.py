@@ -342,3 +342,11 @@ async def test_strangers_get_not_found_for_people_rpcs(trips, cast: Cast) -> Non
         trips.LeaveTrip(pb.LeaveTripRequest(trip_id=trip.id), metadata=cast.stranger.metadata),
     ):
         assert await code_of(call) == grpc.StatusCode.NOT_FOUND
+
+
+async def test_an_admin_cannot_invite_the_owner(trips, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+    trip = await cast.shared_trip(trips)
+    assert (
+        await code_of(share(trips, cast.admin, trip.id, cast.owner.email.upper(), "view"))
+        == grpc.StatusCode.FAILED_PRECONDITION
+    )

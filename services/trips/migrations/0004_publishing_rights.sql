@@ -25,7 +25,6 @@ CREATE TRIGGER trips_visibility_guard
 DROP POLICY items_select ON tripsage_trips.itinerary_items;
 CREATE POLICY items_select ON tripsage_trips.itinerary_items FOR SELECT
     TO tripsage_trips_caller
-    USING (CASE tripsage_trips.caller_access(trip_id)
-               WHEN 'public' THEN kind <> 'note'
-               ELSE tripsage_trips.caller_access(trip_id) IS NOT NULL
-           END);
+    -- One caller_access() call per row, as before: 'public' counts only for other kinds.
+    USING (tripsage_trips.caller_access(trip_id)
+           IN ('owner', 'admin', 'edit', 'view', CASE WHEN kind <> 'note' THEN 'public' END));
