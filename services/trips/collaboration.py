@@ -10,7 +10,6 @@ decline it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -18,15 +17,14 @@ from typing import Protocol
 from services.trips.access import ADMIN, MEMBER, READ, load_trip, parse_uuid
 from services.trips.model import Trip
 from services.trips.sharing import (
-    MAX_EMAIL,
     MAX_MESSAGE,
     ROLES,
     Collaborator,
     Invitation,
-    normalize_email,
 )
 from services.trips.store import TripStore
 from services.trips.writes import check_etag, stale
+from tripsage_core.emails import email_problem, normalize_email
 from tripsage_core.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -38,8 +36,6 @@ from tripsage_core.errors import (
 from tripsage_core.identity import Principal
 from tripsage_core.page_tokens import decode_token, encode_token, page_limit, token_field
 from tripsage_core.user_directory import UserSummary
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class UserDirectory(Protocol):
@@ -115,8 +111,8 @@ class Collaboration:
     ) -> Collaborator:
         errors = FieldErrors()
         address = normalize_email(email)
-        if not _EMAIL.match(address) or len(address) > MAX_EMAIL:
-            errors.add("email", "must be an email address")
+        if problem := email_problem(address):
+            errors.add("email", problem)
         if role not in ROLES:
             errors.add("role", f"must be one of {', '.join(ROLES)}")
         if len(message) > MAX_MESSAGE:

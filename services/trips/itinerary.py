@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from services.trips.access import EDIT, MEMBER, READ, load_trip, parse_uuid
-from services.trips.currency_rates import RateTable
 from services.trips.items import (
     EDITABLE_ITEM_FIELDS,
     ItemDraft,
@@ -24,6 +23,7 @@ from services.trips.writes import check_etag, gone_since, replay_or_claim, stale
 from tripsage_core.errors import InvalidArgument, NotFound
 from tripsage_core.idempotency import IdempotencyKey, IdempotencyLedger
 from tripsage_core.identity import Principal
+from tripsage_core.money import RateTable
 from tripsage_core.page_tokens import decode_token, encode_token, page_limit, token_field
 
 DEFAULT_ITEM_PAGE = 100

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 ROLES = ("view", "edit", "admin")
-MAX_EMAIL = 320
 MAX_MESSAGE = 1000
 
 
@@ -52,7 +51,3 @@ class Activity:
     created_at: datetime
     details: dict[str, Any] = field(default_factory=dict)
     seq: int = 0
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from services.travel.ports import GeoPoint, WeatherQuery
 from services.travel.reference import distance_km, find_city, main_airport
 from services.travel.sandbox import flights, stays, weather
 from services.travel.sandbox.maps import SandboxMaps
+from services.travel.sandbox.seeded import from_eur, priced_currency
 from tripsage.travel.v1 import travel_service_pb2 as pb
+from tripsage_core.money import BUILT_IN_TABLE
 
 TODAY = date(2027, 3, 1)
 
@@ -147,3 +150,12 @@ async def test_sandbox_maps_resolve_their_own_ids() -> None:
     )
     assert route.estimated
     assert 0 < route.distance_meters < 6000
+
+
+def test_sandbox_prices_convert_with_the_one_shared_rate_table() -> None:
+    for currency in ("USD", "GBP", "JPY", "KRW", "MAD"):
+        assert priced_currency(currency) == currency
+        back = BUILT_IN_TABLE.convert(Decimal(str(from_eur(100.0, currency))), currency, "EUR")
+        assert back is not None
+        assert abs(back - 100) < Decimal("0.0001")
+    assert priced_currency("XXX") == "EUR"

@@ -26,7 +26,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from services.travel.durations import duration
-from services.travel.money import amount, money
 from services.travel.reference import (
     Airport,
     airports,
@@ -39,6 +38,7 @@ from tripsage.common.v1 import cabin_class_pb2
 from tripsage.travel.v1 import travel_service_pb2 as pb
 from tripsage_core.errors import NotFound
 from tripsage_core.grpc_kit.timestamps import to_timestamp
+from tripsage_core.money import proto_amount, proto_of
 
 OFFER_PREFIX = "sbx_off_"
 OFFER_LIFETIME = timedelta(minutes=30)
@@ -270,9 +270,9 @@ def generate_offers(request: pb.SearchFlightsRequest, today: date) -> list[pb.Fl
             prices, total, taxes = [], Decimal(0), Decimal(0)
             for kind, count, share in kinds:
                 tax = 0.12 * base * share + 18 * len(built)
-                each = money(from_eur(base * share + tax, currency), currency)
+                each = proto_of(from_eur(base * share + tax, currency), currency)
                 prices.append(pb.PassengerPrice(passenger_type=kind, count=count, price=each))
-                total += amount(each) * count
+                total += proto_amount(each) * count
                 taxes += Decimal(str(round(from_eur(tax, currency), 2))) * count
             premium = cabin in (
                 cabin_class_pb2.CABIN_CLASS_BUSINESS,
@@ -283,8 +283,8 @@ def generate_offers(request: pb.SearchFlightsRequest, today: date) -> list[pb.Fl
                 pb.FlightOffer(
                     id=f"{OFFER_PREFIX}{seed}.{len(offers)}",
                     slices=built,
-                    total_price=money(total, currency),
-                    tax_amount=money(taxes, currency),
+                    total_price=proto_of(total, currency),
+                    tax_amount=proto_of(taxes, currency),
                     passenger_prices=prices,
                     owner_airline=carrier.code,
                     owner_airline_name=carrier.name,
