@@ -17,6 +17,7 @@ import json
 import secrets
 from typing import Any
 
+from tripsage_core.config import Settings
 from tripsage_core.errors import InvalidArgument
 from tripsage_core.key_derivation import derive_key
 
@@ -27,7 +28,7 @@ _MAC_BYTES = 16  # 128-bit tags: forging one is out of reach, tokens stay short
 _NOT_OURS = "is not a token this list returned"
 
 # Keys that sign (the first) and verify (all). A process serves one service, which
-# installs its SECRET_KEY at start-up (ServiceRuntime); until then a random key
+# installs its SECRET_KEY at start-up (use_settings); until then a random key
 # keeps tokens authenticated within the process.
 _keys: list[bytes] = [secrets.token_bytes(32)]
 
@@ -38,6 +39,16 @@ def use_secret(secret_key: str, previous_secret_key: str | None = None) -> None:
     if previous_secret_key:
         keys.append(derive_key(previous_secret_key, _PURPOSE))
     _keys[:] = keys
+
+
+def use_settings(settings: Settings) -> None:
+    """Every service's start-up: sign with its SECRET_KEY (and verify SECRET_KEY_PREVIOUS)."""
+    if settings.secret_key is None:  # load_settings fills or demands it; bare test settings
+        return
+    previous = settings.secret_key_previous
+    use_secret(
+        settings.secret_key.get_secret_value(), previous.get_secret_value() if previous else None
+    )
 
 
 def page_limit(

@@ -25,15 +25,6 @@ class MissingSetting(Exception):
     pass
 
 
-def _sign_page_tokens(settings: Settings) -> None:
-    if settings.secret_key is None:  # load_settings fills or demands it; bare test settings
-        return
-    previous = settings.secret_key_previous
-    page_tokens.use_secret(
-        settings.secret_key.get_secret_value(), previous.get_secret_value() if previous else None
-    )
-
-
 class ServiceRuntime:
     def __init__(
         self,
@@ -45,7 +36,7 @@ class ServiceRuntime:
         needs_redis: bool = True,
     ) -> None:
         self.service = service
-        _sign_page_tokens(settings)
+        page_tokens.use_settings(settings)
         self.migrations_dir = migrations_dir
         self.database: Database | None = None
         if needs_database:

@@ -13,7 +13,8 @@ from services.travel.ports import GeoPoint
 from services.travel.reference import is_country_code, is_known_location_code
 from tripsage.common.v1 import cabin_class_pb2
 from tripsage.travel.v1 import travel_service_pb2 as pb
-from tripsage_core.errors import FieldErrors
+from tripsage_core import page_tokens
+from tripsage_core.errors import FieldErrors, InvalidArgument
 from tripsage_core.money import from_proto, is_currency, money_problems
 from tripsage_core.validators.dates import parse_date
 from tripsage_core.validators.geo import check_lat_lng
@@ -254,13 +255,18 @@ def airports(request: pb.ListAirportsRequest) -> tuple[pb.ListAirportsRequest, i
     offset = 0
     if out.page_token:
         try:
-            offset = int(out.page_token)
-            if offset < 0:
-                raise ValueError
-        except ValueError:
-            errors.add("page_token", "is not a token this service issued")
+            position = page_tokens.decode_token(out.page_token, airports_fingerprint(out))
+            offset = int(page_tokens.token_field(position, "o"))
+        except InvalidArgument as bad:
+            errors.violations.extend(bad.violations)
     errors.raise_if_any()
     return out, offset
+
+
+def airports_fingerprint(request: pb.ListAirportsRequest) -> str:
+    """What an airports page token is bound to: the filters, not the page size."""
+    near = f"{request.near.latitude},{request.near.longitude}" if request.HasField("near") else ""
+    return f"airports|{request.query}|{request.country_code}|{near}"
 
 
 def places(request: pb.SearchPlacesRequest) -> pb.SearchPlacesRequest:

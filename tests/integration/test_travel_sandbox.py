@@ -533,6 +533,16 @@ async def test_airports_by_code_name_country_and_distance(  # type: ignore[no-un
     assert {a["iataCode"] for a in following.json()["airports"]}.isdisjoint(
         {a["iataCode"] for a in body["airports"]}
     )
+    token = body["nextPageToken"]
+    flipped = token[:-5] + ("A" if token[-5] != "A" else "B") + token[-4:]
+    for edited in ("3", "-1", flipped):
+        refused = await http.get(
+            "/api/v1/airports",
+            headers=ana.headers,
+            params={"countryCode": "PT", "pageSize": 3, "pageToken": edited},
+        )
+        assert refused.status_code == 400, refused.text
+        assert "page_token" in refused.text
     near = await travel.ListAirports(
         pb.ListAirportsRequest(near={"latitude": 51.47, "longitude": -0.45}, page_size=1),
         metadata=ana.metadata,
