@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.support.accounts import Account, register, unique_email, verified
+from tests.support.errors import http_field_violations
 from tests.support.suite import RunningSuite
 
 pytestmark = pytest.mark.database
@@ -106,12 +107,7 @@ async def two_tokens(http: httpx.AsyncClient, ana: Account, path: str) -> tuple[
 
 def assert_page_token_refused(reply: httpx.Response, edit: str) -> None:
     assert reply.status_code == 400, (edit, reply.text)
-    fields = [
-        violation["field"]
-        for detail in reply.json()["error"]["details"]
-        for violation in detail.get("fieldViolations", ())
-    ]
-    assert fields == ["page_token"], (edit, reply.text)
+    assert list(http_field_violations(reply)) == ["page_token"], (edit, reply.text)
 
 
 @pytest.mark.parametrize("kind", LISTS)

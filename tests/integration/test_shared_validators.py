@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.support.accounts import PASSWORD, Account, register, verified
+from tests.support.errors import http_field_violations
 from tests.support.suite import RunningSuite
 
 pytestmark = pytest.mark.database
@@ -23,11 +24,7 @@ async def ana(suite: RunningSuite) -> Account:
 
 def violations(reply: httpx.Response) -> dict[str, str]:
     assert reply.status_code == 400, reply.text
-    return {
-        violation["field"]: violation["description"]
-        for detail in reply.json()["error"]["details"]
-        for violation in detail.get("fieldViolations", ())
-    }
+    return http_field_violations(reply)
 
 
 async def test_coordinates_out_of_range_are_refused_by_trips_as_by_travel(
