@@ -24,6 +24,8 @@ _NOT_OURS = "is not a token this list returned"
 SIGNER = RotatingMac("tripsage page tokens")
 use_secret = SIGNER.use_secret
 
+use_settings = SIGNER.use_settings
+
 
 def page_limit(
     page_size: int, *, default: int = DEFAULT_PAGE_SIZE, maximum: int = MAX_PAGE_SIZE

@@ -16,6 +16,10 @@ from services.auth.passwords import check_strength, hash_password, needs_rehash,
 from services.auth.profile import EDITABLE_PATHS, check_full_name, clean_preferences, merge_changes
 from services.auth.store import UserRecord, UserStore
 from services.auth.throttle import LoginThrottle
+
+# Re-exported: auth's other modules take them from here.
+from tripsage_core.emails import email_problem as email_problem
+from tripsage_core.emails import normalize_email as normalize_email
 from tripsage_core.errors import (
     Aborted,
     AlreadyExists,
@@ -29,22 +33,8 @@ from tripsage_core.revocations import Revocations
 
 logger = logging.getLogger("tripsage.auth")
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ETAG = re.compile(r'^(W/)?"(\d+)"$')
-MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 200
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
-
-
-def email_problem(normalized: str) -> str | None:
-    if not normalized:
-        return "is required"
-    if len(normalized) > MAX_EMAIL_LENGTH or not _EMAIL.match(normalized):
-        return "is not a valid email address"
-    return None
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from services.travel.sandbox.weather import SandboxWeather
 from services.travel.servicer import TravelServicer
 from services.travel.travel import Providers, Travel
 from tripsage.travel.v1 import travel_service_pb2, travel_service_pb2_grpc
+from tripsage_core import page_tokens
 from tripsage_core.cache import create_redis
 from tripsage_core.cache import ping as redis_ping
 from tripsage_core.circuit_breaker import CircuitBreaker
@@ -143,6 +144,7 @@ def compose(
 ) -> ServiceDefinition:
     """The service around a given cache client, caller check and BYOK source."""
     travel, clients = build_travel(settings, redis, user_keys=user_keys)
+    page_tokens.SIGNER.use_settings(settings)  # travel has no ServiceRuntime to do it
     servicer = TravelServicer(travel)
     if settings.travel_metrics_port and settings.travel_metrics_port not in _metrics_started:
         start_http_server(settings.travel_metrics_port)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from services.travel.money import amount
 from services.travel.reference import distance_km
 from tripsage.travel.v1 import travel_service_pb2 as pb
+from tripsage_core.money import proto_amount
 
 
 def _departs_within(offer: pb.FlightOffer, request: pb.SearchFlightsRequest) -> bool:
@@ -38,7 +38,7 @@ def flight_offers(
             continue
         if request.HasField("max_price") and (
             offer.total_price.currency_code == request.max_price.currency_code
-            and amount(offer.total_price) > amount(request.max_price)
+            and proto_amount(offer.total_price) > proto_amount(request.max_price)
         ):
             continue
         if not _departs_within(offer, request):
@@ -46,15 +46,18 @@ def flight_offers(
         kept.append(offer)
     order = request.sort_by
     if order == pb.FLIGHT_SORT_ORDER_DURATION:
-        kept.sort(key=lambda o: (o.total_duration.seconds, amount(o.total_price)))
+        kept.sort(key=lambda o: (o.total_duration.seconds, proto_amount(o.total_price)))
     elif order == pb.FLIGHT_SORT_ORDER_DEPARTURE_TIME:
         kept.sort(
-            key=lambda o: (o.slices[0].segments[0].departure_time.seconds, amount(o.total_price))
+            key=lambda o: (
+                o.slices[0].segments[0].departure_time.seconds,
+                proto_amount(o.total_price),
+            )
         )
     elif order == pb.FLIGHT_SORT_ORDER_STOPS:
-        kept.sort(key=lambda o: (o.total_stops, amount(o.total_price)))
+        kept.sort(key=lambda o: (o.total_stops, proto_amount(o.total_price)))
     else:
-        kept.sort(key=lambda o: (amount(o.total_price), o.total_duration.seconds))
+        kept.sort(key=lambda o: (proto_amount(o.total_price), o.total_duration.seconds))
     return kept[: request.max_results]
 
 
@@ -80,13 +83,13 @@ def stays(
             continue
         if request.HasField("max_nightly_price") and (
             stay.nightly_price.currency_code == request.max_nightly_price.currency_code
-            and amount(stay.nightly_price) > amount(request.max_nightly_price)
+            and proto_amount(stay.nightly_price) > proto_amount(request.max_nightly_price)
         ):
             continue
         kept.append(stay)
     order = request.sort_by
     if order == pb.ACCOMMODATION_SORT_ORDER_PRICE:
-        kept.sort(key=lambda s: amount(s.total_price))
+        kept.sort(key=lambda s: proto_amount(s.total_price))
     elif order == pb.ACCOMMODATION_SORT_ORDER_RATING:
         kept.sort(key=lambda s: (-s.review_score, -s.review_count))
     elif order == pb.ACCOMMODATION_SORT_ORDER_DISTANCE:

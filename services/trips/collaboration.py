@@ -10,7 +10,6 @@ accepts it through AcceptTripInvitation; they may also decline it (migrations
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -22,10 +21,10 @@ from services.trips.sharing import (
     ROLES,
     Collaborator,
     Invitation,
-    normalize_email,
 )
 from services.trips.store import TripStore
 from services.trips.writes import check_etag, stale
+from tripsage_core.emails import email_problem, normalize_email
 from tripsage_core.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -38,8 +37,6 @@ from tripsage_core.identity import Principal
 from tripsage_core.page_budget import fitting
 from tripsage_core.page_tokens import decode_token, encode_token, page_limit, token_field
 from tripsage_core.users import UserSummary
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class UserDirectory(Protocol):
@@ -115,8 +112,8 @@ class Collaboration:
     ) -> Collaborator:
         errors = FieldErrors()
         address = normalize_email(email)
-        if not _EMAIL.match(address) or len(address) > limits.EMAIL:
-            errors.add("email", "must be an email address")
+        if problem := email_problem(address):
+            errors.add("email", problem)
         if role not in ROLES:
             errors.add("role", f"must be one of {', '.join(ROLES)}")
         limits.check_text(errors, "message", message, limits.MESSAGE)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
-from google.type import latlng_pb2, money_pb2
+from google.type import latlng_pb2
 
-from services.trips.model import Destination, Money, Trip, TripDraft
+from services.trips.model import Destination, Trip, TripDraft
 from tripsage.trips.v1 import trip_service_pb2 as pb
+from tripsage_core import money
 from tripsage_core.errors import FieldErrors
 from tripsage_core.grpc_kit.timestamps import to_timestamp
 from tripsage_core.validators.dates import parse_date as parse_date  # the servicer's too
@@ -53,7 +54,7 @@ def draft_from_proto(trip: pb.Trip, errors: FieldErrors) -> TripDraft:
         )
     budget = None
     if trip.HasField("budget"):
-        budget = Money(trip.budget.currency_code.upper(), trip.budget.units, trip.budget.nanos)
+        budget = money.from_proto(trip.budget)
     travelers_set = trip.HasField("travelers")
     return TripDraft(
         title=trip.title,
@@ -103,11 +104,7 @@ def trip_to_proto(trip: Trip) -> pb.Trip:
         etag=trip.etag,
     )
     if trip.budget is not None:
-        message.budget.CopyFrom(
-            money_pb2.Money(
-                currency_code=trip.budget.currency, units=trip.budget.units, nanos=trip.budget.nanos
-            )
-        )
+        message.budget.CopyFrom(money.to_proto(trip.budget))
     if trip.created_at:
         message.create_time.CopyFrom(to_timestamp(trip.created_at))
     if trip.updated_at:

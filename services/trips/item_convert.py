@@ -6,18 +6,16 @@ import json
 from datetime import UTC, datetime
 
 from google.protobuf import json_format, struct_pb2
-from google.type import latlng_pb2, money_pb2
+from google.type import latlng_pb2
 
 from services.trips.convert import enum_to_word, trip_to_proto, word_to_enum
 from services.trips.items import ItemDraft, ItemLocation, ItineraryItem
-from services.trips.model import Money, Trip
+from services.trips.model import Trip
 from services.trips.planning import Summary
 from tripsage.trips.v1 import trip_service_pb2 as pb
 from tripsage_core.grpc_kit.timestamps import to_timestamp
-
-
-def money_to_proto(money: Money) -> money_pb2.Money:
-    return money_pb2.Money(currency_code=money.currency, units=money.units, nanos=money.nanos)
+from tripsage_core.money import from_proto
+from tripsage_core.money import to_proto as money_to_proto
 
 
 def item_draft_from_proto(item: pb.ItineraryItem) -> ItemDraft:
@@ -33,7 +31,7 @@ def item_draft_from_proto(item: pb.ItineraryItem) -> ItemDraft:
         )
     cost = None
     if item.HasField("cost"):
-        cost = Money(item.cost.currency_code.upper(), item.cost.units, item.cost.nanos)
+        cost = from_proto(item.cost)
     return ItemDraft(
         kind=enum_to_word(pb.ItineraryItemKind, item.kind, "ITINERARY_ITEM_KIND_", ""),
         title=item.title,

@@ -10,6 +10,7 @@ from services.trips import limits
 from services.trips.model import Money, money_problems
 from tripsage_core.errors import FieldErrors
 from tripsage_core.validators.dates import TIME_ZONE_PROBLEM, check_instant, time_zone
+from tripsage_core.validators.geo import check_lat_lng
 
 KINDS = ("flight", "accommodation", "activity", "meal", "transport", "note")
 BOOKING_STATUSES = ("idea", "saved", "booked", "cancelled")
@@ -119,11 +120,8 @@ def validate_item(draft: ItemDraft, snapshot_size: int = 0) -> None:
         for name in ("name", "address", "place_id"):
             value = getattr(draft.location, name)
             limits.check_text(errors, f"location.{name}", value, limits.SHORT_TEXT)
-        latitude, longitude = draft.location.latitude, draft.location.longitude
-        if latitude is not None and not -90 <= latitude <= 90:
-            errors.add("location.lat_lng.latitude", "must be between -90 and 90")
-        if longitude is not None and not -180 <= longitude <= 180:
-            errors.add("location.lat_lng.longitude", "must be between -180 and 180")
+        location = draft.location
+        check_lat_lng(location.latitude, location.longitude, "location.lat_lng", errors)
     if draft.cost is not None:
         money_problems(draft.cost, "cost", errors)
     if draft.booking_status not in BOOKING_STATUSES:

@@ -8,7 +8,6 @@ from datetime import date
 
 from services.trips import limits
 from services.trips.access import EDIT, MEMBER, READ, load_trip, parse_uuid
-from services.trips.currency_rates import RateTable
 from services.trips.items import (
     EDITABLE_ITEM_FIELDS,
     ItemDraft,
@@ -26,6 +25,7 @@ from services.trips.writes import check_etag, stale
 from tripsage_core.errors import FailedPrecondition, InvalidArgument, NotFound
 from tripsage_core.idempotency import IdempotencyKey, IdempotencyLedger
 from tripsage_core.identity import Principal
+from tripsage_core.money import RateTable
 from tripsage_core.page_budget import fitting
 from tripsage_core.page_tokens import decode_token, encode_token, page_limit, token_field
 

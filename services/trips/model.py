@@ -5,25 +5,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import pycountry
 
 from services.trips import limits
 from tripsage_core.errors import FieldErrors
+from tripsage_core.money import Money as Money  # trips' modules import it from here
+from tripsage_core.money import money_problems as money_problems
 from tripsage_core.validators.dates import check_day
+from tripsage_core.validators.geo import check_lat_lng
 
 STATUSES = ("planning", "booked", "in_progress", "completed", "cancelled")
 VISIBILITIES = ("private", "shared", "public")
-NANOS = 1_000_000_000
-
-
-def is_currency(code: str) -> bool:
-    """An ISO 4217 currency code such as EUR (upper case)."""
-    return (
-        bool(re.fullmatch(r"[A-Z]{3}", code)) and pycountry.currencies.get(alpha_3=code) is not None
-    )
 
 
 def is_country(code: str) -> bool:
@@ -66,35 +60,6 @@ class Destination:
                 date.fromisoformat(raw["departure_date"]) if raw.get("departure_date") else None
             ),
         )
-
-
-@dataclass
-class Money:
-    """google.type.Money: whole units plus nanos (same sign), in an ISO 4217 currency."""
-
-    currency: str
-    units: int = 0
-    nanos: int = 0
-
-    def amount(self) -> Decimal:
-        return Decimal(self.units) + Decimal(self.nanos) / NANOS
-
-    @classmethod
-    def of(cls, currency: str, amount: Decimal) -> Money:
-        nanos_total = int((amount * NANOS).to_integral_value())
-        # Truncate toward zero so units and nanos share the sign, as Money requires.
-        units = abs(nanos_total) // NANOS * (1 if nanos_total >= 0 else -1)
-        return cls(currency, units, nanos_total - units * NANOS)
-
-
-def money_problems(money: Money, where: str, errors: FieldErrors) -> None:
-    """The rules every amount follows: a known currency, not negative, nanos in range."""
-    if not is_currency(money.currency):
-        errors.add(f"{where}.currency_code", "must be an ISO 4217 code such as EUR")
-    if money.units < 0 or money.nanos < 0:
-        errors.add(where, "must not be negative")
-    if abs(money.nanos) >= NANOS:
-        errors.add(f"{where}.nanos", "must be between -999999999 and 999999999")
 
 
 @dataclass
@@ -160,6 +125,7 @@ def validate(draft: TripDraft) -> None:
         limits.check_text(errors, f"{where}.name", dest.name, limits.TITLE)
         if dest.country_code and not is_country(dest.country_code):
             errors.add(f"{where}.country_code", "must be an ISO 3166-1 alpha-2 code such as PT")
+        check_lat_lng(dest.latitude, dest.longitude, f"{where}.location", errors)
         for label, day in (
             ("arrival_date", dest.arrival_date),
             ("departure_date", dest.departure_date),

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from services.trips.currency_rates import Rate, RateTable
 from services.trips.items import KINDS, ItineraryItem
 from services.trips.model import Money, Trip
+from tripsage_core.money import Rate, RateTable
 
 # Items that take the traveller's time; a stay runs alongside everything else.
 _OCCUPYING = {"flight", "activity", "meal", "transport"}

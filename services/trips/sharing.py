@@ -50,7 +50,3 @@ class Activity:
     created_at: datetime
     details: dict[str, Any] = field(default_factory=dict)
     seq: int = 0
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()

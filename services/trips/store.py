@@ -15,8 +15,8 @@ from services.trips.activity_store import ActivityRows
 from services.trips.collaborator_store import CollaboratorRows
 from services.trips.item_store import ItemRows
 from services.trips.model import Destination, Money, Trip, TripDraft
-from services.trips.sharing import normalize_email
 from tripsage_core.database import Database, user_transaction
+from tripsage_core.emails import normalize_email
 from tripsage_core.identity import Principal
 
 CALLER_ROLE = "tripsage_trips_caller"

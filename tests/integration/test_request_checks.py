@@ -12,7 +12,7 @@ import pytest
 from google.protobuf import struct_pb2
 
 from tests.support.accounts import Account, register, unique_email, verified
-from tests.support.errors import field_violations
+from tests.support.errors import field_violations, http_field_violations
 from tests.support.suite import RunningSuite
 from tripsage.auth.v1 import auth_service_pb2 as auth_pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
@@ -31,17 +31,9 @@ async def ana(suite: RunningSuite) -> Account:
     return verified(await register(suite.address("auth"), "ana"))
 
 
-def violations(reply: httpx.Response) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for detail in reply.json()["error"]["details"]:
-        for violation in detail.get("fieldViolations", ()):
-            found[violation["field"]] = violation["description"]
-    return found
-
-
 def assert_refused(reply: httpx.Response, field: str) -> str:
     assert reply.status_code == 400, reply.text
-    found = violations(reply)
+    found = http_field_violations(reply)
     assert field in found, found
     return found[field]
 

@@ -533,6 +533,16 @@ async def test_airports_by_code_name_country_and_distance(  # type: ignore[no-un
     assert {a["iataCode"] for a in following.json()["airports"]}.isdisjoint(
         {a["iataCode"] for a in body["airports"]}
     )
+    token = body["nextPageToken"]
+    flipped = token[:-5] + ("A" if token[-5] != "A" else "B") + token[-4:]
+    for edited in ("3", "-1", flipped):
+        refused = await http.get(
+            "/api/v1/airports",
+            headers=ana.headers,
+            params={"countryCode": "PT", "pageSize": 3, "pageToken": edited},
+        )
+        assert refused.status_code == 400, refused.text
+        assert "page_token" in refused.text
     near = await travel.ListAirports(
         pb.ListAirportsRequest(near={"latitude": 51.47, "longitude": -0.45}, page_size=1),
         metadata=ana.metadata,
@@ -540,3 +550,87 @@ async def test_airports_by_code_name_country_and_distance(  # type: ignore[no-un
     assert near.airports[0].iata_code == "LHR"
     bad = await http.get("/api/v1/airports", headers=ana.headers, params={"countryCode": "XX"})
     assert bad.status_code == 400
+
+
+def _flights(offers: list[dict]) -> dict[tuple[str, ...], dict]:  # type: ignore[type-arg]
+    """Offers by what they fly: carrier, flight numbers and departure instants."""
+    return {
+        tuple(
+            f"{s['marketingCarrier']}{s['flightNumber']}@{s['departureTime']}"
+            for sl in offer["slices"]
+            for s in sl["segments"]
+        ): offer
+        for offer in offers
+    }
+
+
+async def test_sort_order_and_filters_only_order_and_remove_sandbox_flights(
+    http: httpx.AsyncClient, ana: Account
+) -> None:
+    async def search(**extra: object) -> list[dict]:  # type: ignore[type-arg]
+        body = {
+            "slices": [{"origin": "LIS", "destination": "LON", "departureDate": day(40)}],
+            "passengers": {"adults": 2},
+            "currency": "EUR",
+            "maxResults": 100,
+            **extra,
+        }
+        reply = await http.post("/api/v1/flights:search", headers=ana.headers, json=body)
+        assert reply.status_code == 200, reply.text
+        offers: list[dict] = reply.json()["offers"]  # type: ignore[type-arg]
+        return offers
+
+    def price(offer: dict) -> float:  # type: ignore[type-arg]
+        return float(offer["totalPrice"]["units"]) + offer["totalPrice"].get("nanos", 0) / 1e9
+
+    default = await search()
+    by_price = await search(sortBy="FLIGHT_SORT_ORDER_PRICE")
+    by_duration = await search(sortBy="FLIGHT_SORT_ORDER_DURATION")
+    assert len(default) >= 6
+    assert [o["id"] for o in default] == [o["id"] for o in by_price]
+    assert sorted(o["id"] for o in by_duration) == sorted(o["id"] for o in by_price)
+    durations = [int(o["totalDuration"].rstrip("s")) for o in by_duration]
+    assert durations == sorted(durations)
+    everything = _flights(by_price)
+    cap = sorted(price(o) for o in by_price)[len(by_price) // 2]
+    capped = _flights(await search(maxPrice={"currencyCode": "EUR", "units": str(int(cap))}))
+    assert capped
+    assert set(capped) < set(everything)  # the cap only removes
+    assert set(capped) == {key for key, o in everything.items() if price(o) <= int(cap)}
+    for key, offer in capped.items():
+        assert offer["totalPrice"] == everything[key]["totalPrice"]  # same fares
+    windowed = _flights(
+        await search(
+            slices=[
+                {"origin": "LIS", "destination": "LON", "departureDate": day(40),
+                 "earliestDepartureTime": "06:00", "latestDepartureTime": "14:00"}
+            ]
+        )
+    )  # fmt: skip
+    assert set(windowed) <= set(everything)
+    assert all(
+        "06:00" <= o["slices"][0]["segments"][0]["departureLocalTime"][11:16] <= "14:00"
+        for o in windowed.values()
+    )
+    # A bigger party or another cabin flies the same schedule.
+    business = _flights(await search(cabinClass="CABIN_CLASS_BUSINESS"))
+    assert set(business) == set(everything)
+
+
+async def test_sandbox_weather_says_rain_only_when_some_falls(
+    http: httpx.AsyncClient, ana: Account
+) -> None:
+    wet = {"WEATHER_CONDITION_RAIN", "WEATHER_CONDITION_DRIZZLE", "WEATHER_CONDITION_SNOW",
+           "WEATHER_CONDITION_THUNDERSTORM"}  # fmt: skip
+    for place in ("Lisbon", "Bergen", "Singapore", "Reykjavik", "Manaus"):
+        reply = await http.get(
+            "/api/v1/weather",
+            headers=ana.headers,
+            params={"place": place, "startDate": day(0), "endDate": day(13)},
+        )
+        assert reply.status_code == 200, reply.text
+        for forecast in reply.json()["daily"]:
+            rained = forecast["precipitationMm"] > 0
+            assert rained == (forecast["condition"] in wet), forecast
+            if forecast["description"] == "moderate rain":
+                assert forecast["precipitationMm"] >= 2.5, forecast

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grpc
+import httpx
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
@@ -18,3 +19,12 @@ def field_violations(error: grpc.aio.AioRpcError) -> dict[str, str]:
             detail.Unpack(bad)
             found.update({v.field: v.description for v in bad.field_violations})
     return found
+
+
+def http_field_violations(reply: httpx.Response) -> dict[str, str]:
+    """field -> description from the BadRequest detail of a gateway error body."""
+    return {
+        violation["field"]: violation["description"]
+        for detail in reply.json()["error"]["details"]
+        for violation in detail.get("fieldViolations", ())
+    }

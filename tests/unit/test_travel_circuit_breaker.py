@@ -8,9 +8,9 @@ from email.utils import format_datetime
 import pytest
 
 from services.travel.durations import google_seconds, iso_seconds
-from services.travel.money import amount, money
 from services.travel.providers.http import parse_retry_after
 from tripsage_core.circuit_breaker import CircuitBreaker, CircuitOpen
+from tripsage_core.money import proto_amount, proto_of
 
 
 def test_opens_after_the_threshold_and_half_opens_after_the_pause() -> None:
@@ -61,6 +61,6 @@ def test_durations_and_money() -> None:
     assert iso_seconds("P1DT30M") == 88200
     assert iso_seconds("garbage") == 0
     assert google_seconds("165s") == 165
-    price = money("412.305", "gbp")
+    price = proto_of("412.305", "gbp")
     assert (price.currency_code, price.units, price.nanos) == ("GBP", 412, 310_000_000)
-    assert str(amount(price)) == "412.31"
+    assert str(proto_amount(price)) == "412.31"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from services.travel.ports import GeoPoint, WeatherQuery
 from services.travel.reference import distance_km, find_city, main_airport
 from services.travel.sandbox import flights, stays, weather
 from services.travel.sandbox.maps import SandboxMaps
+from services.travel.sandbox.seeded import from_eur, priced_currency
 from tripsage.travel.v1 import travel_service_pb2 as pb
+from tripsage_core.money import BUILT_IN_TABLE
 
 TODAY = date(2027, 3, 1)
 
@@ -44,7 +47,9 @@ def test_offer_ids_decode_to_their_query() -> None:
     request = search("OPO", "LHR", 12)
     offer = flights.generate_offers(request, TODAY)[2]
     decoded = flights.decode_offer_id(offer.id)
-    assert decoded == (request, 2)
+    # The id keeps what the flights depend on; filters and order are not part of it.
+    assert decoded == (flights.schedule_query(request), 2)
+    assert flights.schedule_query(request).max_results == 0
     assert flights.decode_offer_id("sbx_off_%%%.1") is None
     assert flights.decode_offer_id("off_123") is None
 
@@ -118,9 +123,28 @@ def test_weather_model_follows_seasons_and_latitude() -> None:
     assert (sunset - sunrise) > timedelta(hours=17)
     sunrise, sunset = weather.sun_times(60, 0, date(2027, 12, 21))
     assert (sunset - sunrise) < timedelta(hours=7)
-    assert weather.condition_for(0.6, 0) == pb.WEATHER_CONDITION_SNOW
-    assert weather.condition_for(0.9, 30) == pb.WEATHER_CONDITION_THUNDERSTORM
-    assert weather.condition_for(0.1, 20) == pb.WEATHER_CONDITION_CLEAR
+    assert weather.weather_code(0.6, 0, 2.0) == (600, "light snow")
+    assert weather.weather_code(0.9, 30, 8.0) == (211, "thunderstorm")
+    assert weather.weather_code(0.1, 20, 0.0) == (800, "clear sky")
+
+
+def test_the_weather_says_rain_only_when_some_falls() -> None:
+    wet = {pb.WEATHER_CONDITION_RAIN, pb.WEATHER_CONDITION_DRIZZLE,
+           pb.WEATHER_CONDITION_SNOW, pb.WEATHER_CONDITION_THUNDERSTORM}  # fmt: skip
+    seen = set()
+    for latitude in range(-60, 71, 10):
+        for offset in range(0, 365, 3):
+            point = GeoPoint(latitude, 10.0)
+            query = WeatherQuery(point, "", date(2027, 1, 1), None)
+            forecast = weather.daily(query, date(2027, 1, 1) + timedelta(days=offset))
+            seen.add(forecast.description)
+            if forecast.condition in wet:
+                assert forecast.precipitation_mm > 0, forecast
+            else:
+                assert forecast.precipitation_mm == 0, forecast
+            if forecast.description == "moderate rain":
+                assert 2.5 <= forecast.precipitation_mm < 7.6, forecast
+    assert {"clear sky", "broken clouds", "light drizzle", "light rain"} <= seen
 
 
 async def test_weather_forecast_stops_at_the_horizon() -> None:
@@ -147,3 +171,12 @@ async def test_sandbox_maps_resolve_their_own_ids() -> None:
     )
     assert route.estimated
     assert 0 < route.distance_meters < 6000
+
+
+def test_sandbox_prices_convert_with_the_one_shared_rate_table() -> None:
+    for currency in ("USD", "GBP", "JPY", "KRW", "MAD"):
+        assert priced_currency(currency) == currency
+        back = BUILT_IN_TABLE.convert(Decimal(str(from_eur(100.0, currency))), currency, "EUR")
+        assert back is not None
+        assert abs(back - 100) < Decimal("0.0001")
+    assert priced_currency("XXX") == "EUR"

@@ -9,6 +9,7 @@ import pytest
 from services.travel import validation
 from tripsage.common.v1 import cabin_class_pb2
 from tripsage.travel.v1 import travel_service_pb2 as pb
+from tripsage_core import page_tokens
 from tripsage_core.errors import InvalidArgument
 
 
@@ -131,8 +132,14 @@ def test_places_geocode_weather_and_travel_time_rules() -> None:
 
 
 def test_airport_paging_tokens() -> None:
-    out, offset = validation.airports(pb.ListAirportsRequest(page_token="40", country_code="pt"))
+    first, _ = validation.airports(pb.ListAirportsRequest(country_code="pt"))
+    token = page_tokens.encode_token({"o": 40}, validation.airports_fingerprint(first))
+    out, offset = validation.airports(pb.ListAirportsRequest(page_token=token, country_code="pt"))
     assert (offset, out.page_size, out.country_code) == (40, 20, "PT")
-    with pytest.raises(InvalidArgument) as caught:
-        validation.airports(pb.ListAirportsRequest(page_token="abc", page_size=101))
-    assert set(fields(caught)) == {"page_token", "page_size"}
+    for bad in ("40", "abc", token[:-2] + "xx"):
+        with pytest.raises(InvalidArgument) as caught:
+            validation.airports(pb.ListAirportsRequest(page_token=bad, page_size=101))
+        assert set(fields(caught)) == {"page_token", "page_size"}
+    with pytest.raises(InvalidArgument) as caught:  # another country's token
+        validation.airports(pb.ListAirportsRequest(page_token=token, country_code="ES"))
+    assert set(fields(caught)) == {"page_token"}

@@ -8,16 +8,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.trips.currency_rates import (
+from services.trips.items import ItineraryItem, validate_item
+from services.trips.model import Money, Trip
+from services.trips.planning import find_conflicts, summarize
+from tripsage_core.errors import InvalidArgument
+from tripsage_core.money import (
     BUILT_IN_SOURCE,
     CONFIGURED_SOURCE,
     RateTableError,
     rate_table,
 )
-from services.trips.items import ItineraryItem, validate_item
-from services.trips.model import Money, Trip
-from services.trips.planning import find_conflicts, summarize
-from tripsage_core.errors import InvalidArgument
 
 LISBON = ZoneInfo("Europe/Lisbon")
 

@@ -12,12 +12,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.travel.durations import duration, iso_seconds
-from services.travel.money import amount, money
 from services.travel.ports import GeoPoint
 from services.travel.providers.http import ProviderHttp, ProviderNotFound, ProviderRejected
 from tripsage.common.v1 import cabin_class_pb2
 from tripsage.travel.v1 import travel_service_pb2 as pb
 from tripsage_core.grpc_kit.timestamps import to_timestamp
+from tripsage_core.money import proto_amount, proto_of
 
 DUFFEL_VERSION = "v2"
 NAME = "duffel"
@@ -123,7 +123,7 @@ class DuffelProvider:
         """Quote the cheapest rate: search prices are indicative, a quote is what it costs now."""
         if not stay.rates:
             return
-        cheapest = min(stay.rates, key=lambda r: amount(r.total_price))
+        cheapest = min(stay.rates, key=lambda r: proto_amount(r.total_price))
         try:
             reply = await self.http.request(
                 "POST",
@@ -139,10 +139,10 @@ class DuffelProvider:
             return
         quote = reply["data"]
         nights = _nights(stay.check_in_date, stay.check_out_date)
-        total = Decimal(str(quote.get("total_amount") or amount(cheapest.total_price)))
+        total = Decimal(str(quote.get("total_amount") or proto_amount(cheapest.total_price)))
         currency = quote.get("total_currency") or cheapest.total_price.currency_code
-        cheapest.total_price.CopyFrom(money(total, currency))
-        cheapest.nightly_price.CopyFrom(money(total / nights, currency))
+        cheapest.total_price.CopyFrom(proto_of(total, currency))
+        cheapest.nightly_price.CopyFrom(proto_of(total / nights, currency))
         stay.total_price.CopyFrom(cheapest.total_price)
         stay.nightly_price.CopyFrom(cheapest.nightly_price)
 
@@ -244,8 +244,8 @@ def offer_from_duffel(raw: dict[str, Any]) -> pb.FlightOffer:
     offer = pb.FlightOffer(
         id=raw["id"],
         slices=slices,
-        total_price=money(raw.get("total_amount") or "0", currency),
-        tax_amount=money(raw.get("tax_amount") or "0", raw.get("tax_currency") or currency),
+        total_price=proto_of(raw.get("total_amount") or "0", currency),
+        tax_amount=proto_of(raw.get("tax_amount") or "0", raw.get("tax_currency") or currency),
         owner_airline=owner.get("iata_code") or "",
         owner_airline_name=owner.get("name") or "",
         cabin_class=slices[0].segments[0].cabin_class if slices and slices[0].segments else 0,  # type: ignore[arg-type]
@@ -281,7 +281,9 @@ def _passenger_prices(raw: dict[str, Any], currency: str) -> list[pb.PassengerPr
     kind = kinds.pop() if len(kinds) == 1 else "passenger"
     each = Decimal(str(raw.get("total_amount") or "0")) / len(passengers)
     return [
-        pb.PassengerPrice(passenger_type=kind, count=len(passengers), price=money(each, currency))
+        pb.PassengerPrice(
+            passenger_type=kind, count=len(passengers), price=proto_of(each, currency)
+        )
     ]
 
 
@@ -329,8 +331,8 @@ def _rates(raw: dict[str, Any], nights: int) -> list[pb.AccommodationRate]:
                     id=rate.get("id", ""),
                     room_type=room.get("name") or "",
                     board_type=(rate.get("board_type") or "room_only").replace("_", " "),
-                    nightly_price=money(total / nights, currency),
-                    total_price=money(total, currency),
+                    nightly_price=proto_of(total / nights, currency),
+                    total_price=proto_of(total, currency),
                     refundable=refundable,
                     cancellation_policy=policy,
                     max_occupancy=int(room.get("max_occupancy") or 0),
@@ -365,8 +367,8 @@ def stay_from_duffel(raw: dict[str, Any], *, with_rates: bool = False) -> pb.Acc
         review_count=int(accommodation.get("review_count") or 0),
         amenities=[a.get("type", "") for a in accommodation.get("amenities") or []],
         photo_urls=[p.get("url", "") for p in accommodation.get("photos") or []],
-        nightly_price=money(total / nights, currency),
-        total_price=money(total, currency),
+        nightly_price=proto_of(total / nights, currency),
+        total_price=proto_of(total, currency),
         rates=rates if with_rates else [],
         check_in_date=check_in,
         check_out_date=check_out,

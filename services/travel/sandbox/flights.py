@@ -11,8 +11,12 @@ departure, x1.4 under 14, x1.15 under 30, x1 under 90, x0.92 beyond), x0.82 for
 a connection, the carrier's factor and a seeded jitter; children pay 75% and
 infants 10%; taxes are 12% plus 18 EUR per passenger and slice.
 
-Offer ids carry the normalised query, so GetFlightOffer rebuilds the same
-offer without any storage.
+The schedule and fares depend on the route, the dates, the passengers and the
+cabin only, as a real airline's do: sort order, price cap, stops, airlines and
+departure-time windows are applied afterwards (services/travel/filters.py), so
+they only order and remove offers. Offer ids carry that query (and the currency
+prices are shown in), so GetFlightOffer rebuilds the same offer without any
+storage, whichever search found it.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from services.travel.durations import duration
-from services.travel.money import amount, money
 from services.travel.reference import (
     Airport,
     airports,
@@ -39,6 +42,7 @@ from tripsage.common.v1 import cabin_class_pb2
 from tripsage.travel.v1 import travel_service_pb2 as pb
 from tripsage_core.errors import NotFound
 from tripsage_core.grpc_kit.timestamps import to_timestamp
+from tripsage_core.money import proto_amount, proto_of
 
 OFFER_PREFIX = "sbx_off_"
 OFFER_LIFETIME = timedelta(minutes=30)
@@ -94,7 +98,7 @@ CABIN_FACTORS: dict[int, float] = {
 LOW_COST_MAX_KM = 3000.0
 CHILD_SHARE = 0.75
 INFANT_SHARE = 0.1
-OPTIONS_PER_CARRIER = 2
+OPTIONS_PER_CARRIER = 3
 MAX_CARRIERS = 6
 
 
@@ -160,17 +164,13 @@ def _carriers_for(origin: Airport, destination: Airport, seed: str) -> list[Carr
     return (home + others)[:MAX_CARRIERS]
 
 
-def _departure_minutes(item: pb.FlightSlice, draw_value: float) -> int:
-    earliest = _minutes(item.earliest_departure_time) if item.earliest_departure_time else 5 * 60
-    latest = _minutes(item.latest_departure_time) if item.latest_departure_time else 22 * 60 + 55
-    earliest, latest = min(earliest, latest), max(earliest, latest)
-    span = (latest - earliest) // 5
-    return earliest + int(draw_value * (span + 1)) * 5
+FIRST_DEPARTURE = 5 * 60  # minutes after midnight, local time
+LAST_DEPARTURE = 22 * 60 + 55
 
 
-def _minutes(text: str) -> int:
-    hours, minutes = text.split(":")
-    return int(hours) * 60 + int(minutes)
+def _departure_minutes(draw_value: float) -> int:
+    span = (LAST_DEPARTURE - FIRST_DEPARTURE) // 5
+    return FIRST_DEPARTURE + int(draw_value * (span + 1)) * 5
 
 
 def _slice(
@@ -182,9 +182,10 @@ def _slice(
     route = _routing(carrier, origin, destination)
     if route is None:
         return None
-    draw = rng(seed, request.SerializeToString(deterministic=True), carrier.code, option)
+    draw = rng(seed, request.origin, request.destination, request.departure_date, carrier.code,
+               option)  # fmt: skip
     day = date.fromisoformat(request.departure_date)
-    start = _departure_minutes(request, draw.random())
+    start = _departure_minutes(draw.random())
     departs = datetime.combine(day, time(start // 60, start % 60), ZoneInfo(origin.time_zone))
     segments = []
     for leg_from, leg_to in itertools.pairwise(route):
@@ -233,9 +234,27 @@ def _slice_fare_eur(
     return fare * carrier.price_factor * jitter
 
 
+def schedule_query(request: pb.SearchFlightsRequest) -> pb.SearchFlightsRequest:
+    """The part of a search the sandbox's flights and fares depend on (and the currency
+    their prices are shown in); everything else filters or orders them."""
+    query = pb.SearchFlightsRequest(
+        passengers=request.passengers, cabin_class=request.cabin_class, currency=request.currency
+    )
+    for item in request.slices:
+        query.slices.add(
+            origin=item.origin, destination=item.destination, departure_date=item.departure_date
+        )
+    return query
+
+
 def generate_offers(request: pb.SearchFlightsRequest, today: date) -> list[pb.FlightOffer]:
-    """Every sandbox offer for a normalised request, in generation order (ids are stable)."""
-    seed = encode_query(request)
+    """Every sandbox offer for a normalised request, in generation order (ids are stable),
+    before any filter or sort order."""
+    request = schedule_query(request)
+    offer_query = encode_query(request)
+    # Schedules and fare jitter follow the route and dates alone: the same flights
+    # whatever the party, cabin or currency.
+    seed = encode_query(pb.SearchFlightsRequest(slices=request.slices))
     cabin = request.cabin_class or cabin_class_pb2.CABIN_CLASS_ECONOMY
     first = request.slices[0]
     origin, destination = main_airport(first.origin), main_airport(first.destination)
@@ -270,9 +289,9 @@ def generate_offers(request: pb.SearchFlightsRequest, today: date) -> list[pb.Fl
             prices, total, taxes = [], Decimal(0), Decimal(0)
             for kind, count, share in kinds:
                 tax = 0.12 * base * share + 18 * len(built)
-                each = money(from_eur(base * share + tax, currency), currency)
+                each = proto_of(from_eur(base * share + tax, currency), currency)
                 prices.append(pb.PassengerPrice(passenger_type=kind, count=count, price=each))
-                total += amount(each) * count
+                total += proto_amount(each) * count
                 taxes += Decimal(str(round(from_eur(tax, currency), 2))) * count
             premium = cabin in (
                 cabin_class_pb2.CABIN_CLASS_BUSINESS,
@@ -281,10 +300,10 @@ def generate_offers(request: pb.SearchFlightsRequest, today: date) -> list[pb.Fl
             long_haul = any(s.duration.seconds > 6 * 3600 for s in built)
             offers.append(
                 pb.FlightOffer(
-                    id=f"{OFFER_PREFIX}{seed}.{len(offers)}",
+                    id=f"{OFFER_PREFIX}{offer_query}.{len(offers)}",
                     slices=built,
-                    total_price=money(total, currency),
-                    tax_amount=money(taxes, currency),
+                    total_price=proto_of(total, currency),
+                    tax_amount=proto_of(taxes, currency),
                     passenger_prices=prices,
                     owner_airline=carrier.code,
                     owner_airline_name=carrier.name,

@@ -4,38 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import random
+from decimal import Decimal
+
+from tripsage_core.money import BUILT_IN_TABLE, REFERENCE_CURRENCY
 
 NAME = "sandbox"
-
-# Rough reference rates to EUR (sandbox prices are made up; these only keep
-# amounts plausible in the currency asked for).
-EUR_RATES = {
-    "EUR": 1.0,
-    "USD": 1.08,
-    "GBP": 0.85,
-    "CHF": 0.95,
-    "JPY": 160.0,
-    "CAD": 1.47,
-    "AUD": 1.63,
-    "NZD": 1.78,
-    "SEK": 11.4,
-    "NOK": 11.6,
-    "DKK": 7.46,
-    "PLN": 4.3,
-    "CZK": 25.0,
-    "HUF": 390.0,
-    "BRL": 5.6,
-    "MXN": 18.5,
-    "INR": 90.0,
-    "CNY": 7.8,
-    "HKD": 8.4,
-    "SGD": 1.45,
-    "THB": 38.0,
-    "ZAR": 20.0,
-    "TRY": 35.0,
-    "AED": 3.97,
-    "KRW": 1450.0,
-}
 
 
 def rng(*parts: object) -> random.Random:
@@ -44,9 +17,11 @@ def rng(*parts: object) -> random.Random:
 
 
 def priced_currency(requested: str) -> str:
-    """The currency sandbox prices come in: the one asked for when it has a rate, else EUR."""
-    return requested if requested in EUR_RATES else "EUR"
+    """The currency sandbox prices come in: the one asked for when the shared rate table
+    knows it, else EUR."""
+    return requested if BUILT_IN_TABLE.knows(requested) else REFERENCE_CURRENCY
 
 
 def from_eur(amount_eur: float, currency: str) -> float:
-    return amount_eur * EUR_RATES.get(currency, 1.0)
+    converted = BUILT_IN_TABLE.convert(Decimal(str(amount_eur)), REFERENCE_CURRENCY, currency)
+    return float(converted if converted is not None else amount_eur)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from datetime import date
 
-from services.travel.money import money
 from services.travel.ports import GeoPoint
 from services.travel.reference import (
     City,
@@ -28,6 +27,7 @@ from services.travel.reference import (
 from services.travel.sandbox.seeded import NAME, from_eur, priced_currency, rng
 from tripsage.travel.v1 import travel_service_pb2 as pb
 from tripsage_core.errors import NotFound
+from tripsage_core.money import proto_of
 
 STAY_PREFIX = "sbx_acc_"
 STAYS_PER_CITY = 40
@@ -114,8 +114,8 @@ def _stay(city: City, index: int, request: pb.SearchAccommodationsRequest) -> pb
         review_count=reviews,
         amenities=amenities,
         photo_urls=[f"https://picsum.photos/seed/{city.geoname_id}-{index}/800/600"],
-        nightly_price=money(nightly, currency),
-        total_price=money(nightly * nights, currency),
+        nightly_price=proto_of(nightly, currency),
+        total_price=proto_of(nightly * nights, currency),
         check_in_date=request.check_in_date,
         check_out_date=request.check_out_date,
         provider=NAME,
@@ -141,8 +141,8 @@ def _rates(stay: pb.Accommodation, nights: int, currency: str) -> list[pb.Accomm
                     id=f"{stay.id}.r{number}{'f' if refundable else 'n'}",
                     room_type=room,
                     board_type=board,
-                    nightly_price=money(nightly, currency),
-                    total_price=money(nightly * nights, currency),
+                    nightly_price=proto_of(nightly, currency),
+                    total_price=proto_of(nightly * nights, currency),
                     refundable=refundable,
                     cancellation_policy=(
                         f"free cancellation until 2 days before {stay.check_in_date}"

@@ -6,8 +6,12 @@ For latitude φ (degrees) and day of year d:
 - daily range 9 °C around T, plus a seeded ±2.5 °C per place and day;
 - chance of precipitation 0.25 + 0.15 * cos(2π (d - wet) / 365) ± 0.15, where the wet
   season is winter outside the tropics and summer inside them; above 0.5 it rains
-  (20 mm per unit over 0.5), as snow when the high stays under 2 °C, as a thunderstorm
-  when the chance is over 0.75 and the high over 24 °C;
+  (20 mm per unit over 0.5, to 0.1 mm), as snow when the high stays under 2 °C, as a
+  thunderstorm when the chance is over 0.75 and the high over 24 °C;
+- the condition follows the amount, so a wet day always has some: under 0.5 mm
+  light drizzle, under 2.5 mm light rain, under 7.6 mm moderate rain, else heavy
+  rain; a dry day is overcast above a 0.38 chance, broken clouds above 0.22, else
+  clear;
 - sunrise and sunset from the solar declination and the hour angle at the place.
 The forecast reaches 14 days ahead; days beyond that are left out.
 """
@@ -24,14 +28,6 @@ from tripsage.travel.v1 import travel_service_pb2 as pb
 from tripsage_core.grpc_kit.timestamps import to_timestamp
 
 HORIZON_DAYS = 14
-DESCRIPTIONS = {
-    pb.WEATHER_CONDITION_CLEAR: (800, "clear sky"),
-    pb.WEATHER_CONDITION_CLOUDS: (803, "broken clouds"),
-    pb.WEATHER_CONDITION_DRIZZLE: (300, "light drizzle"),
-    pb.WEATHER_CONDITION_RAIN: (501, "moderate rain"),
-    pb.WEATHER_CONDITION_THUNDERSTORM: (211, "thunderstorm"),
-    pb.WEATHER_CONDITION_SNOW: (601, "snow"),
-}
 
 
 def mean_temperature(latitude: float, day: date) -> float:
@@ -50,18 +46,29 @@ def precipitation_chance(latitude: float, day: date, noise: float) -> float:
     return min(0.95, max(0.02, chance))
 
 
-def condition_for(chance: float, high: float) -> pb.WeatherCondition.ValueType:
-    if chance > 0.5:
+def precipitation_mm(chance: float) -> float:
+    return round(max(0.0, chance - 0.5) * 20, 1)
+
+
+def weather_code(chance: float, high: float, millimetres: float) -> tuple[int, str]:
+    """The OpenWeatherMap code and description of a day, consistent with its amount."""
+    if millimetres > 0:
         if high < 2:
-            return pb.WEATHER_CONDITION_SNOW
+            return (600, "light snow") if millimetres < 2.5 else (601, "snow")
         if chance > 0.75 and high > 24:
-            return pb.WEATHER_CONDITION_THUNDERSTORM
-        return pb.WEATHER_CONDITION_RAIN
+            return 211, "thunderstorm"
+        if millimetres < 0.5:
+            return 300, "light drizzle"
+        if millimetres < 2.5:
+            return 500, "light rain"
+        if millimetres < 7.6:
+            return 501, "moderate rain"
+        return 502, "heavy intensity rain"
     if chance > 0.38:
-        return pb.WEATHER_CONDITION_DRIZZLE
+        return 804, "overcast clouds"
     if chance > 0.22:
-        return pb.WEATHER_CONDITION_CLOUDS
-    return pb.WEATHER_CONDITION_CLEAR
+        return 803, "broken clouds"
+    return 800, "clear sky"
 
 
 def sun_times(latitude: float, longitude: float, day: date) -> tuple[datetime, datetime]:
@@ -80,15 +87,15 @@ def daily(query: WeatherQuery, day: date) -> pb.DailyForecast:
     mean = mean_temperature(lat, day) + draw.uniform(-2.5, 2.5)
     chance = precipitation_chance(lat, day, draw.uniform(-0.15, 0.15))
     high, low = mean + 4.5, mean - 4.5
-    condition = condition_for(chance, high)
-    code, description = DESCRIPTIONS[condition]
+    millimetres = precipitation_mm(chance)
+    code, description = weather_code(chance, high, millimetres)
     sunrise, sunset = sun_times(lat, lng, day)
     return pb.DailyForecast(
         date=day.isoformat(),
         min_temperature_celsius=round(low, 1),
         max_temperature_celsius=round(high, 1),
         precipitation_probability=round(chance, 2),
-        precipitation_mm=round(max(0.0, chance - 0.5) * 20, 1),
+        precipitation_mm=millimetres,
         condition=condition_for_code(code),
         description=description,
         sunrise_time=to_timestamp(sunrise),
