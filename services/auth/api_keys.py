@@ -127,6 +127,17 @@ class ApiKeys:
         logger.info("api key revoked", extra={"user_id": caller.user_id, "api_key_id": key.id})
         return key
 
+    async def revoke_all_of(self, user_id: str, reason: str) -> int:
+        """Revokes every key of the user, on the revocation list too, so every service
+        refuses them on their next call (not when their cached resolution runs out)."""
+        revoked = await self.store.revoke_all_of(user_id)
+        for key_id in revoked:
+            await self.revocations.revoke_api_key(key_id)
+        if revoked:
+            details = {"user_id": user_id, "count": len(revoked), "reason": reason}
+            logger.info("api keys revoked", extra=details)
+        return len(revoked)
+
     async def resolve_api_key(self, secret: str) -> Principal:
         """The principal an API key stands for: its owner, limited to its scopes."""
         return (await self.resolve_with_expiry(secret))[0]
