@@ -8,6 +8,10 @@ or "*", and action is one of
                   ("search" allows SearchFlights; "GetTrip" allows exactly GetTrip).
 A bare "<service>" means "<service>:*". A key without scopes may call everything
 its owner may.
+
+A key may only create keys within its own reach (`scopes_beyond`): every scope of the
+new key must be covered by one scope of the creating key, judged on the scope
+text rather than today's RPC list, so an RPC added later cannot widen a child key.
 """
 
 from __future__ import annotations
@@ -36,6 +40,37 @@ def method_parts(method: str) -> tuple[str, str] | None:
     """("trips", "GetTrip") from "/tripsage.trips.v1.TripService/GetTrip"."""
     match = _METHOD.match(method)
     return (match.group(1), match.group(2)) if match else None
+
+
+_EVERY_ACTION = ("", "*", "write")
+
+
+def _covers(parent: str, child: str) -> bool:
+    """Whether every RPC `child` allows, now or after RPCs are added, `parent` allows."""
+    parent_service, _, parent_action = parent.partition(":")
+    child_service, _, child_action = child.partition(":")
+    if parent_service not in ("*", child_service):
+        return False
+    if parent_action in _EVERY_ACTION:
+        return True
+    if child_action in _EVERY_ACTION:
+        return False
+    if parent_action == "read":
+        # RPC names are PascalCase (buf lint), so "getT" covers only Get* RPCs.
+        return child_action == "read" or child_action.lower().startswith(
+            tuple(verb.lower() for verb in READ_VERBS)
+        )
+    return child_action != "read" and child_action.lower().startswith(parent_action.lower())
+
+
+def scopes_beyond(requested: list[str], own: tuple[str, ...]) -> list[str]:
+    """The requested scopes (of a key being created) that the creating key's `own` do not cover.
+
+    No scopes means every scope, on either side.
+    """
+    if not own:
+        return []
+    return [scope for scope in requested or ["*"] if not any(_covers(o, scope) for o in own)]
 
 
 def allows(scopes: tuple[str, ...], method: str) -> bool:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from services.auth.api_keys import ApiKeys
 from services.auth.notifier import PasswordResetNotifier
 from services.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from services.auth.profile import EDITABLE_PATHS, check_full_name, clean_preferences, merge_changes
@@ -59,6 +60,7 @@ class Accounts:
         *,
         refresh_ttl_seconds: int,
         revocations: Revocations,
+        api_keys: ApiKeys,
         throttle: LoginThrottle,
         notifier: PasswordResetNotifier,
         reset_policy: ResetPolicy,
@@ -67,6 +69,7 @@ class Accounts:
         self.tokens = tokens
         self.refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
         self.revocations = revocations
+        self.api_keys = api_keys
         self.throttle = throttle
         self.notifier = notifier
         self.reset_policy = reset_policy
@@ -192,7 +195,12 @@ class Accounts:
         return updated
 
     async def change_password(
-        self, principal: Principal, *, current_password: str, new_password: str
+        self,
+        principal: Principal,
+        *,
+        current_password: str,
+        new_password: str,
+        revoke_api_keys: bool = False,
     ) -> None:
         user = await self.current_user(principal)
         check_strength(new_password, field="new_password")
@@ -201,10 +209,15 @@ class Accounts:
         await self.store.set_password_hash(
             user.id, await asyncio.to_thread(hash_password, new_password)
         )
+        # The caller proved the password, so their own session stays; the others may
+        # be someone else's. API keys are for servers, so ending them is the caller's
+        # choice (a reset, below, ends them always).
         ended = await self.store.revoke_user_sessions(
             user.id, "password changed", keep_session_id=principal.session_id
         )
         await self.revocations.revoke_sessions(ended)
+        if revoke_api_keys:
+            await self.api_keys.revoke_all_of(user.id, "password changed")
         logger.info("password changed", extra={"user_id": user.id})
 
     async def request_password_reset(self, email: str) -> None:
@@ -234,8 +247,11 @@ class Accounts:
             raise InvalidArgument.for_field(
                 "reset_token", "is not valid: it was used, has expired, or never existed"
             )
+        # A reset is how an owner recovers a taken-over account: nothing the intruder
+        # holds survives it. Sessions first, so no session can mint a key afterwards.
         ended = await self.store.revoke_user_sessions(user_id, "password reset")
         await self.revocations.revoke_sessions(ended)
+        await self.api_keys.revoke_all_of(user_id, "password reset")
         logger.info("password reset", extra={"user_id": user_id})
 
     async def start_session(self, user: UserRecord) -> SignedIn:

@@ -11,7 +11,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from services.auth.key_store import ApiKeyStore
+from services.auth.api_keys import ApiKeys
 from services.auth.paging import decode_token, encode_token, page_size
 from services.auth.store import UserRecord, UserStore
 from tripsage_core.errors import FailedPrecondition, NotFound, PermissionDenied
@@ -28,7 +28,7 @@ class UserPage:
 
 
 class Admin:
-    def __init__(self, users: UserStore, api_keys: ApiKeyStore, revocations: Revocations) -> None:
+    def __init__(self, users: UserStore, api_keys: ApiKeys, revocations: Revocations) -> None:
         self.users = users
         self.api_keys = api_keys
         self.revocations = revocations
@@ -92,8 +92,7 @@ class Admin:
             await self.revocations.disable_user(target.id)
             ended = await self.users.revoke_user_sessions(target.id, "user disabled")
             await self.revocations.revoke_sessions(ended)
-            for key_id in await self.api_keys.revoke_all_of(target.id):
-                await self.revocations.revoke_api_key(key_id)
+            await self.api_keys.revoke_all_of(target.id, "user disabled")
         else:
             await self.revocations.enable_user(target.id)
         logger.info(

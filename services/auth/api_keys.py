@@ -6,12 +6,13 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NoReturn
 
 from services.auth.key_store import ApiKeyRecord, ApiKeyStore
 from services.auth.paging import decode_token, encode_token, page_size
 from services.auth.store import UserStore
-from tripsage_core.api_key_scopes import MAX_SCOPES, scope_problem
-from tripsage_core.errors import FieldErrors, NotFound, Unauthenticated
+from tripsage_core.api_key_scopes import MAX_SCOPES, scope_problem, scopes_beyond
+from tripsage_core.errors import FieldErrors, NotFound, PermissionDenied, Unauthenticated
 from tripsage_core.identity import Principal, PrincipalKind
 from tripsage_core.revocations import Revocations
 
@@ -32,6 +33,14 @@ class CreatedApiKey:
 class ApiKeyPage:
     keys: list[ApiKeyRecord]
     next_page_token: str
+
+
+def _refuse(field_name: str, description: str) -> NoReturn:
+    raise PermissionDenied(
+        f"{field_name}: {description}",
+        reason="API_KEY_SCOPE_EXCEEDED",
+        metadata={"field": field_name},
+    )
 
 
 class ApiKeys:
@@ -57,6 +66,8 @@ class ApiKeys:
         if expires_at is not None and expires_at <= datetime.now(UTC):
             errors.add("api_key.expire_time", "must be in the future")
         errors.raise_if_any()
+        if caller.kind is PrincipalKind.API_KEY:
+            await self._check_within_caller_key(caller, scopes, expires_at)
         secret = SECRET_PREFIX + secrets.token_urlsafe(32)
         key = await self.store.create(
             owner_id=caller.user_id,
@@ -68,6 +79,25 @@ class ApiKeys:
         )
         logger.info("api key created", extra={"user_id": caller.user_id, "api_key_id": key.id})
         return CreatedApiKey(key, secret)
+
+    async def _check_within_caller_key(
+        self, caller: Principal, scopes: list[str], expires_at: datetime | None
+    ) -> None:
+        """A key may create only keys with no more scopes and no later expiry than its own,
+        or a leaked narrow key would mint a broad, everlasting one."""
+        own = (
+            await self.store.by_id(caller.user_id, caller.api_key_id) if caller.api_key_id else None
+        )
+        if own is None:  # revoked and purged between resolution and now
+            raise Unauthenticated("API key is not valid", reason="API_KEY_INVALID")
+        if beyond := scopes_beyond(scopes, own.scopes):
+            wanted = ", ".join(beyond) if scopes else "every scope (no scopes)"
+            _refuse("api_key.scopes", f"{wanted} goes beyond this key's scopes")
+        if own.expires_at is not None and (expires_at is None or expires_at > own.expires_at):
+            _refuse(
+                "api_key.expire_time",
+                f"must be set, no later than this key's expiry ({own.expires_at.isoformat()})",
+            )
 
     async def list(
         self, caller: Principal, *, size: int, token: str, include_revoked: bool
@@ -96,6 +126,17 @@ class ApiKeys:
         await self.revocations.revoke_api_key(key.id)
         logger.info("api key revoked", extra={"user_id": caller.user_id, "api_key_id": key.id})
         return key
+
+    async def revoke_all_of(self, user_id: str, reason: str) -> int:
+        """Revokes every key of the user, on the revocation list too, so every service
+        refuses them on their next call (not when their cached resolution runs out)."""
+        revoked = await self.store.revoke_all_of(user_id)
+        for key_id in revoked:
+            await self.revocations.revoke_api_key(key_id)
+        if revoked:
+            details = {"user_id": user_id, "count": len(revoked), "reason": reason}
+            logger.info("api keys revoked", extra=details)
+        return len(revoked)
 
     async def resolve_api_key(self, secret: str) -> Principal:
         """The principal an API key stands for: its owner, limited to its scopes."""

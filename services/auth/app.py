@@ -106,23 +106,23 @@ async def build(
         runtime.redis, remember_seconds=settings.access_token_ttl_seconds + 2 * CLOCK_SKEW_SECONDS
     )
     users = UserStore(runtime.db)
+    api_keys = ApiKeys(ApiKeyStore(runtime.db), users, revocations)
     accounts = Accounts(
         users,
         tokens,
         refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
         revocations=revocations,
+        api_keys=api_keys,
         throttle=login_throttle(settings, runtime.redis),
         notifier=notifier or LogNotifier(),
         reset_policy=ResetPolicy(settings.password_reset_url, settings.password_reset_ttl_seconds),
     )
-    api_key_store = ApiKeyStore(runtime.db)
-    api_keys = ApiKeys(api_key_store, users, revocations)
     provider_keys = ProviderKeys(
         ProviderKeyStore(runtime.db),
         key_encryption(settings),
         checker or provider_checker(settings),
     )
-    admin = Admin(users, api_key_store, revocations)
+    admin = Admin(users, api_keys, revocations)
     servicer = AuthServicer(
         accounts,
         credentials=Credentials(tokens, api_keys, revocations),

@@ -139,6 +139,15 @@ class ApiKeyStore:
                 )
         return _api_key(row) if row else None
 
+    async def by_id(self, owner_id: str, key_id: str) -> ApiKeyRecord | None:
+        async with self.db.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT * FROM tripsage_auth.api_keys WHERE id = $1 AND owner_id = $2",
+                uuid.UUID(key_id),
+                uuid.UUID(owner_id),
+            )
+        return _api_key(row) if row else None
+
     async def page(
         self,
         owner_id: str,

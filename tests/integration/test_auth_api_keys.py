@@ -198,3 +198,65 @@ async def test_keys_are_listed_newest_first_in_pages(
     assert not rest.get("nextPageToken")
     bad = await http.get("/api/v1/api-keys", params={"pageToken": "garbage"}, headers=owner.headers)
     assert bad.status_code == 400
+
+
+def _refused_field(reply: httpx.Response) -> str:
+    assert reply.status_code == 403, reply.text
+    error = reply.json()["error"]
+    (info,) = [d for d in error["details"] if d["@type"].endswith("ErrorInfo")]
+    assert info["reason"] == "API_KEY_SCOPE_EXCEEDED"
+    assert error["message"].startswith(info["metadata"]["field"])
+    return str(info["metadata"]["field"])
+
+
+async def test_a_scoped_key_creates_only_narrower_keys(
+    http: httpx.AsyncClient, ana: Account
+) -> None:
+    _, minter = await _create(http, ana, name="minter", scopes=["auth:CreateApiKey"])
+    as_minter = {"x-api-key": minter}
+    for scopes in ([], ["trips:read"], ["auth"], ["*:read"]):
+        reply = await http.post(
+            "/api/v1/api-keys", json={"name": "wider", "scopes": scopes}, headers=as_minter
+        )
+        assert _refused_field(reply) == "api_key.scopes", scopes
+    narrower = await http.post(
+        "/api/v1/api-keys",
+        json={"name": "same", "scopes": ["auth:CreateApiKey"]},
+        headers=as_minter,
+    )
+    assert narrower.status_code == 200, narrower.text
+    _, writer = await _create(http, ana, name="auth writer", scopes=["auth:write"])
+    unscoped = await http.post(
+        "/api/v1/api-keys", json={"name": "all"}, headers={"x-api-key": writer}
+    )
+    assert _refused_field(unscoped) == "api_key.scopes"
+    names = {
+        k["name"]
+        for k in (await http.get("/api/v1/api-keys", headers=ana.headers)).json()["apiKeys"]
+    }
+    assert not names & {"wider", "all"}
+
+
+async def test_a_key_with_an_expiry_creates_only_keys_that_expire_no_later(
+    http: httpx.AsyncClient, ana: Account
+) -> None:
+    def stamp(moment: datetime) -> str:
+        return moment.isoformat().replace("+00:00", "Z")
+
+    expiry = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    _, minter = await _create(http, ana, name="expiring", expireTime=stamp(expiry))
+    as_minter = {"x-api-key": minter}
+    for extra in ({}, {"expireTime": stamp(expiry + timedelta(seconds=1))}):
+        reply = await http.post(
+            "/api/v1/api-keys", json={"name": "longer", **extra}, headers=as_minter
+        )
+        assert _refused_field(reply) == "api_key.expire_time", extra
+    for moment in (expiry, expiry - timedelta(hours=1)):
+        reply = await http.post(
+            "/api/v1/api-keys",
+            json={"name": "shorter", "expireTime": stamp(moment)},
+            headers=as_minter,
+        )
+        assert reply.status_code == 200, reply.text
+    # A user's own session is bound by neither rule.
+    assert (await _create(http, ana, name="free"))[0]["scopes"] == []

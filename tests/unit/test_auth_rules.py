@@ -8,7 +8,7 @@ import pytest
 
 from services.auth.profile import clean_preferences, merge_changes
 from services.auth.provider_checks import format_problem
-from tripsage_core.api_key_scopes import allows, scope_problem
+from tripsage_core.api_key_scopes import allows, scope_problem, scopes_beyond
 from tripsage_core.client_address import HEADER as CLIENT_ADDRESS_HEADER
 from tripsage_core.client_address import seal
 from tripsage_core.errors import FieldErrors
@@ -37,6 +37,33 @@ SEARCH_FLIGHTS = "/tripsage.travel.v1.TravelService/SearchFlights"
 )
 def test_scopes(scopes: tuple[str, ...], method: str, allowed: bool) -> None:
     assert allows(scopes, method) is allowed
+
+
+@pytest.mark.parametrize(
+    ("requested", "own", "beyond"),
+    [
+        (["trips:read"], (), []),  # an unscoped key holds every scope
+        ([], (), []),
+        ([], ("auth:CreateApiKey",), ["*"]),  # no scopes = every scope
+        ([], ("*",), []),
+        (["auth:CreateApiKey"], ("auth:CreateApiKey",), []),
+        (["trips:read"], ("auth:CreateApiKey",), ["trips:read"]),
+        (["auth"], ("auth:CreateApiKey",), ["auth"]),
+        (["auth:createapikey"], ("auth:CreateApiKey",), []),
+        (["trips:GetTrip", "trips:read", "trips:list"], ("trips:read",), []),
+        (["trips:Create"], ("trips:read",), ["trips:Create"]),
+        (["trips:read"], ("trips:Get",), ["trips:read"]),  # read is more than Get*
+        (["trips:Ge"], ("trips:read",), ["trips:Ge"]),  # Ge* includes Generate*
+        (["trips:read"], ("*:read",), []),
+        (["*:read"], ("trips:read",), ["*:read"]),
+        (["trips:read", "travel:search"], ("trips", "travel:write"), []),
+        (["auth:*"], ("auth:write",), []),
+    ],
+)
+def test_a_key_creates_only_keys_within_its_scopes(
+    requested: list[str], own: tuple[str, ...], beyond: list[str]
+) -> None:
+    assert scopes_beyond(requested, own) == beyond
 
 
 def test_scope_syntax() -> None:

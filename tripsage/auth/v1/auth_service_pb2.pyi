@@ -1002,19 +1002,23 @@ class ChangePasswordRequest(_message.Message):
 
     CURRENT_PASSWORD_FIELD_NUMBER: _builtins.int
     NEW_PASSWORD_FIELD_NUMBER: _builtins.int
+    REVOKE_API_KEYS_FIELD_NUMBER: _builtins.int
     current_password: _builtins.str
     """The caller's current password."""
     new_password: _builtins.str
     """The new password."""
+    revoke_api_keys: _builtins.bool
+    """Also revoke every API key of the user (at once, on every service)."""
     def __init__(
         self,
         *,
         current_password: _builtins.str = ...,
         new_password: _builtins.str = ...,
+        revoke_api_keys: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["current_password", b"current_password", "new_password", b"new_password"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["current_password", b"current_password", "new_password", b"new_password", "revoke_api_keys", b"revoke_api_keys"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -216,7 +216,8 @@ class AuthServiceServicer:
 
     def ChangePassword(self, request, context):
         """ChangePassword replaces the caller's password after checking the current
-        one. Every other session of the user is revoked.
+        one. Every other session of the user is revoked (the caller's own stays);
+        the user's API keys are revoked too when revoke_api_keys is set.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -233,7 +234,7 @@ class AuthServiceServicer:
 
     def ResetPassword(self, request, context):
         """ResetPassword sets a new password with a reset token and revokes every
-        session of the user.
+        session and every API key of the user.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

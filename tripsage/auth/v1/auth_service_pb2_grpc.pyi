@@ -53,7 +53,8 @@ class AuthServiceStub:
     """UpdateCurrentUser changes the calling user's profile and preferences."""
     ChangePassword: _grpc.UnaryUnaryMultiCallable[_auth_service_pb2.ChangePasswordRequest, _auth_service_pb2.ChangePasswordResponse]
     """ChangePassword replaces the caller's password after checking the current
-    one. Every other session of the user is revoked.
+    one. Every other session of the user is revoked (the caller's own stays);
+    the user's API keys are revoked too when revoke_api_keys is set.
     """
     RequestPasswordReset: _grpc.UnaryUnaryMultiCallable[_auth_service_pb2.RequestPasswordResetRequest, _auth_service_pb2.RequestPasswordResetResponse]
     """RequestPasswordReset issues a single-use reset token for an email. It
@@ -62,7 +63,7 @@ class AuthServiceStub:
     """
     ResetPassword: _grpc.UnaryUnaryMultiCallable[_auth_service_pb2.ResetPasswordRequest, _auth_service_pb2.ResetPasswordResponse]
     """ResetPassword sets a new password with a reset token and revokes every
-    session of the user.
+    session and every API key of the user.
     """
     StartOAuthSignIn: _grpc.UnaryUnaryMultiCallable[_auth_service_pb2.StartOAuthSignInRequest, _auth_service_pb2.StartOAuthSignInResponse]
     """StartOAuthSignIn begins a sign-in with an external identity provider and
@@ -152,7 +153,8 @@ class AuthServiceAsyncStub(AuthServiceStub):
     """UpdateCurrentUser changes the calling user's profile and preferences."""
     ChangePassword: _aio.UnaryUnaryMultiCallable[_auth_service_pb2.ChangePasswordRequest, _auth_service_pb2.ChangePasswordResponse]  # type: ignore[assignment]
     """ChangePassword replaces the caller's password after checking the current
-    one. Every other session of the user is revoked.
+    one. Every other session of the user is revoked (the caller's own stays);
+    the user's API keys are revoked too when revoke_api_keys is set.
     """
     RequestPasswordReset: _aio.UnaryUnaryMultiCallable[_auth_service_pb2.RequestPasswordResetRequest, _auth_service_pb2.RequestPasswordResetResponse]  # type: ignore[assignment]
     """RequestPasswordReset issues a single-use reset token for an email. It
@@ -161,7 +163,7 @@ class AuthServiceAsyncStub(AuthServiceStub):
     """
     ResetPassword: _aio.UnaryUnaryMultiCallable[_auth_service_pb2.ResetPasswordRequest, _auth_service_pb2.ResetPasswordResponse]  # type: ignore[assignment]
     """ResetPassword sets a new password with a reset token and revokes every
-    session of the user.
+    session and every API key of the user.
     """
     StartOAuthSignIn: _aio.UnaryUnaryMultiCallable[_auth_service_pb2.StartOAuthSignInRequest, _auth_service_pb2.StartOAuthSignInResponse]  # type: ignore[assignment]
     """StartOAuthSignIn begins a sign-in with an external identity provider and
@@ -290,7 +292,8 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_auth_service_pb2.ChangePasswordResponse, _abc.Awaitable[_auth_service_pb2.ChangePasswordResponse]]:
         """ChangePassword replaces the caller's password after checking the current
-        one. Every other session of the user is revoked.
+        one. Every other session of the user is revoked (the caller's own stays);
+        the user's API keys are revoked too when revoke_api_keys is set.
         """
 
     @_abc_1.abstractmethod
@@ -311,7 +314,7 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_auth_service_pb2.ResetPasswordResponse, _abc.Awaitable[_auth_service_pb2.ResetPasswordResponse]]:
         """ResetPassword sets a new password with a reset token and revokes every
-        session of the user.
+        session and every API key of the user.
         """
 
     @_abc_1.abstractmethod
