@@ -106,6 +106,7 @@ class Accounts:
 
     async def login(self, *, email: str, password: str, address: str) -> SignedIn:
         normalized = normalize_email(email)
+        # Counted before the check, so a burst of guesses cannot outrun the limit.
         await self.throttle.before_attempt(normalized, address)
         user = await self.store.user_by_email(normalized)
         # Verify even for unknown emails so timing does not reveal which exist.
@@ -115,7 +116,7 @@ class Accounts:
         if user is None or not valid:
             await self.throttle.failed(normalized, address)
             raise Unauthenticated("email or password is incorrect", reason="INVALID_CREDENTIALS")
-        await self.throttle.succeeded(normalized)
+        await self.throttle.succeeded(normalized, address)
         if user.disabled:
             raise Unauthenticated("this account is disabled", reason="USER_DISABLED")
         if user.password_hash and needs_rehash(user.password_hash):
@@ -202,12 +203,17 @@ class Accounts:
         return updated
 
     async def change_password(
-        self, principal: Principal, *, current_password: str, new_password: str
+        self, principal: Principal, *, current_password: str, new_password: str, address: str
     ) -> None:
         user = await self.current_user(principal)
         check_strength(new_password, field="new_password")
+        # A guess at the same password as sign-in: the same counter and limits.
+        normalized = normalize_email(user.email)
+        await self.throttle.before_attempt(normalized, address)
         if not await asyncio.to_thread(verify_password, user.password_hash, current_password):
+            await self.throttle.failed(normalized, address)
             raise InvalidArgument.for_field("current_password", "is not your current password")
+        await self.throttle.succeeded(normalized, address)
         await self.store.set_password_hash(
             user.id, await asyncio.to_thread(hash_password, new_password)
         )

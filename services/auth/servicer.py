@@ -114,7 +114,10 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     ) -> pb.ChangePasswordResponse:
         caller = current_caller()
         await self.accounts.change_password(
-            caller, current_password=request.current_password, new_password=request.new_password
+            caller,
+            current_password=request.current_password,
+            new_password=request.new_password,
+            address=client_address(context),
         )
         return pb.ChangePasswordResponse()
 
