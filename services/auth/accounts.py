@@ -15,10 +15,11 @@ from services.auth.notifier import PasswordResetNotifier
 from services.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from services.auth.profile import EDITABLE_PATHS, check_full_name, clean_preferences, merge_changes
 from services.auth.store import UserRecord, UserStore
-from services.auth.throttle import LoginThrottle
+from services.auth.throttle import LoginThrottle, ResetRequestLimits
 from tripsage_core.errors import (
     Aborted,
     AlreadyExists,
+    FailedPrecondition,
     FieldErrors,
     InvalidArgument,
     NotFound,
@@ -59,6 +60,7 @@ class SignedIn:
 class ResetPolicy:
     link_base: str
     ttl_seconds: int
+    enabled: bool = True
 
 
 class Accounts:
@@ -72,6 +74,7 @@ class Accounts:
         throttle: LoginThrottle,
         notifier: PasswordResetNotifier,
         reset_policy: ResetPolicy,
+        reset_limits: ResetRequestLimits,
     ) -> None:
         self.store = store
         self.tokens = tokens
@@ -80,6 +83,7 @@ class Accounts:
         self.throttle = throttle
         self.notifier = notifier
         self.reset_policy = reset_policy
+        self.reset_limits = reset_limits
 
     async def register(self, *, email: str, password: str, full_name: str) -> SignedIn:
         errors = FieldErrors()
@@ -223,11 +227,20 @@ class Accounts:
         await self.revocations.revoke_sessions(ended)
         logger.info("password changed", extra={"user_id": user.id})
 
-    async def request_password_reset(self, email: str) -> None:
-        """Always succeeds, so the answer does not tell which emails have accounts."""
+    async def request_password_reset(self, email: str, *, address: str) -> None:
+        """The same answer for every email, so it does not tell which have accounts.
+
+        Limited per address (429 whatever the email) and per account (past it no
+        further link is sent, the answer unchanged).
+        """
+        if not self.reset_policy.enabled:
+            raise FailedPrecondition("password reset is switched off", reason="RESET_DISABLED")
         normalized = normalize_email(email)
         if problem := email_problem(normalized):
             raise InvalidArgument.for_field("email", problem)
+        if not await self.reset_limits.may_send(normalized, address):
+            logger.info("password reset not sent: per-account limit reached")
+            return
         user = await self.store.user_by_email(normalized)
         if user is None or user.disabled:
             return

@@ -124,7 +124,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def RequestPasswordReset(
         self, request: pb.RequestPasswordResetRequest, context: Context
     ) -> pb.RequestPasswordResetResponse:
-        await self.accounts.request_password_reset(request.email)
+        await self.accounts.request_password_reset(request.email, address=client_address(context))
         return pb.RequestPasswordResetResponse()
 
     async def ResetPassword(
