@@ -118,6 +118,15 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=50, ge=1)
     password_reset_url: str = "http://localhost:3000/reset-password"
     password_reset_ttl_seconds: int = Field(default=3600, ge=60)
+    # Off: RequestPasswordReset is refused, and production may run without NOTIFIER_URL.
+    password_reset_enabled: bool = True
+    password_reset_window_seconds: int = Field(default=3600, ge=1)
+    password_reset_max_per_account: int = Field(default=3, ge=1)
+    password_reset_max_per_address: int = Field(default=20, ge=1)
+    # smtp://user:pass@host:port (?starttls=true) or smtps:// (implicit TLS); unset: the
+    # development notifier, which logs links (refused in production).
+    notifier_url: SecretStr | None = None
+    notifier_from: str = "TripSage <no-reply@localhost>"
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
     oauth_redirect_uris: Annotated[list[str], NoDecode] = Field(default_factory=list)
     oauth_google_client_id: str | None = None
@@ -159,6 +168,12 @@ class Settings(BaseSettings):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
+
+    @field_validator("notifier_url", mode="before")
+    @classmethod
+    def _empty_notifier_is_unset(cls, value: Any) -> Any:
+        # compose passes NOTIFIER_URL="" when it is not set.
+        return None if value == "" else value
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -224,6 +239,9 @@ class Settings(BaseSettings):
                 found.append(f"{name.upper()} is required in production")
         if self.debug:
             found.append("DEBUG must be false in production")
+        if self.notifier_url is None and self.password_reset_enabled:
+            # The development notifier writes live reset links to the log.
+            found.append("NOTIFIER_URL is required in production (or PASSWORD_RESET_ENABLED=false)")
         if "*" in self.cors_origins and self.cors_credentials:
             found.append("CORS_ORIGINS may not be '*' when CORS_CREDENTIALS is true")
         return found

@@ -16,7 +16,7 @@ from services.auth.notifier import PasswordResetNotifier
 from services.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from services.auth.profile import EDITABLE_PATHS, check_full_name, clean_preferences, merge_changes
 from services.auth.store import UserRecord, UserStore
-from services.auth.throttle import LoginThrottle
+from services.auth.throttle import LoginThrottle, ResetRequestLimits
 
 # Re-exported: auth's other modules take them from here.
 from tripsage_core.emails import email_problem as email_problem
@@ -24,6 +24,7 @@ from tripsage_core.emails import normalize_email as normalize_email
 from tripsage_core.errors import (
     Aborted,
     AlreadyExists,
+    FailedPrecondition,
     FieldErrors,
     InvalidArgument,
     NotFound,
@@ -50,6 +51,7 @@ class SignedIn:
 class ResetPolicy:
     link_base: str
     ttl_seconds: int
+    enabled: bool = True
 
 
 class Accounts:
@@ -64,6 +66,7 @@ class Accounts:
         throttle: LoginThrottle,
         notifier: PasswordResetNotifier,
         reset_policy: ResetPolicy,
+        reset_limits: ResetRequestLimits,
     ) -> None:
         self.store = store
         self.tokens = tokens
@@ -73,6 +76,7 @@ class Accounts:
         self.throttle = throttle
         self.notifier = notifier
         self.reset_policy = reset_policy
+        self.reset_limits = reset_limits
 
     async def register(self, *, email: str, password: str, full_name: str) -> SignedIn:
         errors = FieldErrors()
@@ -99,6 +103,7 @@ class Accounts:
 
     async def login(self, *, email: str, password: str, address: str) -> SignedIn:
         normalized = normalize_email(email)
+        # Counted before the check, so a burst of guesses cannot outrun the limit.
         await self.throttle.before_attempt(normalized, address)
         user = await self.store.user_by_email(normalized)
         # Verify even for unknown emails so timing does not reveal which exist.
@@ -108,7 +113,7 @@ class Accounts:
         if user is None or not valid:
             await self.throttle.failed(normalized, address)
             raise Unauthenticated("email or password is incorrect", reason="INVALID_CREDENTIALS")
-        await self.throttle.succeeded(normalized)
+        await self.throttle.succeeded(normalized, address)
         if user.disabled:
             raise Unauthenticated("this account is disabled", reason="USER_DISABLED")
         if user.password_hash and needs_rehash(user.password_hash):
@@ -201,11 +206,17 @@ class Accounts:
         current_password: str,
         new_password: str,
         revoke_api_keys: bool = False,
+        address: str,
     ) -> None:
         user = await self.current_user(principal)
         check_strength(new_password, field="new_password")
+        # A guess at the same password as sign-in: the same counter and limits.
+        normalized = normalize_email(user.email)
+        await self.throttle.before_attempt(normalized, address)
         if not await asyncio.to_thread(verify_password, user.password_hash, current_password):
+            await self.throttle.failed(normalized, address)
             raise InvalidArgument.for_field("current_password", "is not your current password")
+        await self.throttle.succeeded(normalized, address)
         await self.store.set_password_hash(
             user.id, await asyncio.to_thread(hash_password, new_password)
         )
@@ -220,11 +231,20 @@ class Accounts:
             await self.api_keys.revoke_all_of(user.id, "password changed")
         logger.info("password changed", extra={"user_id": user.id})
 
-    async def request_password_reset(self, email: str) -> None:
-        """Always succeeds, so the answer does not tell which emails have accounts."""
+    async def request_password_reset(self, email: str, *, address: str) -> None:
+        """The same answer for every email, so it does not tell which have accounts.
+
+        Limited per address (429 whatever the email) and per account (past it no
+        further link is sent, the answer unchanged).
+        """
+        if not self.reset_policy.enabled:
+            raise FailedPrecondition("password reset is switched off", reason="RESET_DISABLED")
         normalized = normalize_email(email)
         if problem := email_problem(normalized):
             raise InvalidArgument.for_field("email", problem)
+        if not await self.reset_limits.may_send(normalized, address):
+            logger.info("password reset not sent: per-account limit reached")
+            return
         user = await self.store.user_by_email(normalized)
         if user is None or user.disabled:
             return

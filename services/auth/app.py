@@ -14,13 +14,18 @@ from services.auth.byok import ProviderChecker, ProviderKeys
 from services.auth.credentials import Credentials
 from services.auth.directory import Directory
 from services.auth.key_store import ApiKeyStore, ProviderKeyStore
-from services.auth.notifier import LogNotifier, PasswordResetNotifier
+from services.auth.notifier import (
+    DevelopmentNotifier,
+    PasswordResetNotifier,
+    SmtpNotifier,
+    SmtpServer,
+)
 from services.auth.oauth import OAuthProvider, OAuthSignIns
 from services.auth.provider_checks import HttpProviderChecker, ProviderEndpoints
 from services.auth.rpc_policy import POLICIES
 from services.auth.servicer import AuthServicer
 from services.auth.store import UserStore
-from services.auth.throttle import LoginThrottle, ThrottlePolicy
+from services.auth.throttle import LoginThrottle, ResetRequestLimits, ThrottlePolicy
 from tripsage.auth.v1 import auth_service_pb2, auth_service_pb2_grpc
 from tripsage_core.config import Settings
 from tripsage_core.grpc_kit.caller import caller_resolver
@@ -61,6 +66,26 @@ def login_throttle(settings: Settings, client: Redis) -> LoginThrottle:
             max_per_address=settings.login_max_failures_per_address,
         ),
     )
+
+
+def reset_limits(settings: Settings, client: Redis) -> ResetRequestLimits:
+    window = settings.password_reset_window_seconds
+    return ResetRequestLimits(
+        WindowCounter(client, prefix="tripsage:auth:reset-requests", window_seconds=window),
+        ThrottlePolicy(
+            window_seconds=window,
+            max_per_account=settings.password_reset_max_per_account,
+            max_per_address=settings.password_reset_max_per_address,
+        ),
+    )
+
+
+def configured_notifier(settings: Settings) -> PasswordResetNotifier:
+    """Email through NOTIFIER_URL; without it the development notifier (not in production)."""
+    if settings.notifier_url is None:
+        return DevelopmentNotifier()
+    server = SmtpServer.from_url(settings.notifier_url.get_secret_value())
+    return SmtpNotifier(server, from_address=settings.notifier_from)
 
 
 def oauth_providers(settings: Settings) -> dict[str, OAuthProvider]:
@@ -114,8 +139,13 @@ async def build(
         revocations=revocations,
         api_keys=api_keys,
         throttle=login_throttle(settings, runtime.redis),
-        notifier=notifier or LogNotifier(),
-        reset_policy=ResetPolicy(settings.password_reset_url, settings.password_reset_ttl_seconds),
+        notifier=notifier or configured_notifier(settings),
+        reset_policy=ResetPolicy(
+            settings.password_reset_url,
+            settings.password_reset_ttl_seconds,
+            enabled=settings.password_reset_enabled,
+        ),
+        reset_limits=reset_limits(settings, runtime.redis),
     )
     provider_keys = ProviderKeys(
         ProviderKeyStore(runtime.db),

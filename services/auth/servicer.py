@@ -118,13 +118,14 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
             current_password=request.current_password,
             new_password=request.new_password,
             revoke_api_keys=request.revoke_api_keys,
+            address=client_address(context),
         )
         return pb.ChangePasswordResponse()
 
     async def RequestPasswordReset(
         self, request: pb.RequestPasswordResetRequest, context: Context
     ) -> pb.RequestPasswordResetResponse:
-        await self.accounts.request_password_reset(request.email)
+        await self.accounts.request_password_reset(request.email, address=client_address(context))
         return pb.RequestPasswordResetResponse()
 
     async def ResetPassword(

@@ -20,6 +20,7 @@ from services.auth.app import build as build_auth
 from services.travel.app import build as build_travel
 from services.trips.app import build as build_trips
 from tests.support.http_server import serve_asgi
+from tests.support.outbox import Outbox
 from tripsage_core.config import Settings, load_settings
 from tripsage_core.embedded import free_port
 from tripsage_core.grpc_kit.server import GrpcService, ServiceDefinition
@@ -81,16 +82,21 @@ class RunningSuite:
     settings: Settings
     services: dict[str, GrpcService] = field(default_factory=dict)
     gateway_url: str = ""
+    # What auth sends (reset and verification links) lands here, not in the logs.
+    outbox: Outbox = field(default_factory=Outbox)
     _gateway: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     def address(self, name: str) -> str:
         return self.settings.service_addr(name)
 
     async def start_service(self, name: str) -> GrpcService:
+        definition = (
+            await build_auth(self.settings, notifier=self.outbox)
+            if name == "auth" and self.settings.notifier_url is None
+            else await BUILDERS[name](self.settings)
+        )
         service = GrpcService(
-            await BUILDERS[name](self.settings),
-            grace_seconds=2,
-            reflection=self.settings.reflection_enabled,
+            definition, grace_seconds=2, reflection=self.settings.reflection_enabled
         )
         # Port 0: the kernel picks a free port, so parallel runs never collide.
         port = await service.start(

@@ -56,6 +56,23 @@ def test_production_names_every_problem_at_once(tmp_path: Path) -> None:
     assert "POSTGRES_URL is required in production" in message
     assert "REDIS_URL is required in production" in message
     assert "DEBUG must be false in production" in message
+    # The development notifier would log live reset links.
+    assert "NOTIFIER_URL is required in production (or PASSWORD_RESET_ENABLED=false)" in message
+
+
+def test_production_runs_without_a_notifier_only_with_password_reset_off() -> None:
+    complete = {
+        "_env_file": None,
+        "environment": "production",
+        "secret_key": STRONG,
+        "database_jwt_secret": STRONG[::-1],
+        "postgres_url": "postgresql://db/tripsage",
+        "redis_url": "redis://cache:6379/0",
+    }
+    with pytest.raises(ConfigurationError, match="NOTIFIER_URL is required"):
+        load_settings(**complete, notifier_url="")
+    assert not load_settings(**complete, password_reset_enabled=False).password_reset_enabled
+    assert load_settings(**complete, notifier_url="smtp://mail:25").notifier_url is not None
 
 
 def test_production_accepts_a_complete_configuration() -> None:
@@ -66,6 +83,7 @@ def test_production_accepts_a_complete_configuration() -> None:
         database_jwt_secret=STRONG[::-1],
         postgres_url="postgresql://db/tripsage",
         redis_url="redis://cache:6379/0",
+        notifier_url="smtps://user:pass@mail.example.com",
     )
     assert settings.is_production
 
