@@ -56,13 +56,6 @@ def http_status_for(code: grpc.StatusCode | None) -> int:
     return HTTP_STATUS_BY_GRPC_CODE.get(code, 500)
 
 
-def grpc_code_from_number(number: int) -> grpc.StatusCode | None:
-    for code in grpc.StatusCode:
-        if code.value[0] == number:
-            return code
-    return None
-
-
 @dataclass(slots=True)
 class ErrorResponse:
     """Everything needed to render one error: HTTP status, body and headers."""

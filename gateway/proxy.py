@@ -6,7 +6,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -121,9 +122,8 @@ class Proxy:
             )
         channel = self.pool.channel(address)
         token_presented = bool(request.headers.get("authorization"))
-        if binding.server_streaming:
-            return await self._stream(binding, channel, message, metadata, token_presented)
-        return await self._unary(binding, channel, message, metadata, token_presented)
+        call = _Upstream(binding, channel, message, metadata, token_presented)
+        return await (self._stream(call) if binding.server_streaming else self._unary(call))
 
     def _no_route(self, request: Request, found: NoRoute) -> GatewayError:
         allowed = found.allowed or self.static_paths.get(request.url.path, ())
@@ -136,45 +136,27 @@ class Proxy:
             )
         return GatewayError(grpc.StatusCode.NOT_FOUND, f"no route for {request.url.path}")
 
-    async def _unary(
-        self,
-        binding: HttpBinding,
-        channel: aio.Channel,
-        message: Message,
-        metadata: tuple[tuple[str, str], ...],
-        token_presented: bool,
-    ) -> Response:
-        output = message_class(binding.method.output_type)
-        multicallable = channel.unary_unary(
-            binding.grpc_path,
-            request_serializer=_serialize,
-            response_deserializer=output.FromString,
-        )
+    async def _unary(self, call: _Upstream) -> Response:
+        binding = call.binding
+        multicallable = call.channel.unary_unary(binding.grpc_path, *call.codec())
         started = time.perf_counter()
         try:
-            reply = await multicallable(message, metadata=metadata, timeout=self.call_timeout)
+            reply = await multicallable(
+                call.message, metadata=call.metadata, timeout=self.call_timeout
+            )
         except aio.AioRpcError as error:
             self._observe(binding, error.code(), started)
-            return self._rpc_error(binding, error, token_presented)
+            return self._rpc_error(binding, error, call.token_presented)
         self._observe(binding, grpc.StatusCode.OK, started)
         return json_response(response_to_json(binding, reply))
 
-    async def _stream(
-        self,
-        binding: HttpBinding,
-        channel: aio.Channel,
-        message: Message,
-        metadata: tuple[tuple[str, str], ...],
-        token_presented: bool,
-    ) -> Response:
-        output = message_class(binding.method.output_type)
-        multicallable = channel.unary_stream(
-            binding.grpc_path,
-            request_serializer=_serialize,
-            response_deserializer=output.FromString,
-        )
+    async def _stream(self, upstream: _Upstream) -> Response:
+        binding, token_presented = upstream.binding, upstream.token_presented
+        multicallable = upstream.channel.unary_stream(binding.grpc_path, *upstream.codec())
         started = time.perf_counter()
-        call = multicallable(message, metadata=metadata, timeout=self.stream_timeout)
+        call = multicallable(
+            upstream.message, metadata=upstream.metadata, timeout=self.stream_timeout
+        )
         messages = call.__aiter__()
         # Wait for the first message (or the failure) before answering, so an
         # upfront error (bad token, not found) is a real HTTP error status.
@@ -245,6 +227,22 @@ class Proxy:
 
 def _serialize(message: Message) -> bytes:
     return message.SerializeToString()
+
+
+@dataclass(frozen=True, slots=True)
+class _Upstream:
+    """One call to pass on: the binding, the channel it goes over, what it sends and
+    whether the client presented a token (which shapes how errors are rendered)."""
+
+    binding: HttpBinding
+    channel: aio.Channel
+    message: Message
+    metadata: tuple[tuple[str, str], ...]
+    token_presented: bool
+
+    def codec(self) -> tuple[Callable[[Message], bytes], Callable[[bytes], Message]]:
+        """The request serializer and reply deserializer, as grpc's multicallables take them."""
+        return _serialize, message_class(self.binding.method.output_type).FromString
 
 
 def _raw_path(request: Request) -> str:

@@ -78,15 +78,20 @@ class Aborted(DomainError):
 
 
 @dataclass
-class ResourceExhausted(DomainError):
-    reason: str = "RESOURCE_EXHAUSTED"
+class RetryLater(DomainError):
+    """An error that may pass: the caller may be told how long to wait before trying again."""
+
     retry_after_seconds: float | None = None
 
 
 @dataclass
-class Unavailable(DomainError):
+class ResourceExhausted(RetryLater):
+    reason: str = "RESOURCE_EXHAUSTED"
+
+
+@dataclass
+class Unavailable(RetryLater):
     reason: str = "UNAVAILABLE"
-    retry_after_seconds: float | None = None
 
 
 class FieldErrors:

@@ -35,9 +35,7 @@ class Named(Protocol):
     name: str
 
 
-class FlightProvider(Protocol):
-    name: str
-
+class FlightProvider(Named, Protocol):
     async def search_flights(
         self, request: pb.SearchFlightsRequest, key: str | None
     ) -> list[pb.FlightOffer]: ...
@@ -45,9 +43,7 @@ class FlightProvider(Protocol):
     async def get_flight_offer(self, offer_id: str, key: str | None) -> pb.FlightOffer: ...
 
 
-class StayProvider(Protocol):
-    name: str
-
+class StayProvider(Named, Protocol):
     async def search_stays(
         self, request: pb.SearchAccommodationsRequest, center: GeoPoint, key: str | None
     ) -> list[pb.Accommodation]: ...
@@ -57,9 +53,7 @@ class StayProvider(Protocol):
     ) -> pb.Accommodation: ...
 
 
-class MapsProvider(Protocol):
-    name: str
-
+class MapsProvider(Named, Protocol):
     async def search_places(
         self, request: pb.SearchPlacesRequest, key: str | None
     ) -> list[pb.Place]: ...
@@ -77,7 +71,5 @@ class MapsProvider(Protocol):
     ) -> pb.GetTravelTimeResponse: ...
 
 
-class WeatherProvider(Protocol):
-    name: str
-
+class WeatherProvider(Named, Protocol):
     async def weather(self, query: WeatherQuery, key: str | None) -> pb.GetWeatherResponse: ...

@@ -1,6 +1,7 @@
 """The travel use cases: choose the key and provider, go through the cache, mark the source.
 
-No transport here: the servicer hands in validated requests and a Principal.
+No transport here: the servicer hands in the request and a Principal; each use case
+checks its request with `validation` first.
 Provider failures become domain errors in one place (`_domain_error`), so a
 provider's trouble is UNAVAILABLE (or stale data), never a 500.
 """
@@ -167,13 +168,8 @@ class Travel:
         async def call(provider: MapsProvider, key: str | None) -> pb.SearchPlacesResponse:
             return pb.SearchPlacesResponse(places=await provider.search_places(query, key))
 
-        identity = pb.SearchPlacesRequest()
-        identity.CopyFrom(query)
-        identity.query = query.query.casefold()  # text search ignores case
-        return await self._answer(
-            caller, GOOGLE_MAPS, "places", identity, pb.SearchPlacesResponse,
-            self.live.maps, self.sandbox.maps, call,
-        )  # fmt: skip
+        identity = _casefolded(query, "query")  # text search ignores case
+        return await self._maps(caller, "places", identity, pb.SearchPlacesResponse, call)
 
     async def geocode(self, caller: Principal, request: pb.GeocodeRequest) -> pb.GeocodeResponse:
         query = validation.geocode(request)
@@ -181,13 +177,8 @@ class Travel:
         async def call(provider: MapsProvider, key: str | None) -> pb.GeocodeResponse:
             return pb.GeocodeResponse(results=await provider.geocode(query, key))
 
-        identity = pb.GeocodeRequest()
-        identity.CopyFrom(query)
-        identity.address = query.address.casefold()  # geocoders ignore case
-        return await self._answer(
-            caller, GOOGLE_MAPS, "geocode", identity, pb.GeocodeResponse,
-            self.live.maps, self.sandbox.maps, call,
-        )  # fmt: skip
+        identity = _casefolded(query, "address")  # geocoders ignore case
+        return await self._maps(caller, "geocode", identity, pb.GeocodeResponse, call)
 
     async def reverse_geocode(
         self, caller: Principal, request: pb.ReverseGeocodeRequest
@@ -197,10 +188,7 @@ class Travel:
         async def call(provider: MapsProvider, key: str | None) -> pb.ReverseGeocodeResponse:
             return pb.ReverseGeocodeResponse(results=await provider.reverse_geocode(query, key))
 
-        return await self._answer(
-            caller, GOOGLE_MAPS, "reverse_geocode", query, pb.ReverseGeocodeResponse,
-            self.live.maps, self.sandbox.maps, call,
-        )  # fmt: skip
+        return await self._maps(caller, "reverse_geocode", query, pb.ReverseGeocodeResponse, call)
 
     async def travel_time(
         self, caller: Principal, request: pb.GetTravelTimeRequest
@@ -210,10 +198,7 @@ class Travel:
         async def call(provider: MapsProvider, key: str | None) -> pb.GetTravelTimeResponse:
             return await provider.travel_time(query, key)
 
-        return await self._answer(
-            caller, GOOGLE_MAPS, "travel_time", query, pb.GetTravelTimeResponse,
-            self.live.maps, self.sandbox.maps, call,
-        )  # fmt: skip
+        return await self._maps(caller, "travel_time", query, pb.GetTravelTimeResponse, call)
 
     async def _locate(self, caller: Principal, text: str, field: str) -> GeoPoint:
         """Coordinates for a place name: known cities first, then the geocoder."""
@@ -276,6 +261,20 @@ class Travel:
         return reply
 
     # -- the shared path ------------------------------------------------------------
+
+    async def _maps(
+        self,
+        caller: Principal,
+        kind: str,
+        identity: Message,
+        response_type: type[R],
+        call: Callable[[MapsProvider, str | None], Awaitable[R]],
+    ) -> R:
+        """`_answer` for the maps RPCs, which all go to Google Maps or the sandbox."""
+        return await self._answer(
+            caller, GOOGLE_MAPS, kind, identity, response_type,
+            self.live.maps, self.sandbox.maps, call,
+        )  # fmt: skip
 
     async def _answer(
         self,
@@ -358,3 +357,12 @@ class Travel:
                 metadata={"provider": provider},
             )
         return Unavailable(f"{provider} failed: {exc.detail}", reason="PROVIDER_UNAVAILABLE")
+
+
+def _casefolded[M: Message](query: M, field: str) -> M:
+    """A copy of `query` with its text `field` case-folded, for a provider that ignores case
+    (so the cache does too)."""
+    identity = type(query)()
+    identity.CopyFrom(query)
+    setattr(identity, field, getattr(query, field).casefold())
+    return identity

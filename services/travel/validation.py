@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
+from google.protobuf.message import Message
+from google.type.money_pb2 import Money
+
 from services.travel.ports import GeoPoint
 from services.travel.reference import is_country_code, is_known_location_code
 from tripsage.common.v1 import cabin_class_pb2
@@ -54,6 +57,19 @@ def parse_day(value: str, field: str, errors: FieldErrors, *, required: bool = T
     return day
 
 
+def _copy[M: Message](request: M) -> M:
+    """The copy a check normalises, so the caller's request stays as it was sent."""
+    out = type(request)()
+    out.CopyFrom(request)
+    return out
+
+
+def _required(value: str, most: int, field: str, errors: FieldErrors) -> None:
+    if not value:
+        errors.add(field, "is required")
+    _text(value, most, field, errors)
+
+
 def _text(value: str, most: int, field: str, errors: FieldErrors) -> None:
     if len(value) > most:
         errors.add(field, f"at most {most} characters")
@@ -73,6 +89,23 @@ def _currency(value: str, field: str, errors: FieldErrors) -> str:
     return code
 
 
+def _country(value: str, field: str, errors: FieldErrors) -> str:
+    code = value.strip().upper()
+    if code and not is_country_code(code):
+        errors.add(field, "must be an ISO 3166-1 alpha-2 code such as PT")
+    return code
+
+
+def _price_cap(price: Money, field: str, currency: str, errors: FieldErrors) -> str:
+    """Check a price limit (normalising its code in place) against the request's `currency`;
+    returns the currency the search then uses: the request's, else the limit's."""
+    price.currency_code = price.currency_code.strip().upper()
+    money_problems(from_proto(price), field, errors, positive=True)
+    if currency and price.currency_code and currency != price.currency_code:
+        errors.add(f"{field}.currency_code", "must match currency")
+    return currency or price.currency_code
+
+
 def _point(point: object, field: str, errors: FieldErrors) -> GeoPoint:
     lat, lng = point.latitude, point.longitude  # type: ignore[attr-defined]
     check_lat_lng(lat, lng, field, errors)
@@ -81,8 +114,7 @@ def _point(point: object, field: str, errors: FieldErrors) -> GeoPoint:
 
 def flights(request: pb.SearchFlightsRequest) -> pb.SearchFlightsRequest:
     errors = FieldErrors()
-    out = pb.SearchFlightsRequest()
-    out.CopyFrom(request)
+    out = _copy(request)
     if not out.slices:
         errors.add("slices", "give at least one slice (origin, destination, departure_date)")
     if len(out.slices) > MAX_SLICES:
@@ -137,12 +169,7 @@ def flights(request: pb.SearchFlightsRequest) -> pb.SearchFlightsRequest:
         errors.add("max_stops", "must be between 0 and 3")
     out.currency = _currency(out.currency, "currency", errors)
     if out.HasField("max_price"):
-        price = out.max_price
-        price.currency_code = price.currency_code.strip().upper()
-        money_problems(from_proto(price), "max_price", errors, positive=True)
-        if out.currency and price.currency_code and out.currency != price.currency_code:
-            errors.add("max_price.currency_code", "must match currency")
-        out.currency = out.currency or price.currency_code
+        out.currency = _price_cap(out.max_price, "max_price", out.currency, errors)
     for name in ("include_airlines", "exclude_airlines"):
         codes = [c.strip().upper() for c in getattr(out, name)]
         for index, code in enumerate(codes):
@@ -157,17 +184,14 @@ def flights(request: pb.SearchFlightsRequest) -> pb.SearchFlightsRequest:
 
 def offer_id(value: str) -> str:
     errors = FieldErrors()
-    if not value.strip():
-        errors.add("offer_id", "is required")
-    _text(value.strip(), MAX_ID, "offer_id", errors)
+    _required(value.strip(), MAX_ID, "offer_id", errors)
     errors.raise_if_any()
     return value.strip()
 
 
 def stays(request: pb.SearchAccommodationsRequest) -> pb.SearchAccommodationsRequest:
     errors = FieldErrors()
-    out = pb.SearchAccommodationsRequest()
-    out.CopyFrom(request)
+    out = _copy(request)
     out.destination = " ".join(out.destination.split())
     if out.HasField("location"):
         _point(out.location, "location", errors)
@@ -196,12 +220,7 @@ def stays(request: pb.SearchAccommodationsRequest) -> pb.SearchAccommodationsReq
     out.rooms = out.rooms or 1
     out.currency = _currency(out.currency, "currency", errors)
     if out.HasField("max_nightly_price"):
-        price = out.max_nightly_price
-        price.currency_code = price.currency_code.strip().upper()
-        money_problems(from_proto(price), "max_nightly_price", errors, positive=True)
-        if out.currency and price.currency_code and out.currency != price.currency_code:
-            errors.add("max_nightly_price.currency_code", "must match currency")
-        out.currency = out.currency or price.currency_code
+        out.currency = _price_cap(out.max_nightly_price, "max_nightly_price", out.currency, errors)
     if not 0 <= out.min_review_score <= 10:
         errors.add("min_review_score", "must be between 0 and 10")
     amenities = sorted({a.strip().lower() for a in out.amenities if a.strip()})
@@ -221,12 +240,9 @@ def stays(request: pb.SearchAccommodationsRequest) -> pb.SearchAccommodationsReq
 
 def stay(request: pb.GetAccommodationRequest) -> pb.GetAccommodationRequest:
     errors = FieldErrors()
-    out = pb.GetAccommodationRequest()
-    out.CopyFrom(request)
+    out = _copy(request)
     out.accommodation_id = out.accommodation_id.strip()
-    if not out.accommodation_id:
-        errors.add("accommodation_id", "is required")
-    _text(out.accommodation_id, MAX_ID, "accommodation_id", errors)
+    _required(out.accommodation_id, MAX_ID, "accommodation_id", errors)
     if out.check_in_date or out.check_out_date:
         check_in = parse_day(out.check_in_date, "check_in_date", errors)
         check_out = parse_day(out.check_out_date, "check_out_date", errors)
@@ -242,14 +258,11 @@ def stay(request: pb.GetAccommodationRequest) -> pb.GetAccommodationRequest:
 def airports(request: pb.ListAirportsRequest) -> tuple[pb.ListAirportsRequest, int]:
     """The normalised request and the offset its page token stands for."""
     errors = FieldErrors()
-    out = pb.ListAirportsRequest()
-    out.CopyFrom(request)
+    out = _copy(request)
     out.page_size = _limit(out.page_size, 20, 100, "page_size", errors)
     out.query = " ".join(out.query.split())
     _text(out.query, MAX_TEXT, "query", errors)
-    out.country_code = out.country_code.strip().upper()
-    if out.country_code and not is_country_code(out.country_code):
-        errors.add("country_code", "must be an ISO 3166-1 alpha-2 code such as PT")
+    out.country_code = _country(out.country_code, "country_code", errors)
     if out.HasField("near"):
         _point(out.near, "near", errors)
     offset = 0
@@ -271,8 +284,7 @@ def airports_fingerprint(request: pb.ListAirportsRequest) -> str:
 
 def places(request: pb.SearchPlacesRequest) -> pb.SearchPlacesRequest:
     errors = FieldErrors()
-    out = pb.SearchPlacesRequest()
-    out.CopyFrom(request)
+    out = _copy(request)
     out.query = " ".join(out.query.split())
     out.type = out.type.strip().lower()
     if not out.query and not out.type:
@@ -296,15 +308,10 @@ def places(request: pb.SearchPlacesRequest) -> pb.SearchPlacesRequest:
 
 def geocode(request: pb.GeocodeRequest) -> pb.GeocodeRequest:
     errors = FieldErrors()
-    out = pb.GeocodeRequest()
-    out.CopyFrom(request)
+    out = _copy(request)
     out.address = " ".join(out.address.split())
-    if not out.address:
-        errors.add("address", "is required")
-    _text(out.address, MAX_TEXT, "address", errors)
-    out.region_code = out.region_code.strip().upper()
-    if out.region_code and not is_country_code(out.region_code):
-        errors.add("region_code", "must be an ISO 3166-1 alpha-2 code such as PT")
+    _required(out.address, MAX_TEXT, "address", errors)
+    out.region_code = _country(out.region_code, "region_code", errors)
     out.max_results = _limit(out.max_results, 5, 20, "max_results", errors)
     errors.raise_if_any()
     return out
@@ -312,8 +319,7 @@ def geocode(request: pb.GeocodeRequest) -> pb.GeocodeRequest:
 
 def reverse_geocode(request: pb.ReverseGeocodeRequest) -> pb.ReverseGeocodeRequest:
     errors = FieldErrors()
-    out = pb.ReverseGeocodeRequest()
-    out.CopyFrom(request)
+    out = _copy(request)
     if not out.HasField("location"):
         errors.add("location", "is required")
     else:
@@ -328,8 +334,7 @@ def reverse_geocode(request: pb.ReverseGeocodeRequest) -> pb.ReverseGeocodeReque
 
 def weather(request: pb.GetWeatherRequest) -> tuple[pb.GetWeatherRequest, date, date | None]:
     errors = FieldErrors()
-    out = pb.GetWeatherRequest()
-    out.CopyFrom(request)
+    out = _copy(request)
     out.place = " ".join(out.place.split())
     if out.HasField("location"):
         _point(out.location, "location", errors)
@@ -350,8 +355,7 @@ def weather(request: pb.GetWeatherRequest) -> tuple[pb.GetWeatherRequest, date, 
 
 def travel_time(request: pb.GetTravelTimeRequest) -> pb.GetTravelTimeRequest:
     errors = FieldErrors()
-    out = pb.GetTravelTimeRequest()
-    out.CopyFrom(request)
+    out = _copy(request)
     for name in ("origin", "destination"):
         point: pb.Waypoint = getattr(out, name)
         which = point.WhichOneof("point")

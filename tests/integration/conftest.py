@@ -15,7 +15,7 @@ from tripsage.trips.v1 import trip_service_pb2_grpc
 
 
 @pytest.fixture
-async def trips(suite: RunningSuite) -> AsyncIterator[trip_service_pb2_grpc.TripServiceStub]:
+async def trips(suite: RunningSuite) -> AsyncIterator[trip_service_pb2_grpc.TripServiceAsyncStub]:
     async with grpc.aio.insecure_channel(suite.address("trips")) as channel:
         yield trip_service_pb2_grpc.TripServiceStub(channel)
 
@@ -27,6 +27,6 @@ async def http(suite: RunningSuite) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def auth(suite: RunningSuite) -> AsyncIterator[auth_service_pb2_grpc.AuthServiceStub]:
+async def auth(suite: RunningSuite) -> AsyncIterator[auth_service_pb2_grpc.AuthServiceAsyncStub]:
     async with grpc.aio.insecure_channel(suite.address("auth")) as channel:
         yield auth_service_pb2_grpc.AuthServiceStub(channel)

@@ -56,7 +56,7 @@ async def suite(
 
 
 @pytest.fixture
-async def travel(suite: RunningSuite):  # type: ignore[no-untyped-def]
+async def travel(suite: RunningSuite) -> AsyncIterator[pb_grpc.TravelServiceAsyncStub]:
     async with grpc.aio.insecure_channel(suite.address("travel")) as channel:
         yield pb_grpc.TravelServiceStub(channel)
 
@@ -80,8 +80,8 @@ def assert_live(source: pb.ResultSource, provider: str, *, user_key: bool = Fals
     assert source.user_key is user_key
 
 
-async def test_flights_go_to_duffel_with_its_headers_and_shapes(  # type: ignore[no-untyped-def]
-    travel, fake: FakeProviders, ana: Account
+async def test_flights_go_to_duffel_with_its_headers_and_shapes(
+    travel: pb_grpc.TravelServiceAsyncStub, fake: FakeProviders, ana: Account
 ) -> None:
     fake.reset()
     reply = await travel.SearchFlights(
@@ -142,8 +142,11 @@ async def test_flights_go_to_duffel_with_its_headers_and_shapes(  # type: ignore
     assert [s.destination for s in tp.slices[0].segments] == ["MAD", "LIS"]
 
 
-async def test_flight_offer_by_id_and_the_gateway(  # type: ignore[no-untyped-def]
-    travel, http: httpx.AsyncClient, fake: FakeProviders, ana: Account
+async def test_flight_offer_by_id_and_the_gateway(
+    travel: pb_grpc.TravelServiceAsyncStub,
+    http: httpx.AsyncClient,
+    fake: FakeProviders,
+    ana: Account,
 ) -> None:
     reply = await http.post(
         "/api/v1/flights:search",
@@ -170,7 +173,9 @@ async def test_flight_offer_by_id_and_the_gateway(  # type: ignore[no-untyped-de
     assert missing.json()["error"]["status"] == "NOT_FOUND"
 
 
-async def test_equal_searches_hit_the_cache(travel, fake: FakeProviders, ana: Account) -> None:  # type: ignore[no-untyped-def]
+async def test_equal_searches_hit_the_cache(
+    travel: pb_grpc.TravelServiceAsyncStub, fake: FakeProviders, ana: Account
+) -> None:
     request = pb.SearchFlightsRequest(
         slices=[pb.FlightSlice(origin="AMS", destination="BCN", departure_date=day(33))]
     )
@@ -191,7 +196,7 @@ async def test_equal_searches_hit_the_cache(travel, fake: FakeProviders, ana: Ac
     assert [o.id for o in second.offers] == [o.id for o in first.offers]
 
 
-async def test_equal_searches_hit_the_cache_through_the_gateway(  # type: ignore[no-untyped-def]
+async def test_equal_searches_hit_the_cache_through_the_gateway(
     http: httpx.AsyncClient, fake: FakeProviders, ana: Account
 ) -> None:
     fake.reset()
@@ -206,8 +211,11 @@ async def test_equal_searches_hit_the_cache_through_the_gateway(  # type: ignore
     assert len(fake.calls("/data/2.5/weather")) == 1
 
 
-async def test_stays_search_and_rates_through_duffel(  # type: ignore[no-untyped-def]
-    travel, http: httpx.AsyncClient, fake: FakeProviders, ana: Account
+async def test_stays_search_and_rates_through_duffel(
+    travel: pb_grpc.TravelServiceAsyncStub,
+    http: httpx.AsyncClient,
+    fake: FakeProviders,
+    ana: Account,
 ) -> None:
     fake.reset()
     reply = await travel.SearchAccommodations(
@@ -254,8 +262,11 @@ async def test_stays_search_and_rates_through_duffel(  # type: ignore[no-untyped
     assert detail.json()["accommodation"]["totalPrice"]["units"] == "836"
 
 
-async def test_places_geocoding_and_routes_through_google(  # type: ignore[no-untyped-def]
-    travel, http: httpx.AsyncClient, fake: FakeProviders, ana: Account
+async def test_places_geocoding_and_routes_through_google(
+    travel: pb_grpc.TravelServiceAsyncStub,
+    http: httpx.AsyncClient,
+    fake: FakeProviders,
+    ana: Account,
 ) -> None:
     fake.reset()
     places = await travel.SearchPlaces(
@@ -312,7 +323,7 @@ async def test_places_geocoding_and_routes_through_google(  # type: ignore[no-un
     assert route.duration.seconds == int(5.234 / 5 * 3600)
 
 
-async def test_weather_through_openweathermap(  # type: ignore[no-untyped-def]
+async def test_weather_through_openweathermap(
     http: httpx.AsyncClient, fake: FakeProviders, ana: Account
 ) -> None:
     fake.reset()
@@ -335,8 +346,12 @@ async def test_weather_through_openweathermap(  # type: ignore[no-untyped-def]
     assert {c.path for c in fake.calls("/data/2.5/")} == {"/data/2.5/weather", "/data/2.5/forecast"}
 
 
-async def test_a_users_own_key_is_used_for_them_only(  # type: ignore[no-untyped-def]
-    travel, http: httpx.AsyncClient, suite: RunningSuite, fake: FakeProviders, ana: Account
+async def test_a_users_own_key_is_used_for_them_only(
+    travel: pb_grpc.TravelServiceAsyncStub,
+    http: httpx.AsyncClient,
+    suite: RunningSuite,
+    fake: FakeProviders,
+    ana: Account,
 ) -> None:
     own = await register(suite.address("auth"), "byok")
     stored = await http.put(
@@ -374,8 +389,8 @@ async def test_a_users_own_key_is_used_for_them_only(  # type: ignore[no-untyped
     assert fake.calls("/data/2.5/weather")[-1].params["appid"] == OWM_KEY
 
 
-async def test_a_rejected_own_key_is_the_users_problem_to_fix(  # type: ignore[no-untyped-def]
-    travel, http: httpx.AsyncClient, suite: RunningSuite
+async def test_a_rejected_own_key_is_the_users_problem_to_fix(
+    travel: pb_grpc.TravelServiceAsyncStub, http: httpx.AsyncClient, suite: RunningSuite
 ) -> None:
     own = await register(suite.address("auth"), "revoked")
     await store_own_key(suite, own, auth_pb.PROVIDER_SERVICE_GOOGLE_MAPS, REJECTED_KEY)

@@ -64,7 +64,7 @@ async def suite(
 
 
 @pytest.fixture
-async def travel(suite: RunningSuite):  # type: ignore[no-untyped-def]
+async def travel(suite: RunningSuite) -> AsyncIterator[pb_grpc.TravelServiceAsyncStub]:
     async with grpc.aio.insecure_channel(suite.address("travel")) as channel:
         yield pb_grpc.TravelServiceStub(channel)
 
@@ -85,8 +85,11 @@ def retry_delay(error: grpc.aio.AioRpcError) -> float | None:
     return None
 
 
-async def test_a_long_retry_after_is_respected(  # type: ignore[no-untyped-def]
-    travel, http: httpx.AsyncClient, fake: FakeProviders, ana: Account
+async def test_a_long_retry_after_is_respected(
+    travel: pb_grpc.TravelServiceAsyncStub,
+    http: httpx.AsyncClient,
+    fake: FakeProviders,
+    ana: Account,
 ) -> None:
     fake.reset()
     fake.script(
@@ -108,7 +111,9 @@ async def test_a_long_retry_after_is_respected(  # type: ignore[no-untyped-def]
     assert len(fake.calls("/data/2.5/")) == 1
 
 
-async def test_a_short_retry_after_is_waited_out(travel, fake: FakeProviders, ana: Account) -> None:  # type: ignore[no-untyped-def]
+async def test_a_short_retry_after_is_waited_out(
+    travel: pb_grpc.TravelServiceAsyncStub, fake: FakeProviders, ana: Account
+) -> None:
     fake.reset()
     fake.script("/v1/places:searchText", Scripted(status=429, headers={"Retry-After": "0.2"}))
     reply = await travel.SearchPlaces(
@@ -118,8 +123,11 @@ async def test_a_short_retry_after_is_waited_out(travel, fake: FakeProviders, an
     assert len(fake.calls("/v1/places:searchText")) == 2
 
 
-async def test_5xx_and_timeouts_are_retried_then_unavailable(  # type: ignore[no-untyped-def]
-    travel, http: httpx.AsyncClient, fake: FakeProviders, ana: Account
+async def test_5xx_and_timeouts_are_retried_then_unavailable(
+    travel: pb_grpc.TravelServiceAsyncStub,
+    http: httpx.AsyncClient,
+    fake: FakeProviders,
+    ana: Account,
 ) -> None:
     fake.reset()
     fake.script("/maps/api/geocode/json", FAILING)
@@ -150,8 +158,8 @@ async def age_entries(suite: RunningSuite, kind: str, seconds: float) -> int:
     return aged
 
 
-async def test_a_recent_answer_is_served_stale_when_the_provider_is_down(  # type: ignore[no-untyped-def]
-    travel,
+async def test_a_recent_answer_is_served_stale_when_the_provider_is_down(
+    travel: pb_grpc.TravelServiceAsyncStub,
     http: httpx.AsyncClient,
     suite: RunningSuite,
     fake: FakeProviders,
@@ -182,8 +190,8 @@ async def test_a_recent_answer_is_served_stale_when_the_provider_is_down(  # typ
     assert "duffel is not answering" in reply.json()["error"]["message"]
 
 
-async def test_identical_concurrent_searches_share_one_provider_call(  # type: ignore[no-untyped-def]
-    travel, fake: FakeProviders, ana: Account
+async def test_identical_concurrent_searches_share_one_provider_call(
+    travel: pb_grpc.TravelServiceAsyncStub, fake: FakeProviders, ana: Account
 ) -> None:
     fake.reset()
     fake.script("/v1/places:searchText", Scripted(delay=0.4))
@@ -195,8 +203,8 @@ async def test_identical_concurrent_searches_share_one_provider_call(  # type: i
     assert all(list(r.places) == list(replies[0].places) for r in replies)
 
 
-async def test_metrics_count_hits_misses_and_provider_latency(  # type: ignore[no-untyped-def]
-    travel, metrics_port: int, ana: Account
+async def test_metrics_count_hits_misses_and_provider_latency(
+    travel: pb_grpc.TravelServiceAsyncStub, metrics_port: int, ana: Account
 ) -> None:
     request = pb.ReverseGeocodeRequest(location={"latitude": 41.15, "longitude": -8.61})
     await travel.ReverseGeocode(request, metadata=ana.metadata)
@@ -208,8 +216,11 @@ async def test_metrics_count_hits_misses_and_provider_latency(  # type: ignore[n
     assert 'tripsage_travel_provider_latency_seconds_count{operation="reverse_geocode"' in text
 
 
-async def test_the_circuit_opens_after_repeated_failures(  # type: ignore[no-untyped-def]
-    travel, http: httpx.AsyncClient, fake: FakeProviders, ana: Account
+async def test_the_circuit_opens_after_repeated_failures(
+    travel: pb_grpc.TravelServiceAsyncStub,
+    http: httpx.AsyncClient,
+    fake: FakeProviders,
+    ana: Account,
 ) -> None:
     def search(ahead: int) -> pb.SearchFlightsRequest:
         return pb.SearchFlightsRequest(

@@ -36,7 +36,7 @@ async def suite(
 
 
 @pytest.fixture
-async def travel(suite: RunningSuite):  # type: ignore[no-untyped-def]
+async def travel(suite: RunningSuite) -> AsyncIterator[pb_grpc.TravelServiceAsyncStub]:
     async with grpc.aio.insecure_channel(suite.address("travel")) as channel:
         yield pb_grpc.TravelServiceStub(channel)
 
@@ -53,7 +53,9 @@ def assert_sandbox(source: pb.ResultSource) -> None:
     assert not source.user_key
 
 
-async def test_unauthenticated_callers_are_refused(travel, http: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
+async def test_unauthenticated_callers_are_refused(
+    travel: pb_grpc.TravelServiceAsyncStub, http: httpx.AsyncClient
+) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await travel.ListAirports(pb.ListAirportsRequest(query="LIS"))
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
@@ -61,7 +63,9 @@ async def test_unauthenticated_callers_are_refused(travel, http: httpx.AsyncClie
     assert reply.status_code == 401
 
 
-async def test_one_way_flights_are_sandbox_offers_and_deterministic(travel, ana: Account) -> None:  # type: ignore[no-untyped-def]
+async def test_one_way_flights_are_sandbox_offers_and_deterministic(
+    travel: pb_grpc.TravelServiceAsyncStub, ana: Account
+) -> None:
     request = pb.SearchFlightsRequest(
         slices=[pb.FlightSlice(origin="lis", destination="LHR", departure_date=day(40))],
         passengers=pb.Passengers(adults=2, child_ages=[7], infants=1),
@@ -99,7 +103,9 @@ async def test_one_way_flights_are_sandbox_offers_and_deterministic(travel, ana:
     assert not first.source.cached
 
 
-async def test_return_and_multi_city_with_filters(travel, ana: Account) -> None:  # type: ignore[no-untyped-def]
+async def test_return_and_multi_city_with_filters(
+    travel: pb_grpc.TravelServiceAsyncStub, ana: Account
+) -> None:
     trip = pb.SearchFlightsRequest(
         slices=[
             pb.FlightSlice(origin="LIS", destination="JFK", departure_date=day(60)),
@@ -163,7 +169,9 @@ async def test_return_and_multi_city_with_filters(travel, ana: Account) -> None:
     assert list(cheap.offers) == []
 
 
-async def test_business_costs_more_than_economy(travel, ana: Account) -> None:  # type: ignore[no-untyped-def]
+async def test_business_costs_more_than_economy(
+    travel: pb_grpc.TravelServiceAsyncStub, ana: Account
+) -> None:
     def search(cabin: int) -> pb.SearchFlightsRequest:
         return pb.SearchFlightsRequest(
             slices=[pb.FlightSlice(origin="MAD", destination="BCN", departure_date=day(50))],
@@ -187,8 +195,8 @@ async def test_business_costs_more_than_economy(travel, ana: Account) -> None:  
     assert far.offers[0].total_price.units > economy.offers[0].total_price.units
 
 
-async def test_get_flight_offer_over_grpc_and_gateway(  # type: ignore[no-untyped-def]
-    travel, http: httpx.AsyncClient, ana: Account
+async def test_get_flight_offer_over_grpc_and_gateway(
+    travel: pb_grpc.TravelServiceAsyncStub, http: httpx.AsyncClient, ana: Account
 ) -> None:
     found = await travel.SearchFlights(
         pb.SearchFlightsRequest(
@@ -238,8 +246,8 @@ async def test_flight_search_over_the_gateway(http: httpx.AsyncClient, ana: Acco
     assert body["offers"][0]["totalPrice"]["currencyCode"]
 
 
-async def test_flight_input_errors_name_each_field(  # type: ignore[no-untyped-def]
-    travel, http: httpx.AsyncClient, ana: Account
+async def test_flight_input_errors_name_each_field(
+    travel: pb_grpc.TravelServiceAsyncStub, http: httpx.AsyncClient, ana: Account
 ) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await travel.SearchFlights(
@@ -275,8 +283,8 @@ async def test_flight_input_errors_name_each_field(  # type: ignore[no-untyped-d
     assert "unknown IATA code XXX" in reply.text
 
 
-async def test_stays_by_place_name_and_by_coordinates(  # type: ignore[no-untyped-def]
-    travel, http: httpx.AsyncClient, ana: Account
+async def test_stays_by_place_name_and_by_coordinates(
+    travel: pb_grpc.TravelServiceAsyncStub, http: httpx.AsyncClient, ana: Account
 ) -> None:
     by_name = await travel.SearchAccommodations(
         pb.SearchAccommodationsRequest(
@@ -328,8 +336,8 @@ async def test_stays_by_place_name_and_by_coordinates(  # type: ignore[no-untype
     assert reply.json()["accommodations"][0]["provider"] == "sandbox"
 
 
-async def test_stay_details_with_rates(  # type: ignore[no-untyped-def]
-    travel, http: httpx.AsyncClient, ana: Account
+async def test_stay_details_with_rates(
+    travel: pb_grpc.TravelServiceAsyncStub, http: httpx.AsyncClient, ana: Account
 ) -> None:
     found = await travel.SearchAccommodations(
         pb.SearchAccommodationsRequest(
@@ -357,7 +365,7 @@ async def test_stay_details_with_rates(  # type: ignore[no-untyped-def]
     assert missing.status_code == 404
 
 
-async def test_stay_input_errors(travel, ana: Account) -> None:  # type: ignore[no-untyped-def]
+async def test_stay_input_errors(travel: pb_grpc.TravelServiceAsyncStub, ana: Account) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await travel.SearchAccommodations(
             pb.SearchAccommodationsRequest(
@@ -379,8 +387,8 @@ async def test_stay_input_errors(travel, ana: Account) -> None:  # type: ignore[
     assert "destination" in field_violations(caught.value)
 
 
-async def test_places_near_a_city_and_by_text(  # type: ignore[no-untyped-def]
-    travel, http: httpx.AsyncClient, ana: Account
+async def test_places_near_a_city_and_by_text(
+    travel: pb_grpc.TravelServiceAsyncStub, http: httpx.AsyncClient, ana: Account
 ) -> None:
     museums = await travel.SearchPlaces(
         pb.SearchPlacesRequest(query="museums in Lisbon", max_results=5), metadata=ana.metadata
@@ -406,8 +414,8 @@ async def test_places_near_a_city_and_by_text(  # type: ignore[no-untyped-def]
     assert bad.status_code == 400
 
 
-async def test_geocode_and_reverse_geocode(  # type: ignore[no-untyped-def]
-    travel, http: httpx.AsyncClient, ana: Account
+async def test_geocode_and_reverse_geocode(
+    travel: pb_grpc.TravelServiceAsyncStub, http: httpx.AsyncClient, ana: Account
 ) -> None:
     found = await travel.Geocode(
         pb.GeocodeRequest(address="Paris", region_code="us"), metadata=ana.metadata
@@ -437,7 +445,9 @@ async def test_geocode_and_reverse_geocode(  # type: ignore[no-untyped-def]
     assert "location.latitude" in field_violations(caught.value)
 
 
-async def test_travel_time_by_mode(travel, http: httpx.AsyncClient, ana: Account) -> None:  # type: ignore[no-untyped-def]
+async def test_travel_time_by_mode(
+    travel: pb_grpc.TravelServiceAsyncStub, http: httpx.AsyncClient, ana: Account
+) -> None:
     origin = pb.Waypoint(location={"latitude": 38.7139, "longitude": -9.1334})
     destination = pb.Waypoint(address="Sintra")
     walk = await travel.GetTravelTime(
@@ -473,7 +483,9 @@ async def test_travel_time_by_mode(travel, http: httpx.AsyncClient, ana: Account
     assert "destination" in missing.text
 
 
-async def test_weather_now_and_daily(travel, http: httpx.AsyncClient, ana: Account) -> None:  # type: ignore[no-untyped-def]
+async def test_weather_now_and_daily(
+    travel: pb_grpc.TravelServiceAsyncStub, http: httpx.AsyncClient, ana: Account
+) -> None:
     reply = await travel.GetWeather(
         pb.GetWeatherRequest(place="Lisbon", start_date=day(1), end_date=day(5)),
         metadata=ana.metadata,
@@ -506,8 +518,8 @@ async def test_weather_now_and_daily(travel, http: httpx.AsyncClient, ana: Accou
     assert "startDate" in past.text or "start_date" in past.text
 
 
-async def test_airports_by_code_name_country_and_distance(  # type: ignore[no-untyped-def]
-    travel, http: httpx.AsyncClient, ana: Account
+async def test_airports_by_code_name_country_and_distance(
+    travel: pb_grpc.TravelServiceAsyncStub, http: httpx.AsyncClient, ana: Account
 ) -> None:
     lis = await travel.ListAirports(pb.ListAirportsRequest(query="lis"), metadata=ana.metadata)
     first = lis.airports[0]

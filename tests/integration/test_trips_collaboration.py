@@ -13,6 +13,7 @@ from tests.support.trips import Cast, code_of, create_trip, share
 from tripsage.auth.v1 import auth_service_pb2 as auth_pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
 from tripsage.trips.v1 import trip_service_pb2 as pb
+from tripsage.trips.v1 import trip_service_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.database
 
@@ -24,9 +25,9 @@ async def cast(suite: RunningSuite) -> Cast:
 
 
 async def test_adding_an_account_is_an_invitation_that_waits_for_consent(
-    trips,
+    trips: pb_grpc.TripServiceAsyncStub,
     http: httpx.AsyncClient,
-    cast: Cast,  # type: ignore[no-untyped-def]
+    cast: Cast,
 ) -> None:
     trip = await create_trip(trips, cast.owner, title="Kyoto")
     path = f"/api/v1/trips/{trip.id}/collaborators"
@@ -79,7 +80,9 @@ async def test_adding_an_account_is_an_invitation_that_waits_for_consent(
     assert "email" in myself.text
 
 
-async def test_a_declined_invitation_never_makes_a_member(trips, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+async def test_a_declined_invitation_never_makes_a_member(
+    trips: pb_grpc.TripServiceAsyncStub, cast: Cast
+) -> None:
     trip = await create_trip(trips, cast.owner, title="Bergen")
     invitation = await share(trips, cast.owner, trip.id, cast.edit.email, "edit")
     await trips.DeclineTripInvitation(
@@ -98,7 +101,9 @@ async def test_a_declined_invitation_never_makes_a_member(trips, cast: Cast) -> 
     assert list(people.collaborators) == []
 
 
-async def test_roles_change_and_an_admin_manages_people(trips, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+async def test_roles_change_and_an_admin_manages_people(
+    trips: pb_grpc.TripServiceAsyncStub, cast: Cast
+) -> None:
     trip = await cast.shared_trip(trips)
     people = await trips.ListCollaborators(
         pb.ListCollaboratorsRequest(trip_id=trip.id, page_size=2), metadata=cast.admin.metadata
@@ -160,7 +165,9 @@ async def test_roles_change_and_an_admin_manages_people(trips, cast: Cast) -> No
     )
 
 
-async def test_a_collaborator_leaves_and_the_owner_cannot(trips, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+async def test_a_collaborator_leaves_and_the_owner_cannot(
+    trips: pb_grpc.TripServiceAsyncStub, cast: Cast
+) -> None:
     trip = await cast.shared_trip(trips)
     await trips.LeaveTrip(pb.LeaveTripRequest(trip_id=trip.id), metadata=cast.edit.metadata)
     assert (
@@ -182,7 +189,9 @@ async def test_a_collaborator_leaves_and_the_owner_cannot(trips, cast: Cast) -> 
     assert log.activities[0].actor_id == cast.edit.id
 
 
-async def test_ownership_moves_to_a_collaborator(trips, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+async def test_ownership_moves_to_a_collaborator(
+    trips: pb_grpc.TripServiceAsyncStub, cast: Cast
+) -> None:
     trip = await cast.shared_trip(trips)
     assert (
         await code_of(
@@ -217,10 +226,10 @@ async def test_ownership_moves_to_a_collaborator(trips, cast: Cast) -> None:  # 
 
 
 async def test_only_a_verified_address_claims_an_invitation(
-    trips,
+    trips: pb_grpc.TripServiceAsyncStub,
     http: httpx.AsyncClient,
     suite: RunningSuite,
-    cast: Cast,  # type: ignore[no-untyped-def]
+    cast: Cast,
 ) -> None:
     trip = await create_trip(trips, cast.owner, title="Oslo")
     newcomer_email = unique_email("newcomer")
@@ -267,10 +276,10 @@ async def test_only_a_verified_address_claims_an_invitation(
 
 
 async def test_invitations_are_listed_accepted_and_declined_over_the_gateway(
-    trips,
+    trips: pb_grpc.TripServiceAsyncStub,
     http: httpx.AsyncClient,
     suite: RunningSuite,
-    cast: Cast,  # type: ignore[no-untyped-def]
+    cast: Cast,
 ) -> None:
     first = await create_trip(trips, cast.owner, title="Rome")
     second = await create_trip(trips, cast.owner, title="Naples")
@@ -329,7 +338,9 @@ async def _register_as(suite: RunningSuite, email: str) -> Account:
     return Account(reply.user.id, reply.user.email, reply.access_token, reply.refresh_token)
 
 
-async def test_strangers_get_not_found_for_people_rpcs(trips, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+async def test_strangers_get_not_found_for_people_rpcs(
+    trips: pb_grpc.TripServiceAsyncStub, cast: Cast
+) -> None:
     trip = await cast.shared_trip(trips)
     for call in (
         trips.ListCollaborators(
@@ -344,7 +355,9 @@ async def test_strangers_get_not_found_for_people_rpcs(trips, cast: Cast) -> Non
         assert await code_of(call) == grpc.StatusCode.NOT_FOUND
 
 
-async def test_an_admin_cannot_invite_the_owner(trips, cast: Cast) -> None:  # type: ignore[no-untyped-def]
+async def test_an_admin_cannot_invite_the_owner(
+    trips: pb_grpc.TripServiceAsyncStub, cast: Cast
+) -> None:
     trip = await cast.shared_trip(trips)
     assert (
         await code_of(share(trips, cast.admin, trip.id, cast.owner.email.upper(), "view"))

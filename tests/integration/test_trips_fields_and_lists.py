@@ -15,6 +15,7 @@ from tests.support.accounts import Account, register
 from tests.support.suite import RunningSuite
 from tests.support.trips import code_of, create_trip
 from tripsage.trips.v1 import trip_service_pb2 as pb
+from tripsage.trips.v1 import trip_service_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.database
 
@@ -36,7 +37,9 @@ def _violations(error: grpc.aio.AioRpcError) -> set[str]:
     return fields
 
 
-async def test_each_bad_field_is_named(trips, http: httpx.AsyncClient, ana: Account) -> None:  # type: ignore[no-untyped-def]
+async def test_each_bad_field_is_named(
+    trips: pb_grpc.TripServiceAsyncStub, http: httpx.AsyncClient, ana: Account
+) -> None:
     trip = pb.Trip(
         title="x" * 201,
         description="y" * 5001,
@@ -68,9 +71,9 @@ async def test_each_bad_field_is_named(trips, http: httpx.AsyncClient, ana: Acco
 
 
 async def test_filters_text_dates_status_and_order(
-    trips,
+    trips: pb_grpc.TripServiceAsyncStub,
     http: httpx.AsyncClient,
-    suite: RunningSuite,  # type: ignore[no-untyped-def]
+    suite: RunningSuite,
 ) -> None:
     me = await register(suite.address("auth"), "lister")
     lisbon = await create_trip(
@@ -131,9 +134,9 @@ async def test_filters_text_dates_status_and_order(
 
 
 async def test_field_masks_change_only_their_fields_and_stale_etags_conflict(
-    trips,
+    trips: pb_grpc.TripServiceAsyncStub,
     http: httpx.AsyncClient,
-    ana: Account,  # type: ignore[no-untyped-def]
+    ana: Account,
 ) -> None:
     trip = await create_trip(trips, ana, description="keep me", tags=["food"])
     reply = await http.patch(
@@ -175,9 +178,9 @@ async def test_field_masks_change_only_their_fields_and_stale_etags_conflict(
 
 
 async def test_a_retried_create_returns_the_first_trip_and_stores_one(
-    trips,
+    trips: pb_grpc.TripServiceAsyncStub,
     http: httpx.AsyncClient,
-    suite: RunningSuite,  # type: ignore[no-untyped-def]
+    suite: RunningSuite,
 ) -> None:
     me = await register(suite.address("auth"), "retrier")
     request = pb.CreateTripRequest(trip=pb.Trip(title="Once"))
@@ -212,9 +215,9 @@ async def test_a_retried_create_returns_the_first_trip_and_stores_one(
 
 
 async def test_duplicate_copies_with_shifted_dates_and_items_as_ideas(
-    trips,
+    trips: pb_grpc.TripServiceAsyncStub,
     http: httpx.AsyncClient,
-    ana: Account,  # type: ignore[no-untyped-def]
+    ana: Account,
 ) -> None:
     trip = await create_trip(
         trips, ana, start_date="2027-05-01", end_date="2027-05-04",
@@ -259,9 +262,9 @@ async def test_duplicate_copies_with_shifted_dates_and_items_as_ideas(
 
 
 async def test_public_trips_are_readable_but_not_listed_or_writable(
-    trips,
+    trips: pb_grpc.TripServiceAsyncStub,
     ana: Account,
-    suite: RunningSuite,  # type: ignore[no-untyped-def]
+    suite: RunningSuite,
 ) -> None:
     trip = await create_trip(trips, ana, visibility=pb.TRIP_VISIBILITY_PUBLIC)
     reader = await register(suite.address("auth"), "reader")

@@ -16,6 +16,7 @@ from tests.support.accounts import Account, register
 from tests.support.suite import RunningSuite
 from tests.support.trips import code_of, create_trip
 from tripsage.trips.v1 import trip_service_pb2 as pb
+from tripsage.trips.v1 import trip_service_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.database
 
@@ -40,14 +41,18 @@ def _item(
     return item
 
 
-async def _add(trips, owner: Account, trip_id: str, item: pb.ItineraryItem) -> pb.ItineraryItem:  # type: ignore[no-untyped-def]
+async def _add(
+    trips: pb_grpc.TripServiceAsyncStub, owner: Account, trip_id: str, item: pb.ItineraryItem
+) -> pb.ItineraryItem:
     reply = await trips.CreateItineraryItem(
         pb.CreateItineraryItemRequest(trip_id=trip_id, item=item), metadata=owner.metadata
     )
     return reply.item
 
 
-async def test_items_by_day_reorder_update_and_delete(trips, ana: Account) -> None:  # type: ignore[no-untyped-def]
+async def test_items_by_day_reorder_update_and_delete(
+    trips: pb_grpc.TripServiceAsyncStub, ana: Account
+) -> None:
     trip = await create_trip(trips, ana)
     # 23:30 UTC on 1 May is 00:30 on 2 May in Lisbon: the day is the local one.
     late = await _add(trips, ana, trip.id, _item(pb.ITINERARY_ITEM_KIND_MEAL, "Late dinner",
@@ -143,7 +148,9 @@ async def test_items_by_day_reorder_update_and_delete(trips, ana: Account) -> No
     ]
 
 
-async def test_bad_items_get_field_violations(http: httpx.AsyncClient, trips, ana: Account) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_items_get_field_violations(
+    http: httpx.AsyncClient, trips: pb_grpc.TripServiceAsyncStub, ana: Account
+) -> None:
     trip = await create_trip(trips, ana)
     reply = await http.post(
         f"/api/v1/trips/{trip.id}/items",
@@ -164,9 +171,9 @@ async def test_bad_items_get_field_violations(http: httpx.AsyncClient, trips, an
 
 
 async def test_a_saved_offer_is_kept_as_it_was_and_summed_in_the_budget(
-    trips,
+    trips: pb_grpc.TripServiceAsyncStub,
     http: httpx.AsyncClient,
-    ana: Account,  # type: ignore[no-untyped-def]
+    ana: Account,
 ) -> None:
     trip = await create_trip(trips, ana, end_date="2027-05-03")
     await trips.UpdateTrip(
@@ -222,9 +229,9 @@ async def test_a_saved_offer_is_kept_as_it_was_and_summed_in_the_budget(
 
 
 async def test_exports_parse_back_as_calendar_and_json(
-    trips,
+    trips: pb_grpc.TripServiceAsyncStub,
     http: httpx.AsyncClient,
-    ana: Account,  # type: ignore[no-untyped-def]
+    ana: Account,
 ) -> None:
     trip = await create_trip(trips, ana, title="Lisbon Spring")
     await _add(
@@ -281,8 +288,8 @@ async def test_exports_parse_back_as_calendar_and_json(
 
 
 async def test_items_outside_the_trip_are_reported_and_updates_move_days(
-    trips, ana: Account
-) -> None:  # type: ignore[no-untyped-def]
+    trips: pb_grpc.TripServiceAsyncStub, ana: Account
+) -> None:
     trip = await create_trip(trips, ana, start_date="2027-05-01", end_date="2027-05-01")
     early = await _add(
         trips,
@@ -320,9 +327,9 @@ async def test_items_outside_the_trip_are_reported_and_updates_move_days(
 
 
 async def test_retried_item_creates_and_duplicates_store_one(
-    trips,
+    trips: pb_grpc.TripServiceAsyncStub,
     http: httpx.AsyncClient,
-    ana: Account,  # type: ignore[no-untyped-def]
+    ana: Account,
 ) -> None:
     trip = await create_trip(trips, ana)
     headers = {**ana.headers, "idempotency-key": f"item-{trip.id}"}

@@ -8,9 +8,11 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from tests.support.accounts import Account
 from tests.support.suite import RunningSuite
 from tests.support.trips import Cast
 from tripsage.trips.v1 import trip_service_pb2 as pb
+from tripsage.trips.v1 import trip_service_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.database
 
@@ -22,7 +24,7 @@ async def cast(suite: RunningSuite) -> Cast:
     return await Cast.register(suite)
 
 
-async def _items(trips, trip: pb.Trip, owner) -> None:  # type: ignore[no-untyped-def]
+async def _items(trips: pb_grpc.TripServiceAsyncStub, trip: pb.Trip, owner: Account) -> None:
     flight = pb.ItineraryItem(
         kind=pb.ITINERARY_ITEM_KIND_FLIGHT, title="TP 1350", time_zone="UTC",
         description="seat 3A; door code 4711", booking_status=pb.BOOKING_STATUS_BOOKED,
@@ -43,9 +45,9 @@ def _publish(trip_id: str) -> tuple[str, dict[str, str], dict[str, str]]:
 
 
 async def test_an_editor_cannot_publish_but_an_admin_can(
-    trips,
+    trips: pb_grpc.TripServiceAsyncStub,
     http: httpx.AsyncClient,
-    cast: Cast,  # type: ignore[no-untyped-def]
+    cast: Cast,
 ) -> None:
     trip = await cast.shared_trip(trips, preferences={"diet": "vegetarian"})
     path, params, body = _publish(trip.id)
@@ -67,9 +69,9 @@ async def test_an_editor_cannot_publish_but_an_admin_can(
 
 
 async def test_a_stranger_reading_a_public_trip_sees_no_private_fields(
-    trips,
+    trips: pb_grpc.TripServiceAsyncStub,
     http: httpx.AsyncClient,
-    cast: Cast,  # type: ignore[no-untyped-def]
+    cast: Cast,
 ) -> None:
     trip = await cast.shared_trip(trips, preferences={"diet": "vegetarian"})
     await _items(trips, trip, cast.owner)

@@ -9,6 +9,7 @@ import pytest
 from tests.support.accounts import Account, register
 from tests.support.suite import RunningSuite
 from tripsage.trips.v1 import trip_service_pb2 as pb
+from tripsage.trips.v1 import trip_service_pb2_grpc as pb_grpc
 
 pytestmark = pytest.mark.database
 
@@ -23,7 +24,9 @@ async def ben(suite: RunningSuite) -> Account:
     return await register(suite.address("auth"), "ben")
 
 
-async def test_create_get_and_list_over_grpc(trips, ana: Account) -> None:  # type: ignore[no-untyped-def]
+async def test_create_get_and_list_over_grpc(
+    trips: pb_grpc.TripServiceAsyncStub, ana: Account
+) -> None:
     trip = pb.Trip(
         title="Lisbon",
         description="Pastéis and trams",
@@ -51,7 +54,9 @@ async def test_create_get_and_list_over_grpc(trips, ana: Account) -> None:  # ty
     assert [t.id for t in listed.trips] == [created.id]
 
 
-async def test_another_user_sees_nothing(trips, ana: Account, ben: Account) -> None:  # type: ignore[no-untyped-def]
+async def test_another_user_sees_nothing(
+    trips: pb_grpc.TripServiceAsyncStub, ana: Account, ben: Account
+) -> None:
     created = (
         await trips.CreateTrip(
             pb.CreateTripRequest(trip=pb.Trip(title="Private")), metadata=ana.metadata
@@ -75,7 +80,7 @@ async def test_another_user_sees_nothing(trips, ana: Account, ben: Account) -> N
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
 
 
-async def test_no_token_is_unauthenticated(trips) -> None:  # type: ignore[no-untyped-def]
+async def test_no_token_is_unauthenticated(trips: pb_grpc.TripServiceAsyncStub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await trips.ListTrips(pb.ListTripsRequest())
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
@@ -143,7 +148,9 @@ async def test_bad_trips_get_400_with_the_fields(http: httpx.AsyncClient, ana: A
     assert not_an_id.status_code == 400
 
 
-async def test_pages_walk_every_trip_once(trips, suite: RunningSuite) -> None:  # type: ignore[no-untyped-def]
+async def test_pages_walk_every_trip_once(
+    trips: pb_grpc.TripServiceAsyncStub, suite: RunningSuite
+) -> None:
     owner = await register(suite.address("auth"), "pager")
     made = set()
     for day in range(1, 8):
@@ -173,7 +180,9 @@ async def test_pages_walk_every_trip_once(trips, suite: RunningSuite) -> None:  
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-async def test_update_checks_the_etag_and_delete_removes(trips, ana: Account) -> None:  # type: ignore[no-untyped-def]
+async def test_update_checks_the_etag_and_delete_removes(
+    trips: pb_grpc.TripServiceAsyncStub, ana: Account
+) -> None:
     created = (
         await trips.CreateTrip(
             pb.CreateTripRequest(trip=pb.Trip(title="Rome")), metadata=ana.metadata

@@ -34,7 +34,9 @@ def _trip(**fields: object) -> Trip:
     return Trip(**values)  # type: ignore[arg-type]
 
 
-def _item(item_id: str, kind: str, start: datetime | None, end: datetime | None, **extra: object):  # type: ignore[no-untyped-def]
+def _item(
+    item_id: str, kind: str, start: datetime | None, end: datetime | None, **extra: object
+) -> ItineraryItem:
     return ItineraryItem(
         id=item_id, kind=kind, title=item_id, start_time=start, end_time=end,
         time_zone="Europe/Lisbon", **extra,  # type: ignore[arg-type]

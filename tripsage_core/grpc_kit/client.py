@@ -64,11 +64,13 @@ class _OutgoingMetadata:
         )
 
 
-class OutgoingUnaryUnary(_UnaryUnary):
+class _Outgoing:
+    """The one body of both interceptors: grpc files an interceptor under a single kind."""
+
     def __init__(self, outgoing: _OutgoingMetadata) -> None:
         self.outgoing = outgoing
 
-    async def intercept_unary_unary(
+    async def intercept(
         self,
         continuation: Callable[..., Any],
         client_call_details: aio.ClientCallDetails,
@@ -77,17 +79,12 @@ class OutgoingUnaryUnary(_UnaryUnary):
         return await continuation(self.outgoing.apply(client_call_details), request)
 
 
-class OutgoingUnaryStream(_UnaryStream):
-    def __init__(self, outgoing: _OutgoingMetadata) -> None:
-        self.outgoing = outgoing
+class OutgoingUnaryUnary(_Outgoing, _UnaryUnary):
+    intercept_unary_unary = _Outgoing.intercept
 
-    async def intercept_unary_stream(
-        self,
-        continuation: Callable[..., Any],
-        client_call_details: aio.ClientCallDetails,
-        request: Any,
-    ) -> Any:
-        return await continuation(self.outgoing.apply(client_call_details), request)
+
+class OutgoingUnaryStream(_Outgoing, _UnaryStream):
+    intercept_unary_stream = _Outgoing.intercept
 
 
 def service_channel(

@@ -6,6 +6,7 @@ Bearer <access token>` and `Duffel-Version`; bodies are wrapped in {"data": ...}
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -39,12 +40,27 @@ class DuffelProvider:
     def __init__(self, http: ProviderHttp) -> None:
         self.http = http
 
-    def _headers(self, key: str | None) -> dict[str, str]:
-        return {
+    async def _call(
+        self,
+        key: str | None,
+        method: str,
+        path: str,
+        operation: str,
+        *,
+        idempotent: bool,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """One Duffel API call, carrying the key and the API version Duffel asks for."""
+        headers = {
             "Authorization": f"Bearer {key or ''}",
             "Duffel-Version": DUFFEL_VERSION,
             "Accept-Encoding": "gzip",
         }
+        return await self.http.request(
+            method, path, operation=operation, idempotent=idempotent,
+            headers=headers, params=params, json=json,
+        )  # fmt: skip
 
     async def search_flights(
         self, request: pb.SearchFlightsRequest, key: str | None
@@ -56,24 +72,24 @@ class DuffelProvider:
         }
         if request.HasField("max_stops"):
             body["max_connections"] = request.max_stops
-        reply = await self.http.request(
+        reply = await self._call(
+            key,
             "POST",
             "/air/offer_requests",
-            operation="offer_requests.create",
+            "offer_requests.create",
             idempotent=False,
-            headers=self._headers(key),
             params={"return_offers": "true", "supplier_timeout": "20000"},
             json={"data": body},
         )
         return [offer_from_duffel(o) for o in reply["data"].get("offers", [])]
 
     async def get_flight_offer(self, offer_id: str, key: str | None) -> pb.FlightOffer:
-        reply = await self.http.request(
+        reply = await self._call(
+            key,
             "GET",
             f"/air/offers/{offer_id}",
-            operation="offers.get",
+            "offers.get",
             idempotent=True,
-            headers=self._headers(key),
         )
         return offer_from_duffel(reply["data"])
 
@@ -95,12 +111,12 @@ class DuffelProvider:
             "check_out_date": request.check_out_date,
             "guests": guests,
         }
-        reply = await self.http.request(
+        reply = await self._call(
+            key,
             "POST",
             "/stays/search",
-            operation="stays.search",
+            "stays.search",
             idempotent=True,
-            headers=self._headers(key),
             json={"data": body},
         )
         return [stay_from_duffel(r) for r in reply["data"].get("results", [])]
@@ -108,12 +124,12 @@ class DuffelProvider:
     async def get_stay(
         self, request: pb.GetAccommodationRequest, key: str | None
     ) -> pb.Accommodation:
-        reply = await self.http.request(
+        reply = await self._call(
+            key,
             "POST",
             f"/stays/search_results/{request.accommodation_id}/actions/fetch_all_rates",
-            operation="stays.fetch_all_rates",
+            "stays.fetch_all_rates",
             idempotent=True,
-            headers=self._headers(key),
         )
         stay = stay_from_duffel(reply["data"], with_rates=True)
         await self._confirm_cheapest_rate(stay, key)
@@ -125,12 +141,12 @@ class DuffelProvider:
             return
         cheapest = min(stay.rates, key=lambda r: proto_amount(r.total_price))
         try:
-            reply = await self.http.request(
+            reply = await self._call(
+                key,
                 "POST",
                 "/stays/quotes",
-                operation="stays.quotes.create",
+                "stays.quotes.create",
                 idempotent=False,
-                headers=self._headers(key),
                 json={"data": {"rate_id": cheapest.id}},
             )
         except (ProviderRejected, ProviderNotFound):

@@ -82,13 +82,8 @@ class GoogleMapsProvider:
                     "radius": float(request.radius_meters),
                 }
             }
-        reply = await self.places.request(
-            "POST",
-            "/v1/places:searchText",
-            operation="places.searchText",
-            idempotent=True,
-            headers={"X-Goog-Api-Key": key or "", "X-Goog-FieldMask": PLACES_FIELD_MASK},
-            json=body,
+        reply = await _post(
+            self.places, "/v1/places:searchText", "places.searchText", key, PLACES_FIELD_MASK, body
         )
         return [place_from_google(p) for p in reply.get("places", [])][: request.max_results]
 
@@ -140,14 +135,10 @@ class GoogleMapsProvider:
             body["departureTime"] = request.departure_time.ToJsonString()
         if mode == "DRIVE":
             body["routingPreference"] = "TRAFFIC_AWARE"
-        reply = await self.routes.request(
-            "POST",
-            "/directions/v2:computeRoutes",
-            operation="routes.computeRoutes",
-            idempotent=True,
-            headers={"X-Goog-Api-Key": key or "", "X-Goog-FieldMask": ROUTES_FIELD_MASK},
-            json=body,
-        )
+        reply = await _post(
+            self.routes, "/directions/v2:computeRoutes", "routes.computeRoutes",
+            key, ROUTES_FIELD_MASK, body,
+        )  # fmt: skip
         routes = reply.get("routes") or []
         if not routes:
             raise ProviderRejected(NAME, "no route found between these points")
@@ -158,6 +149,17 @@ class GoogleMapsProvider:
             mode=request.mode or pb.TRAVEL_MODE_DRIVE,
             estimated=False,
         )
+
+
+async def _post(
+    http: ProviderHttp, path: str, operation: str, key: str | None, fields: str, body: Any
+) -> Any:
+    """A Places or Routes API call: a JSON POST with the key and the wanted fields in headers.
+    (Both are searches: safe to retry.)"""
+    return await http.request(
+        "POST", path, operation=operation, idempotent=True,
+        headers={"X-Goog-Api-Key": key or "", "X-Goog-FieldMask": fields}, json=body,
+    )  # fmt: skip
 
 
 def _waypoint(point: pb.Waypoint) -> dict[str, Any]:
