@@ -6,6 +6,10 @@ so a token minted by a Supabase project sharing DATABASE_JWT_SECRET works too.
 TripSage's own role (user/admin) travels in app_metadata.role, where Supabase
 keeps operator-controlled data. A previous secret may be configured during
 rotation; tokens signed with it stay valid until it is removed.
+
+A shared secret alone does not make a token ours: it must also name an accepted
+issuer (`iss`), so a token minted by another system that happens to share the
+secret (another Supabase project, a staging stack) is refused.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from tripsage_core.config import Settings
 from tripsage_core.errors import Unauthenticated
 
 AUDIENCE = "authenticated"
-ISSUER = "tripsage"
+ISSUER = "tripsage"  # the default TOKEN_ISSUER
 CLOCK_SKEW_SECONDS = 30
 
 
@@ -105,12 +109,22 @@ class IssuedToken:
 class AccessTokens:
     """Mints and verifies access tokens with the current (and optionally previous) secret."""
 
-    def __init__(self, secret: str, *, previous_secret: str | None = None, ttl_seconds: int = 900):
+    def __init__(
+        self,
+        secret: str,
+        *,
+        previous_secret: str | None = None,
+        ttl_seconds: int = 900,
+        issuer: str = ISSUER,
+        accepted_issuers: tuple[str, ...] = (),
+    ):
         if not secret:
             raise ValueError("an access-token secret is required")
         self._secret = secret
         self._previous = previous_secret or None
         self.ttl_seconds = ttl_seconds
+        self.issuer = issuer
+        self.accepted_issuers = frozenset((issuer, *accepted_issuers))
 
     def issue(
         self,
@@ -123,7 +137,7 @@ class AccessTokens:
     ) -> IssuedToken:
         now = int(time.time())
         claims = {
-            "iss": ISSUER,
+            "iss": self.issuer,
             "sub": user_id,
             "aud": AUDIENCE,
             "role": "authenticated",
@@ -152,14 +166,21 @@ class AccessTokens:
                     secret,
                     algorithms=["HS256"],
                     audience=AUDIENCE,
+                    issuer=self.accepted_issuers,
                     leeway=CLOCK_SKEW_SECONDS,
-                    options={"require": ["sub", "exp", "iat"]},
+                    options={"require": ["sub", "exp", "iat", "iss"]},
                 )
                 break
             except jwt.InvalidSignatureError as exc:
                 last_error = exc  # maybe signed with the other secret
             except jwt.ExpiredSignatureError:
                 raise Unauthenticated("access token expired", reason="TOKEN_EXPIRED") from None
+            except jwt.InvalidIssuerError:
+                # The issuer is not echoed: it is the sender's text, of any length.
+                raise Unauthenticated(
+                    "access token is from an issuer this service does not accept",
+                    reason="TOKEN_ISSUER",
+                ) from None
             except jwt.PyJWTError as exc:
                 raise Unauthenticated(
                     f"invalid access token: {exc}", reason="TOKEN_INVALID"
@@ -198,4 +219,6 @@ def access_tokens(settings: Settings) -> AccessTokens:
         settings.database_jwt_secret.get_secret_value(),
         previous_secret=previous.get_secret_value() if previous else None,
         ttl_seconds=settings.access_token_ttl_seconds,
+        issuer=settings.token_issuer,
+        accepted_issuers=settings.accepted_token_issuers,
     )
