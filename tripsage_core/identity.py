@@ -25,6 +25,7 @@ import jwt
 
 from tripsage_core.config import Settings
 from tripsage_core.errors import Unauthenticated
+from tripsage_core.rotating_secrets import decode_with_current_or_previous, jwt_secret
 
 AUDIENCE = "authenticated"
 ISSUER = "tripsage"  # the default TOKEN_ISSUER
@@ -155,40 +156,26 @@ class AccessTokens:
         return IssuedToken(jwt.encode(claims, self._secret, algorithm="HS256"), self.ttl_seconds)
 
     def verify(self, token: str) -> Principal:
-        claims: dict[str, object] | None = None
-        last_error: jwt.PyJWTError | None = None
-        for secret in (self._secret, self._previous):
-            if secret is None:
-                continue
-            try:
-                claims = jwt.decode(
-                    token,
-                    secret,
-                    algorithms=["HS256"],
-                    audience=AUDIENCE,
-                    issuer=self.accepted_issuers,
-                    leeway=CLOCK_SKEW_SECONDS,
-                    options={"require": ["sub", "exp", "iat", "iss"]},
-                )
-                break
-            except jwt.InvalidSignatureError as exc:
-                last_error = exc  # maybe signed with the other secret
-            except jwt.ExpiredSignatureError:
-                raise Unauthenticated("access token expired", reason="TOKEN_EXPIRED") from None
-            except jwt.InvalidIssuerError:
-                # The issuer is not echoed: it is the sender's text, of any length.
-                raise Unauthenticated(
-                    "access token is from an issuer this service does not accept",
-                    reason="TOKEN_ISSUER",
-                ) from None
-            except jwt.PyJWTError as exc:
-                raise Unauthenticated(
-                    f"invalid access token: {exc}", reason="TOKEN_INVALID"
-                ) from None
-        if claims is None:
+        try:
+            claims = decode_with_current_or_previous(
+                token,
+                self._secret,
+                self._previous,
+                audience=AUDIENCE,
+                issuer=self.accepted_issuers,
+                leeway=CLOCK_SKEW_SECONDS,
+                options={"require": ["sub", "exp", "iat", "iss"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("access token expired", reason="TOKEN_EXPIRED") from None
+        except jwt.InvalidIssuerError:
+            # The issuer is not echoed: it is the sender's text, of any length.
             raise Unauthenticated(
-                f"invalid access token: {last_error}", reason="TOKEN_INVALID"
+                "access token is from an issuer this service does not accept",
+                reason="TOKEN_ISSUER",
             ) from None
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"invalid access token: {exc}", reason="TOKEN_INVALID") from None
         # Supabase's service_role/anon keys are not users; our services use their own credential.
         if claims.get("role") != "authenticated":
             raise Unauthenticated("token is not for a signed-in user", reason="TOKEN_INVALID")
@@ -213,11 +200,10 @@ class AccessTokens:
 
 def access_tokens(settings: Settings) -> AccessTokens:
     """The token codec every service builds from DATABASE_JWT_SECRET (and the previous one)."""
-    assert settings.database_jwt_secret is not None  # load_settings fills or demands it
-    previous = settings.database_jwt_previous_secret
+    secret = jwt_secret(settings)
     return AccessTokens(
-        settings.database_jwt_secret.get_secret_value(),
-        previous_secret=previous.get_secret_value() if previous else None,
+        secret.current,
+        previous_secret=secret.previous,
         ttl_seconds=settings.access_token_ttl_seconds,
         issuer=settings.token_issuer,
         accepted_issuers=settings.accepted_token_issuers,
