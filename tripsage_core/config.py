@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     database_service_key: SecretStr | None = None
     database_jwt_secret: SecretStr | None = None
     database_jwt_previous_secret: SecretStr | None = None
+    # The `iss` of the access tokens TripSage mints; tokens are accepted only from it,
+    # the Supabase project at DATABASE_URL and TOKEN_EXTRA_ISSUERS (accepted_token_issuers).
+    token_issuer: str = Field(default="tripsage", min_length=1)
+    token_extra_issuers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     postgres_url: SecretStr | None = None
 
     openai_api_key: SecretStr | None = None
@@ -158,7 +162,13 @@ class Settings(BaseSettings):
     # unit in EUR), added to the built-in table (docs/trips.md).
     trips_currency_rates: str = ""
 
-    @field_validator("cors_origins", "oauth_redirect_uris", "trusted_proxies", mode="before")
+    @field_validator(
+        "cors_origins",
+        "oauth_redirect_uris",
+        "trusted_proxies",
+        "token_extra_issuers",
+        mode="before",
+    )
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
         # Accept "a,b" as well as a JSON list, since operators write both.
@@ -213,6 +223,17 @@ class Settings(BaseSettings):
             if path is not None and not path.is_file():
                 found.append(f"{name.upper()}: no such file: {path}")
         return found
+
+    @property
+    def accepted_token_issuers(self) -> tuple[str, ...]:
+        """Issuers whose access tokens every service accepts: our own, the Supabase
+        project's Auth (https://<ref>.supabase.co/auth/v1) when DATABASE_URL names it,
+        and any configured extras. Tokens from anyone else, or with no issuer, are refused."""
+        issuers = [self.token_issuer]
+        if self.database_url and self.database_url.startswith(("https://", "http://")):
+            issuers.append(self.database_url.rstrip("/") + "/auth/v1")
+        issuers.extend(self.token_extra_issuers)
+        return tuple(dict.fromkeys(issuers))
 
     def service_addr(self, service: str) -> str:
         return str(getattr(self, f"{service}_service_addr"))

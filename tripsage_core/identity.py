@@ -6,6 +6,10 @@ so a token minted by a Supabase project sharing DATABASE_JWT_SECRET works too.
 TripSage's own role (user/admin) travels in app_metadata.role, where Supabase
 keeps operator-controlled data. A previous secret may be configured during
 rotation; tokens signed with it stay valid until it is removed.
+
+A shared secret alone does not make a token ours: it must also name an accepted
+issuer (`iss`), so a token minted by another system that happens to share the
+secret (another Supabase project, a staging stack) is refused.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ import jwt
 
 from tripsage_core.config import Settings
 from tripsage_core.errors import Unauthenticated
+from tripsage_core.rotating_secrets import decode_with_current_or_previous, jwt_secret
 
 AUDIENCE = "authenticated"
-ISSUER = "tripsage"
+ISSUER = "tripsage"  # the default TOKEN_ISSUER
 CLOCK_SKEW_SECONDS = 30
 
 
@@ -105,12 +110,22 @@ class IssuedToken:
 class AccessTokens:
     """Mints and verifies access tokens with the current (and optionally previous) secret."""
 
-    def __init__(self, secret: str, *, previous_secret: str | None = None, ttl_seconds: int = 900):
+    def __init__(
+        self,
+        secret: str,
+        *,
+        previous_secret: str | None = None,
+        ttl_seconds: int = 900,
+        issuer: str = ISSUER,
+        accepted_issuers: tuple[str, ...] = (),
+    ):
         if not secret:
             raise ValueError("an access-token secret is required")
         self._secret = secret
         self._previous = previous_secret or None
         self.ttl_seconds = ttl_seconds
+        self.issuer = issuer
+        self.accepted_issuers = frozenset((issuer, *accepted_issuers))
 
     def issue(
         self,
@@ -123,7 +138,7 @@ class AccessTokens:
     ) -> IssuedToken:
         now = int(time.time())
         claims = {
-            "iss": ISSUER,
+            "iss": self.issuer,
             "sub": user_id,
             "aud": AUDIENCE,
             "role": "authenticated",
@@ -141,33 +156,26 @@ class AccessTokens:
         return IssuedToken(jwt.encode(claims, self._secret, algorithm="HS256"), self.ttl_seconds)
 
     def verify(self, token: str) -> Principal:
-        claims: dict[str, object] | None = None
-        last_error: jwt.PyJWTError | None = None
-        for secret in (self._secret, self._previous):
-            if secret is None:
-                continue
-            try:
-                claims = jwt.decode(
-                    token,
-                    secret,
-                    algorithms=["HS256"],
-                    audience=AUDIENCE,
-                    leeway=CLOCK_SKEW_SECONDS,
-                    options={"require": ["sub", "exp", "iat"]},
-                )
-                break
-            except jwt.InvalidSignatureError as exc:
-                last_error = exc  # maybe signed with the other secret
-            except jwt.ExpiredSignatureError:
-                raise Unauthenticated("access token expired", reason="TOKEN_EXPIRED") from None
-            except jwt.PyJWTError as exc:
-                raise Unauthenticated(
-                    f"invalid access token: {exc}", reason="TOKEN_INVALID"
-                ) from None
-        if claims is None:
+        try:
+            claims = decode_with_current_or_previous(
+                token,
+                self._secret,
+                self._previous,
+                audience=AUDIENCE,
+                issuer=self.accepted_issuers,
+                leeway=CLOCK_SKEW_SECONDS,
+                options={"require": ["sub", "exp", "iat", "iss"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("access token expired", reason="TOKEN_EXPIRED") from None
+        except jwt.InvalidIssuerError:
+            # The issuer is not echoed: it is the sender's text, of any length.
             raise Unauthenticated(
-                f"invalid access token: {last_error}", reason="TOKEN_INVALID"
+                "access token is from an issuer this service does not accept",
+                reason="TOKEN_ISSUER",
             ) from None
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"invalid access token: {exc}", reason="TOKEN_INVALID") from None
         # Supabase's service_role/anon keys are not users; our services use their own credential.
         if claims.get("role") != "authenticated":
             raise Unauthenticated("token is not for a signed-in user", reason="TOKEN_INVALID")
@@ -192,10 +200,11 @@ class AccessTokens:
 
 def access_tokens(settings: Settings) -> AccessTokens:
     """The token codec every service builds from DATABASE_JWT_SECRET (and the previous one)."""
-    assert settings.database_jwt_secret is not None  # load_settings fills or demands it
-    previous = settings.database_jwt_previous_secret
+    secret = jwt_secret(settings)
     return AccessTokens(
-        settings.database_jwt_secret.get_secret_value(),
-        previous_secret=previous.get_secret_value() if previous else None,
+        secret.current,
+        previous_secret=secret.previous,
         ttl_seconds=settings.access_token_ttl_seconds,
+        issuer=settings.token_issuer,
+        accepted_issuers=settings.accepted_token_issuers,
     )

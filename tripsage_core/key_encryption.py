@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tripsage_core.config import Settings
 from tripsage_core.key_derivation import derive_key, key_fingerprint
+from tripsage_core.rotating_secrets import secret_key
 
 SCHEME_VERSION = 1
 _PURPOSE = "tripsage byok provider key v1"
@@ -62,9 +63,5 @@ class KeyEncryption:
 
 
 def key_encryption(settings: Settings) -> KeyEncryption:
-    assert settings.secret_key is not None  # load_settings fills or demands it
-    previous = settings.secret_key_previous
-    return KeyEncryption(
-        settings.secret_key.get_secret_value(),
-        previous_secret_key=previous.get_secret_value() if previous else None,
-    )
+    secret = secret_key(settings)
+    return KeyEncryption(secret.current, previous_secret_key=secret.previous)

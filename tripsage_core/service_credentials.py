@@ -21,6 +21,7 @@ from tripsage_core.config import Settings
 from tripsage_core.errors import Unauthenticated
 from tripsage_core.identity import CLOCK_SKEW_SECONDS, Principal, PrincipalKind
 from tripsage_core.key_derivation import derive_key
+from tripsage_core.rotating_secrets import decode_with_current_or_previous, secret_key
 
 SERVICE_TOKEN_HEADER = "x-tripsage-service-token"
 SERVICE_AUDIENCE = "tripsage-services"
@@ -55,27 +56,24 @@ class ServiceCredentials:
 
     def verify(self, token: str) -> Principal:
         """The principal of a service call: the end user it acts for, or the service itself."""
-        claims: dict[str, Any] | None = None
-        for key in (self._key, self._previous):
-            if key is None:
-                continue
-            try:
-                claims = jwt.decode(
-                    token,
-                    key,
-                    algorithms=["HS256"],
-                    audience=SERVICE_AUDIENCE,
-                    leeway=CLOCK_SKEW_SECONDS,
-                    options={"require": ["sub", "exp", "iat"]},
-                )
-                break
-            except jwt.InvalidSignatureError:
-                continue
-            except jwt.PyJWTError as exc:
-                raise Unauthenticated(
-                    f"invalid service credential: {exc}", reason="SERVICE_TOKEN_INVALID"
-                ) from None
-        if claims is None or claims.get("role") != SERVICE_ROLE:
+        try:
+            claims = decode_with_current_or_previous(
+                token,
+                self._key,
+                self._previous,
+                audience=SERVICE_AUDIENCE,
+                leeway=CLOCK_SKEW_SECONDS,
+                options={"require": ["sub", "exp", "iat"]},
+            )
+        except jwt.InvalidSignatureError:
+            raise Unauthenticated(
+                "invalid service credential", reason="SERVICE_TOKEN_INVALID"
+            ) from None
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(
+                f"invalid service credential: {exc}", reason="SERVICE_TOKEN_INVALID"
+            ) from None
+        if claims.get("role") != SERVICE_ROLE:
             raise Unauthenticated("invalid service credential", reason="SERVICE_TOKEN_INVALID")
         service = str(claims["sub"]).removeprefix("service:")
         obo = claims.get("obo")
@@ -90,9 +88,5 @@ class ServiceCredentials:
 
 
 def service_credentials(settings: Settings) -> ServiceCredentials:
-    assert settings.secret_key is not None  # load_settings fills or demands it
-    previous = settings.secret_key_previous
-    return ServiceCredentials(
-        settings.secret_key.get_secret_value(),
-        previous_secret_key=previous.get_secret_value() if previous else None,
-    )
+    secret = secret_key(settings)
+    return ServiceCredentials(secret.current, previous_secret_key=secret.previous)

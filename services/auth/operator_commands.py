@@ -20,7 +20,7 @@ from tripsage_core.config import Settings
 from tripsage_core.database import Database
 from tripsage_core.errors import InvalidArgument
 from tripsage_core.identity import Role
-from tripsage_core.key_encryption import KeyEncryption, UndecryptableError
+from tripsage_core.key_encryption import UndecryptableError, key_encryption
 from tripsage_core.migrations import migrate
 
 logger = logging.getLogger("tripsage.auth.operator")
@@ -84,11 +84,7 @@ async def rotate_secret_key(settings: Settings) -> RotationReport:
     """
     if settings.secret_key is None:
         raise SystemExit("SECRET_KEY is not set")
-    previous = settings.secret_key_previous
-    encryption = KeyEncryption(
-        settings.secret_key.get_secret_value(),
-        previous_secret_key=previous.get_secret_value() if previous else None,
-    )
+    encryption = key_encryption(settings)
     database = await _database(settings)
     try:
         store = ProviderKeyStore(database)

@@ -116,7 +116,8 @@ async def test_current_user_needs_a_token(auth, suite: RunningSuite) -> None:  #
 
 
 async def test_a_token_minted_elsewhere_with_the_secret_is_accepted(suite: RunningSuite) -> None:
-    """What a Supabase project sharing DATABASE_JWT_SECRET would issue."""
+    """What another system sharing DATABASE_JWT_SECRET and our issuer would issue
+    (Supabase's own issuer is accepted when DATABASE_URL is set: test_auth_tokens)."""
     now = int(time.time())
     user_id = str(uuid.uuid4())
     token = jwt.encode(
@@ -124,7 +125,7 @@ async def test_a_token_minted_elsewhere_with_the_secret_is_accepted(suite: Runni
             "aud": "authenticated",
             "exp": now + 300,
             "iat": now,
-            "iss": "https://example.supabase.co/auth/v1",
+            "iss": "tripsage",
             "sub": user_id,
             "email": "sb@example.com",
             "role": "authenticated",

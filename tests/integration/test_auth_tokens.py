@@ -1,5 +1,5 @@
-"""Access tokens across services and the gateway: Supabase-minted tokens, secret rotation,
-refresh-token theft, and ResolveCredential."""
+"""Access tokens across services and the gateway: Supabase-minted tokens, accepted issuers,
+secret rotation, refresh-token theft, and ResolveCredential."""
 
 from __future__ import annotations
 
@@ -26,9 +26,12 @@ pytestmark = pytest.mark.database
 
 OLD_SECRET = "old-jwt-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 NEW_SECRET = "new-jwt-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+SUPABASE_URL = "https://project.supabase.co"
+SUPABASE_ISSUER = SUPABASE_URL + "/auth/v1"
+NO_ISSUER = ""
 
 
-def supabase_token(secret: str, user_id: str, email: str) -> str:
+def supabase_token(secret: str, user_id: str, email: str, issuer: str = SUPABASE_ISSUER) -> str:
     """A token as a Supabase project issues it (claims per Supabase Auth)."""
     now = int(time.time())
     return jwt.encode(
@@ -36,7 +39,7 @@ def supabase_token(secret: str, user_id: str, email: str) -> str:
             "aud": "authenticated",
             "exp": now + 300,
             "iat": now,
-            "iss": "https://project.supabase.co/auth/v1",
+            **({"iss": issuer} if issuer else {}),
             "sub": user_id,
             "email": email,
             "role": "authenticated",
@@ -69,6 +72,7 @@ async def rotating(
         tmp_path_factory.mktemp("data"),
         database_jwt_secret=NEW_SECRET,
         database_jwt_previous_secret=OLD_SECRET,
+        database_url=SUPABASE_URL,
     )
     yield running
     await running.stop()
@@ -105,7 +109,11 @@ async def test_tokens_of_the_previous_secret_work_until_it_is_removed(
             reply = await http.get(path, headers={"authorization": f"Bearer {old}"})
             assert reply.status_code == 200, reply.text
     removed = await _suite(
-        database_dsn, redis_url, tmp_path / "removed", database_jwt_secret=NEW_SECRET
+        database_dsn,
+        redis_url,
+        tmp_path / "removed",
+        database_jwt_secret=NEW_SECRET,
+        database_url=SUPABASE_URL,
     )
     try:
         async with httpx.AsyncClient(base_url=removed.gateway_url, timeout=10) as http:
@@ -114,6 +122,60 @@ async def test_tokens_of_the_previous_secret_work_until_it_is_removed(
                 assert reply.status_code == 401
     finally:
         await removed.stop()
+
+
+async def _status_everywhere(suite: RunningSuite, token: str) -> set[object]:
+    """What the gateway (auth and trips behind it) and trips over gRPC answer a token."""
+    answers: set[object] = set()
+    async with httpx.AsyncClient(base_url=suite.gateway_url, timeout=10) as http:
+        for path in ("/api/v1/users/me", "/api/v1/trips"):
+            reply = await http.get(path, headers={"authorization": f"Bearer {token}"})
+            answers.add(reply.status_code)
+    async with grpc.aio.insecure_channel(suite.address("trips")) as channel:
+        try:
+            await trips_grpc.TripServiceStub(channel).ListTrips(
+                trips_pb.ListTripsRequest(), metadata=(("authorization", f"Bearer {token}"),)
+            )
+            answers.add(grpc.StatusCode.OK)
+        except grpc.aio.AioRpcError as exc:
+            answers.add(exc.code())
+    return answers
+
+
+@pytest.mark.parametrize(
+    "issuer",
+    ["https://evil.example.com/auth/v1", "https://other.supabase.co/auth/v1", NO_ISSUER],
+)
+async def test_tokens_of_other_issuers_or_none_are_refused_everywhere(
+    rotating: RunningSuite, issuer: str
+) -> None:
+    account = await register(rotating.address("auth"), "iss")
+    token = supabase_token(NEW_SECRET, account.id, account.email, issuer=issuer)
+    assert await _status_everywhere(rotating, token) == {401, grpc.StatusCode.UNAUTHENTICATED}
+
+
+async def test_supabase_tokens_need_the_project_url_and_configured_issuers_pass(
+    database_dsn: str, redis_url: str, tmp_path: Path
+) -> None:
+    extra = "https://login.example.com"
+    plain = await _suite(
+        database_dsn,
+        redis_url,
+        tmp_path / "plain",
+        database_jwt_secret=NEW_SECRET,
+        token_extra_issuers=[extra],
+    )
+    try:
+        account = await register(plain.address("auth"), "plain")
+        supabase = supabase_token(NEW_SECRET, account.id, account.email)
+        assert await _status_everywhere(plain, supabase) == {401, grpc.StatusCode.UNAUTHENTICATED}
+        configured = supabase_token(NEW_SECRET, account.id, account.email, issuer=extra)
+        assert await _status_everywhere(plain, configured) == {200, grpc.StatusCode.OK}
+        own = jwt.decode(account.access_token, options={"verify_signature": False})
+        assert own["iss"] == "tripsage"
+        assert await _status_everywhere(plain, account.access_token) == {200, grpc.StatusCode.OK}
+    finally:
+        await plain.stop()
 
 
 async def test_refresh_token_theft_revokes_the_session_through_the_gateway(

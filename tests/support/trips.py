@@ -27,8 +27,9 @@ def bearer(token: str) -> tuple[tuple[str, str], ...]:
 def expired_token(user_id: str, email: str = "") -> str:
     """A token signed with the suite's secret that expired two minutes ago."""
     now = int(time.time())
-    claims = {"sub": user_id, "email": email, "aud": "authenticated", "role": "authenticated",
-              "iat": now - 1000, "exp": now - 120, "session_id": str(uuid.uuid4())}  # fmt: skip
+    claims = {"iss": "tripsage", "sub": user_id, "email": email, "aud": "authenticated",
+              "role": "authenticated", "iat": now - 1000, "exp": now - 120,
+              "session_id": str(uuid.uuid4())}  # fmt: skip
     return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
 
 

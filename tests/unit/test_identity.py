@@ -8,8 +8,9 @@ import uuid
 import jwt
 import pytest
 
+from tripsage_core.config import Settings
 from tripsage_core.errors import Unauthenticated
-from tripsage_core.identity import AccessTokens, Role
+from tripsage_core.identity import AccessTokens, Role, access_tokens
 
 SECRET = "current-secret-0123456789abcdefghijklmnop"
 OLD = "previous-secret-0123456789abcdefghijklmno"
@@ -52,6 +53,7 @@ def test_previous_secret_is_accepted_until_removed() -> None:
 def test_bad_tokens_are_refused(claims: dict[str, object], reason: str) -> None:
     now = int(time.time())
     base: dict[str, object] = {
+        "iss": "tripsage",
         "sub": str(uuid.uuid4()),
         "aud": "authenticated",
         "role": "authenticated",
@@ -70,6 +72,7 @@ def test_clock_skew_is_tolerated() -> None:
     now = int(time.time())
     token = jwt.encode(
         {
+            "iss": "tripsage",
             "sub": str(uuid.uuid4()),
             "aud": "authenticated",
             "role": "authenticated",
@@ -86,3 +89,62 @@ def test_none_algorithm_is_refused() -> None:
     token = jwt.encode({"sub": str(uuid.uuid4()), "aud": "authenticated"}, key="", algorithm="none")
     with pytest.raises(Unauthenticated):
         AccessTokens(SECRET).verify(token)
+
+
+def _token_from(issuer: str | None) -> str:
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "sub": str(uuid.uuid4()),
+        "aud": "authenticated",
+        "role": "authenticated",
+        "iat": now,
+        "exp": now + 60,
+    }
+    if issuer is not None:
+        claims["iss"] = issuer
+    return jwt.encode(claims, SECRET, algorithm="HS256")
+
+
+SUPABASE = "https://abcdefghijklmnop.supabase.co"
+
+
+@pytest.mark.parametrize(
+    ("settings", "issuer", "accepted"),
+    [
+        ({}, "tripsage", True),
+        ({}, "https://evil.example.com", False),
+        ({}, None, False),  # no issuer: refused, ours always carry one
+        ({}, SUPABASE + "/auth/v1", False),  # a Supabase project only when configured
+        ({"database_url": SUPABASE}, SUPABASE + "/auth/v1", True),
+        ({"database_url": SUPABASE + "/"}, SUPABASE + "/auth/v1", True),
+        ({"database_url": SUPABASE}, "https://other.supabase.co/auth/v1", False),
+        ({"database_url": SUPABASE}, SUPABASE, False),
+        ({"token_extra_issuers": "https://a.example,https://b.example"}, "https://b.example", True),
+        ({"token_issuer": "https://auth.example"}, "https://auth.example", True),
+        ({"token_issuer": "https://auth.example"}, "tripsage", False),
+    ],
+)
+def test_only_accepted_issuers_verify(
+    settings: dict[str, str], issuer: str | None, accepted: bool
+) -> None:
+    tokens = access_tokens(Settings(database_jwt_secret=SECRET, **settings))  # type: ignore[arg-type]
+    token = _token_from(issuer)
+    if accepted:
+        assert tokens.verify(token).user_id
+    else:
+        with pytest.raises(Unauthenticated) as caught:
+            tokens.verify(token)
+        assert caught.value.reason == ("TOKEN_ISSUER" if issuer else "TOKEN_INVALID")
+        if issuer:
+            assert issuer not in caught.value.message  # the sender's text is not echoed
+
+
+def test_tokens_carry_the_configured_issuer() -> None:
+    tokens = access_tokens(
+        Settings(database_jwt_secret=SECRET, token_issuer="https://auth.example")  # type: ignore[arg-type]
+    )
+    issued = tokens.issue(user_id=str(uuid.uuid4()), email="", role=Role.USER, session_id="")
+    assert jwt.decode(issued.token, options={"verify_signature": False})["iss"] == (
+        "https://auth.example"
+    )
+    assert tokens.verify(issued.token).user_id
