@@ -7,7 +7,7 @@ from pathlib import Path
 from grpc import aio
 from redis.asyncio import Redis
 
-from services.auth.accounts import Accounts, ResetPolicy
+from services.auth.accounts import Accounts, ResetPolicy, VerificationPolicy
 from services.auth.admin import Admin
 from services.auth.api_keys import ApiKeys
 from services.auth.byok import ProviderChecker, ProviderKeys
@@ -144,6 +144,9 @@ async def build(
             enabled=settings.password_reset_enabled,
         ),
         reset_limits=reset_limits(settings, runtime.redis),
+        verification_policy=VerificationPolicy(
+            settings.email_verification_url, settings.email_verification_ttl_seconds
+        ),
     )
     api_key_store = ApiKeyStore(runtime.db)
     api_keys = ApiKeys(api_key_store, users, revocations)
