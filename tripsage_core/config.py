@@ -131,6 +131,8 @@ class Settings(BaseSettings):
     # development notifier, which logs links (refused in production).
     notifier_url: SecretStr | None = None
     notifier_from: str = "TripSage <no-reply@localhost>"
+    email_verification_url: str = "http://localhost:3000/verify-email"
+    email_verification_ttl_seconds: int = Field(default=86400, ge=60)
     api_key_cache_seconds: float = Field(default=5.0, ge=0)
     oauth_redirect_uris: Annotated[list[str], NoDecode] = Field(default_factory=list)
     oauth_google_client_id: str | None = None

@@ -48,6 +48,17 @@ class SignedIn:
 
 
 @dataclass(frozen=True)
+class VerificationPolicy:
+    link_base: str
+    ttl_seconds: int
+
+
+def _link(base: str, token: str) -> str:
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}{urlencode({'token': token})}"
+
+
+@dataclass(frozen=True)
 class ResetPolicy:
     link_base: str
     ttl_seconds: int
@@ -67,6 +78,7 @@ class Accounts:
         notifier: PasswordResetNotifier,
         reset_policy: ResetPolicy,
         reset_limits: ResetRequestLimits,
+        verification_policy: VerificationPolicy,
     ) -> None:
         self.store = store
         self.tokens = tokens
@@ -77,6 +89,7 @@ class Accounts:
         self.notifier = notifier
         self.reset_policy = reset_policy
         self.reset_limits = reset_limits
+        self.verification_policy = verification_policy
 
     async def register(self, *, email: str, password: str, full_name: str) -> SignedIn:
         errors = FieldErrors()
@@ -99,6 +112,7 @@ class Accounts:
         if user is None:
             raise AlreadyExists("an account with this email already exists", reason="EMAIL_TAKEN")
         logger.info("user registered", extra={"user_id": user.id})
+        await self.send_verification(user)
         return await self.start_session(user)
 
     async def login(self, *, email: str, password: str, address: str) -> SignedIn:
@@ -141,7 +155,11 @@ class Accounts:
         if user is None or user.disabled:
             raise Unauthenticated("this account is disabled", reason="USER_DISABLED")
         issued = self.tokens.issue(
-            user_id=user.id, email=user.email, role=user.role, session_id=session.id
+            user_id=user.id,
+            email=user.email,
+            role=user.role,
+            session_id=session.id,
+            email_verified=user.email_verified,
         )
         return SignedIn(user, issued.token, new_token, issued.expires_in)
 
@@ -252,9 +270,39 @@ class Accounts:
         await self.store.create_password_reset(
             user.id, token, datetime.now(UTC) + timedelta(seconds=self.reset_policy.ttl_seconds)
         )
-        separator = "&" if "?" in self.reset_policy.link_base else "?"
-        link = f"{self.reset_policy.link_base}{separator}{urlencode({'token': token})}"
+        link = _link(self.reset_policy.link_base, token)
         await self.notifier.send_password_reset(email=user.email, link=link)
+
+    async def send_verification(self, user: UserRecord) -> None:
+        """A link that verifies the user's current address (random, stored hashed, single use)."""
+        token = secrets.token_urlsafe(32)
+        await self.store.create_email_verification(
+            user.id,
+            normalize_email(user.email),
+            token,
+            datetime.now(UTC) + timedelta(seconds=self.verification_policy.ttl_seconds),
+        )
+        link = _link(self.verification_policy.link_base, token)
+        await self.notifier.send_email_verification(email=user.email, link=link)
+
+    async def request_email_verification(self, principal: Principal, *, address: str) -> None:
+        user = await self.current_user(principal)
+        if user.email_verified:
+            return
+        # The reset limits guard this mailbox too: each request sends an email.
+        if await self.reset_limits.may_send(normalize_email(user.email), address):
+            await self.send_verification(user)
+
+    async def verify_email(self, verification_token: str) -> UserRecord:
+        if not verification_token:
+            raise InvalidArgument.for_field("verification_token", "is required")
+        user = await self.store.use_email_verification(verification_token)
+        if user is None:
+            raise InvalidArgument.for_field(
+                "verification_token", "is not valid: it was used, has expired, or never existed"
+            )
+        logger.info("email verified", extra={"user_id": user.id})
+        return user
 
     async def reset_password(self, *, reset_token: str, new_password: str) -> None:
         check_strength(new_password, field="new_password")
@@ -282,7 +330,11 @@ class Accounts:
             expires_at=datetime.now(UTC) + self.refresh_ttl,
         )
         issued = self.tokens.issue(
-            user_id=user.id, email=user.email, role=user.role, session_id=session_id
+            user_id=user.id,
+            email=user.email,
+            role=user.role,
+            session_id=session_id,
+            email_verified=user.email_verified,
         )
         return SignedIn(user, issued.token, refresh_token, issued.expires_in)
 

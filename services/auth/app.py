@@ -7,7 +7,7 @@ from pathlib import Path
 from grpc import aio
 from redis.asyncio import Redis
 
-from services.auth.accounts import Accounts, ResetPolicy
+from services.auth.accounts import Accounts, ResetPolicy, VerificationPolicy
 from services.auth.admin import Admin
 from services.auth.api_keys import ApiKeys
 from services.auth.byok import ProviderChecker, ProviderKeys
@@ -146,6 +146,9 @@ async def build(
             enabled=settings.password_reset_enabled,
         ),
         reset_limits=reset_limits(settings, runtime.redis),
+        verification_policy=VerificationPolicy(
+            settings.email_verification_url, settings.email_verification_ttl_seconds
+        ),
     )
     provider_keys = ProviderKeys(
         ProviderKeyStore(runtime.db),

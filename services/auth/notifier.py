@@ -23,12 +23,21 @@ SMTP_TIMEOUT_SECONDS = 10.0
 
 
 class PasswordResetNotifier(Protocol):
+    """Sends the links auth mails out: password resets and email verification."""
+
     async def send_password_reset(self, *, email: str, link: str) -> None: ...
+
+    async def send_email_verification(self, *, email: str, link: str) -> None: ...
 
 
 class DevelopmentNotifier:
     async def send_password_reset(self, *, email: str, link: str) -> None:
         logger.info("development notifier (no email sent): password reset for %s: %s", email, link)
+
+    async def send_email_verification(self, *, email: str, link: str) -> None:
+        logger.info(
+            "development notifier (no email sent): email verification for %s: %s", email, link
+        )
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,14 @@ class SmtpNotifier:
             "Someone asked to reset the password of your TripSage account.\n\n"
             f"To choose a new password, open:\n{link}\n\n"
             "If it was not you, ignore this email; your password stays as it is.\n",
+        )
+
+    async def send_email_verification(self, *, email: str, link: str) -> None:
+        await self.send(
+            email,
+            "Verify your TripSage email address",
+            f"To confirm that this address is yours, open:\n{link}\n\n"
+            "If you did not create a TripSage account, ignore this email.\n",
         )
 
     async def send(self, to: str, subject: str, body: str) -> None:

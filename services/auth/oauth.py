@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import json
 import logging
@@ -321,6 +322,8 @@ class OAuthSignIns:
             )
             if not existing.email_verified:
                 await self.users.mark_email_verified(existing.id)
+                # The session about to start carries the flag.
+                existing = dataclasses.replace(existing, email_verified=True)
             return existing, False
         created = await self.users.create_external_user(
             email=identity.email.strip(),

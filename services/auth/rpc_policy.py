@@ -24,6 +24,9 @@ POLICIES: AccessTable = {
     "ChangePassword": USER,
     "RequestPasswordReset": PUBLIC,
     "ResetPassword": PUBLIC,
+    # Email verification: the link's token is the credential.
+    "RequestEmailVerification": USER,
+    "VerifyEmail": PUBLIC,
     "StartOAuthSignIn": PUBLIC,
     "CompleteOAuthSignIn": PUBLIC,
     # Internal: how the other services turn credentials and ids into users and keys.

@@ -136,6 +136,20 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
         )
         return pb.ResetPasswordResponse()
 
+    async def RequestEmailVerification(
+        self, request: pb.RequestEmailVerificationRequest, context: Context
+    ) -> pb.RequestEmailVerificationResponse:
+        await self.accounts.request_email_verification(
+            current_caller(), address=client_address(context)
+        )
+        return pb.RequestEmailVerificationResponse()
+
+    async def VerifyEmail(
+        self, request: pb.VerifyEmailRequest, context: Context
+    ) -> pb.VerifyEmailResponse:
+        user = await self.accounts.verify_email(request.verification_token)
+        return pb.VerifyEmailResponse(user=user_to_proto(user))
+
     # Sign-in with an identity provider
 
     async def StartOAuthSignIn(

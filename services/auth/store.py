@@ -321,6 +321,52 @@ class UserStore:
             )
         return str(user_id)
 
+    async def create_email_verification(
+        self, user_id: str, email_normalized: str, token: str, expires_at: datetime
+    ) -> None:
+        async with self.db.pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO tripsage_auth.email_verifications"
+                " (token_hash, user_id, email_normalized, expires_at) VALUES ($1, $2, $3, $4)",
+                hash_refresh_token(token),
+                uuid.UUID(user_id),
+                email_normalized,
+                expires_at,
+            )
+
+    async def use_email_verification(self, token: str) -> UserRecord | None:
+        """Verifies the user's address if the token is unused, current, and was sent to the
+        address the user still has; returns the updated user."""
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                """
+                UPDATE tripsage_auth.email_verifications SET used_at = now()
+                WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
+                RETURNING user_id, email_normalized
+                """,
+                hash_refresh_token(token),
+            )
+            if row is None:
+                return None
+            user = await conn.fetchrow(
+                "UPDATE tripsage_auth.users SET email_verified = true,"
+                " version = version + 1, updated_at = now()"
+                " WHERE id = $1 AND email_normalized = $2 RETURNING *",
+                row["user_id"],
+                row["email_normalized"],
+            )
+        return _user(user) if user is not None else None
+
+    async def session_is_active(self, session_id: str) -> bool:
+        async with self.db.pool.acquire() as conn:
+            return bool(
+                await conn.fetchval(
+                    "SELECT revoked_at IS NULL AND expires_at > now()"
+                    " FROM tripsage_auth.sessions WHERE id = $1",
+                    uuid.UUID(session_id),
+                )
+            )
+
     async def lookup(self, *, user_ids: list[uuid.UUID], emails: list[str]) -> list[UserRecord]:
         """Users with any of these ids or normalised emails (disabled users left out)."""
         async with self.db.pool.acquire() as conn:

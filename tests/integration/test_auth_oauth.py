@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import grpc
 import httpx
+import jwt
 import pytest
 import pytest_asyncio
 
@@ -94,6 +95,11 @@ async def _sign_in(http: httpx.AsyncClient, provider_name: str) -> httpx.Respons
     )
 
 
+def _verified_claim(token: str) -> bool:
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return bool(claims.get("user_metadata", {}).get("email_verified"))
+
+
 async def test_first_google_sign_in_creates_the_account_then_signs_it_in(
     http: httpx.AsyncClient, provider: OAuthTestServer
 ) -> None:
@@ -106,6 +112,7 @@ async def test_first_google_sign_in_creates_the_account_then_signs_it_in(
     assert body["user"]["email"] == email
     assert body["user"]["fullName"] == "Gina"
     assert body["user"]["emailVerified"] is True
+    assert _verified_claim(body["accessToken"])  # the provider verified it
     me = await http.get(
         "/api/v1/users/me", headers={"authorization": f"Bearer {body['accessToken']}"}
     )
@@ -128,11 +135,26 @@ async def test_github_sign_in_links_to_an_account_with_the_verified_email(
     assert reply.status_code == 200, reply.text
     assert reply.json()["user"]["id"] == existing.id
     assert reply.json().get("newUser", False) is False
+    # The provider verified the address: the account and this session count it verified.
+    assert reply.json()["user"]["emailVerified"] is True
+    assert _verified_claim(reply.json()["accessToken"])
     # The password keeps working too.
     login = await http.post(
         "/api/v1/auth/login", json={"email": existing.email, "password": PASSWORD}
     )
     assert login.status_code == 200
+
+
+async def test_a_new_account_from_an_unverified_provider_email_is_unverified(
+    http: httpx.AsyncClient, provider: OAuthTestServer
+) -> None:
+    provider.signed_in_as = ProviderUser(
+        subject=uuid.uuid4().hex, email=unique_email("una"), email_verified=False
+    )
+    reply = await _sign_in(http, "IDENTITY_PROVIDER_GOOGLE")
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["user"].get("emailVerified", False) is False
+    assert not _verified_claim(reply.json()["accessToken"])
 
 
 async def test_an_unverified_email_never_takes_over_an_account(

@@ -114,7 +114,7 @@ def assert_page_token_refused(reply: httpx.Response, edit: str) -> None:
 async def test_an_edited_page_token_is_a_400_on_every_list(
     suite: RunningSuite, http: httpx.AsyncClient, kind: str
 ) -> None:
-    ana = verified(await register(suite.address("auth"), "ana"))
+    ana = await verified(suite, await register(suite.address("auth"), "ana"))
     path = await LISTS[kind](http, ana)
     first, second = await two_tokens(http, ana, path)
     payload, suffix = split(first)

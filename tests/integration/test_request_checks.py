@@ -28,7 +28,7 @@ TRIP = {"title": "Lisbon", "startDate": "2027-05-01", "endDate": "2027-05-04"}
 
 @pytest.fixture
 async def ana(suite: RunningSuite) -> Account:
-    return verified(await register(suite.address("auth"), "ana"))
+    return await verified(suite, await register(suite.address("auth"), "ana"))
 
 
 def assert_refused(reply: httpx.Response, field: str) -> str:

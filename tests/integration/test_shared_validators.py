@@ -19,7 +19,7 @@ STAY = {"destination": "Lisbon", "checkInDate": "2027-05-01", "checkOutDate": "2
 
 @pytest.fixture
 async def ana(suite: RunningSuite) -> Account:
-    return verified(await register(suite.address("auth"), "ana"))
+    return await verified(suite, await register(suite.address("auth"), "ana"))
 
 
 def violations(reply: httpx.Response) -> dict[str, str]:

@@ -53,7 +53,7 @@ async def test_adding_an_account_is_an_invitation_that_waits_for_consent(
     ).status_code == 404
     listed = await http.get("/api/v1/trips", headers=cast.view.headers)
     assert trip.id not in {t["id"] for t in listed.json().get("trips", [])}
-    viewer = verified(cast.view)
+    viewer = cast.view
     waiting = await http.get("/api/v1/trip-invitations", headers=viewer.headers)
     assert [i["tripId"] for i in waiting.json()["invitations"]] == [trip.id]
     accepted = await http.post(
@@ -87,7 +87,7 @@ async def test_a_declined_invitation_never_makes_a_member(
     invitation = await share(trips, cast.owner, trip.id, cast.edit.email, "edit")
     await trips.DeclineTripInvitation(
         pb.DeclineTripInvitationRequest(invitation_id=invitation.id),
-        metadata=verified(cast.edit).metadata,
+        metadata=cast.edit.metadata,
     )
     assert (
         await code_of(
@@ -253,7 +253,7 @@ async def test_only_a_verified_address_claims_an_invitation(
     )
     assert taken.status_code == 404, taken.text
     # Verified, the address holder sees the invitation and joins only by accepting it.
-    newcomer = verified(squatter)
+    newcomer = await verified(suite, squatter)
     listed = await http.get("/api/v1/trips", headers=newcomer.headers)
     assert listed.json().get("trips", []) == []
     invitations = await http.get("/api/v1/trip-invitations", headers=newcomer.headers)
@@ -292,7 +292,7 @@ async def test_invitations_are_listed_accepted_and_declined_over_the_gateway(
     assert added.status_code == 200, added.text
     assert added.json()["collaborator"]["state"] == "COLLABORATOR_STATE_PENDING"
     await share(trips, cast.owner, second.id, email, "view")
-    invitee = verified(await _register_as(suite, email))
+    invitee = await verified(suite, await _register_as(suite, email))
     listed = await http.get("/api/v1/trip-invitations", headers=invitee.headers)
     assert listed.status_code == 200, listed.text
     invitations = {i["tripTitle"]: i for i in listed.json()["invitations"]}

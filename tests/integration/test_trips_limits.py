@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 
 from services.trips import limits
-from tests.support.accounts import Account, register, unique_email
+from tests.support.accounts import Account, register, unique_email, verified
 from tests.support.suite import RunningSuite
 from tests.support.trips import share
 from tripsage.trips.v1 import trip_service_pb2 as pb
@@ -31,7 +31,8 @@ async def owner(suite: RunningSuite) -> Account:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def victim(suite: RunningSuite) -> Account:
-    return await register(suite.address("auth"), "victim")
+    # Verified: the attack needs the victim to accept the invitations (consent).
+    return await verified(suite, await register(suite.address("auth"), "victim"))
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

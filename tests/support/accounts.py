@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import grpc
 
 from tripsage.auth.v1 import auth_service_pb2 as auth_pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
+
+if TYPE_CHECKING:
+    from tests.support.suite import RunningSuite
 
 PASSWORD = "correct horse battery staple"
 
@@ -41,25 +45,23 @@ async def register(auth_address: str, prefix: str = "user") -> Account:
     return Account(reply.user.id, reply.user.email, reply.access_token, reply.refresh_token)
 
 
-def verified(account: Account) -> Account:
-    """The same user and session with a verified email address.
+async def verified(suite: RunningSuite, account: Account) -> Account:
+    """The same user with a verified email address, through the real flow.
 
-    Stand-in until auth's verification flow lands: it re-signs the account's own
-    token with the suite's secret and `email_verified` set. Once auth verifies
-    addresses, this follows the real verification link instead.
+    Follows the verification link auth sent at registration (or asks for a new
+    one) from the suite's outbox, then refreshes the session so the returned
+    access token carries `email_verified`.
     """
-    import jwt
-
-    from tests.support.suite import JWT_SECRET
-    from tripsage_core.identity import AccessTokens, Role
-
-    claims = jwt.decode(account.access_token, options={"verify_signature": False})
-    role = Role(claims.get("app_metadata", {}).get("role", Role.USER.value))
-    token = AccessTokens(JWT_SECRET).issue(
-        user_id=account.id,
-        email=account.email,
-        role=role,
-        session_id=str(claims.get("session_id", "")),
-        email_verified=True,
-    )
-    return Account(account.id, account.email, token.token, account.refresh_token)
+    async with grpc.aio.insecure_channel(suite.address("auth")) as channel:
+        auth = auth_grpc.AuthServiceStub(channel)
+        tokens = suite.outbox.tokens("email_verification", account.email)
+        if not tokens:
+            await auth.RequestEmailVerification(
+                auth_pb.RequestEmailVerificationRequest(), metadata=account.metadata
+            )
+            tokens = suite.outbox.tokens("email_verification", account.email)
+        await auth.VerifyEmail(auth_pb.VerifyEmailRequest(verification_token=tokens[-1]))
+        refreshed = await auth.RefreshSession(
+            auth_pb.RefreshSessionRequest(refresh_token=account.refresh_token)
+        )
+    return Account(account.id, account.email, refreshed.access_token, refreshed.refresh_token)

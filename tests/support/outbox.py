@@ -20,6 +20,9 @@ class Outbox:
     async def send_password_reset(self, *, email: str, link: str) -> None:
         self.sent.append(Sent("password_reset", email, link))
 
+    async def send_email_verification(self, *, email: str, link: str) -> None:
+        self.sent.append(Sent("email_verification", email, link))
+
     def links(self, kind: str, email: str) -> list[str]:
         """Links of this kind sent to `email` (any letter case), oldest first."""
         return [s.link for s in self.sent if s.kind == kind and s.email.lower() == email.lower()]

@@ -66,21 +66,22 @@ async def invite(
 async def share(
     stub: pb_grpc.TripServiceStub, by: Account, trip_id: str, who: Account | str, role: str
 ) -> pb.Collaborator:
-    """Invites `who`; an account then accepts with its verified address, as a person would.
+    """Invites `who`; an account (verified, as Cast's are) then accepts, as a person would.
 
     Returns the invitation as the inviter saw it (a bare address stays pending)."""
     if isinstance(who, str):
         return await invite(stub, by, trip_id, who, role)
     invitation = await invite(stub, by, trip_id, who.email, role)
     await stub.AcceptTripInvitation(
-        pb.AcceptTripInvitationRequest(invitation_id=invitation.id), metadata=verified(who).metadata
+        pb.AcceptTripInvitationRequest(invitation_id=invitation.id), metadata=who.metadata
     )
     return invitation
 
 
 @dataclass
 class Cast:
-    """An owner, one collaborator per role, and a stranger, all registered for real."""
+    """An owner, one collaborator per role, and a stranger, all registered for real and
+    with verified addresses (only a verified address can accept an invitation)."""
 
     owner: Account
     view: Account
@@ -91,8 +92,8 @@ class Cast:
     @classmethod
     async def register(cls, suite: RunningSuite) -> Cast:
         auth = suite.address("auth")
-        return cls(*[await register(auth, name) for name in
-                     ("owner", "viewer", "editor", "admin", "stranger")])  # fmt: skip
+        names = ("owner", "viewer", "editor", "admin", "stranger")
+        return cls(*[await verified(suite, await register(auth, name)) for name in names])
 
     async def shared_trip(self, stub: pb_grpc.TripServiceStub, **fields: Any) -> pb.Trip:
         trip = await create_trip(stub, self.owner, **fields)

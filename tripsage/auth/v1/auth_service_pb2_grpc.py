@@ -82,6 +82,16 @@ class AuthServiceStub:
                 request_serializer=tripsage_dot_auth_dot_v1_dot_auth__service__pb2.ResetPasswordRequest.SerializeToString,
                 response_deserializer=tripsage_dot_auth_dot_v1_dot_auth__service__pb2.ResetPasswordResponse.FromString,
                 _registered_method=True)
+        self.RequestEmailVerification = channel.unary_unary(
+                '/tripsage.auth.v1.AuthService/RequestEmailVerification',
+                request_serializer=tripsage_dot_auth_dot_v1_dot_auth__service__pb2.RequestEmailVerificationRequest.SerializeToString,
+                response_deserializer=tripsage_dot_auth_dot_v1_dot_auth__service__pb2.RequestEmailVerificationResponse.FromString,
+                _registered_method=True)
+        self.VerifyEmail = channel.unary_unary(
+                '/tripsage.auth.v1.AuthService/VerifyEmail',
+                request_serializer=tripsage_dot_auth_dot_v1_dot_auth__service__pb2.VerifyEmailRequest.SerializeToString,
+                response_deserializer=tripsage_dot_auth_dot_v1_dot_auth__service__pb2.VerifyEmailResponse.FromString,
+                _registered_method=True)
         self.StartOAuthSignIn = channel.unary_unary(
                 '/tripsage.auth.v1.AuthService/StartOAuthSignIn',
                 request_serializer=tripsage_dot_auth_dot_v1_dot_auth__service__pb2.StartOAuthSignInRequest.SerializeToString,
@@ -235,6 +245,24 @@ class AuthServiceServicer:
     def ResetPassword(self, request, context):
         """ResetPassword sets a new password with a reset token and revokes every
         session and every API key of the user.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestEmailVerification(self, request, context):
+        """RequestEmailVerification sends the signed-in user a new link that verifies
+        their email address (one is sent at registration too). It succeeds without
+        sending anything when the address is already verified.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VerifyEmail(self, request, context):
+        """VerifyEmail marks the address the token was sent to as verified. Tokens
+        are single use and expire; access tokens issued or refreshed afterwards
+        carry `email_verified`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -416,6 +444,16 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.ResetPassword,
                     request_deserializer=tripsage_dot_auth_dot_v1_dot_auth__service__pb2.ResetPasswordRequest.FromString,
                     response_serializer=tripsage_dot_auth_dot_v1_dot_auth__service__pb2.ResetPasswordResponse.SerializeToString,
+            ),
+            'RequestEmailVerification': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestEmailVerification,
+                    request_deserializer=tripsage_dot_auth_dot_v1_dot_auth__service__pb2.RequestEmailVerificationRequest.FromString,
+                    response_serializer=tripsage_dot_auth_dot_v1_dot_auth__service__pb2.RequestEmailVerificationResponse.SerializeToString,
+            ),
+            'VerifyEmail': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyEmail,
+                    request_deserializer=tripsage_dot_auth_dot_v1_dot_auth__service__pb2.VerifyEmailRequest.FromString,
+                    response_serializer=tripsage_dot_auth_dot_v1_dot_auth__service__pb2.VerifyEmailResponse.SerializeToString,
             ),
             'StartOAuthSignIn': grpc.unary_unary_rpc_method_handler(
                     servicer.StartOAuthSignIn,
@@ -744,6 +782,60 @@ class AuthService:
             '/tripsage.auth.v1.AuthService/ResetPassword',
             tripsage_dot_auth_dot_v1_dot_auth__service__pb2.ResetPasswordRequest.SerializeToString,
             tripsage_dot_auth_dot_v1_dot_auth__service__pb2.ResetPasswordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestEmailVerification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tripsage.auth.v1.AuthService/RequestEmailVerification',
+            tripsage_dot_auth_dot_v1_dot_auth__service__pb2.RequestEmailVerificationRequest.SerializeToString,
+            tripsage_dot_auth_dot_v1_dot_auth__service__pb2.RequestEmailVerificationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyEmail(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tripsage.auth.v1.AuthService/VerifyEmail',
+            tripsage_dot_auth_dot_v1_dot_auth__service__pb2.VerifyEmailRequest.SerializeToString,
+            tripsage_dot_auth_dot_v1_dot_auth__service__pb2.VerifyEmailResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -65,6 +65,16 @@ class AuthServiceStub:
     """ResetPassword sets a new password with a reset token and revokes every
     session and every API key of the user.
     """
+    RequestEmailVerification: _grpc.UnaryUnaryMultiCallable[_auth_service_pb2.RequestEmailVerificationRequest, _auth_service_pb2.RequestEmailVerificationResponse]
+    """RequestEmailVerification sends the signed-in user a new link that verifies
+    their email address (one is sent at registration too). It succeeds without
+    sending anything when the address is already verified.
+    """
+    VerifyEmail: _grpc.UnaryUnaryMultiCallable[_auth_service_pb2.VerifyEmailRequest, _auth_service_pb2.VerifyEmailResponse]
+    """VerifyEmail marks the address the token was sent to as verified. Tokens
+    are single use and expire; access tokens issued or refreshed afterwards
+    carry `email_verified`.
+    """
     StartOAuthSignIn: _grpc.UnaryUnaryMultiCallable[_auth_service_pb2.StartOAuthSignInRequest, _auth_service_pb2.StartOAuthSignInResponse]
     """StartOAuthSignIn begins a sign-in with an external identity provider and
     returns the URL to send the browser to.
@@ -164,6 +174,16 @@ class AuthServiceAsyncStub(AuthServiceStub):
     ResetPassword: _aio.UnaryUnaryMultiCallable[_auth_service_pb2.ResetPasswordRequest, _auth_service_pb2.ResetPasswordResponse]  # type: ignore[assignment]
     """ResetPassword sets a new password with a reset token and revokes every
     session and every API key of the user.
+    """
+    RequestEmailVerification: _aio.UnaryUnaryMultiCallable[_auth_service_pb2.RequestEmailVerificationRequest, _auth_service_pb2.RequestEmailVerificationResponse]  # type: ignore[assignment]
+    """RequestEmailVerification sends the signed-in user a new link that verifies
+    their email address (one is sent at registration too). It succeeds without
+    sending anything when the address is already verified.
+    """
+    VerifyEmail: _aio.UnaryUnaryMultiCallable[_auth_service_pb2.VerifyEmailRequest, _auth_service_pb2.VerifyEmailResponse]  # type: ignore[assignment]
+    """VerifyEmail marks the address the token was sent to as verified. Tokens
+    are single use and expire; access tokens issued or refreshed afterwards
+    carry `email_verified`.
     """
     StartOAuthSignIn: _aio.UnaryUnaryMultiCallable[_auth_service_pb2.StartOAuthSignInRequest, _auth_service_pb2.StartOAuthSignInResponse]  # type: ignore[assignment]
     """StartOAuthSignIn begins a sign-in with an external identity provider and
@@ -315,6 +335,28 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_auth_service_pb2.ResetPasswordResponse, _abc.Awaitable[_auth_service_pb2.ResetPasswordResponse]]:
         """ResetPassword sets a new password with a reset token and revokes every
         session and every API key of the user.
+        """
+
+    @_abc_1.abstractmethod
+    def RequestEmailVerification(
+        self,
+        request: _auth_service_pb2.RequestEmailVerificationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_service_pb2.RequestEmailVerificationResponse, _abc.Awaitable[_auth_service_pb2.RequestEmailVerificationResponse]]:
+        """RequestEmailVerification sends the signed-in user a new link that verifies
+        their email address (one is sent at registration too). It succeeds without
+        sending anything when the address is already verified.
+        """
+
+    @_abc_1.abstractmethod
+    def VerifyEmail(
+        self,
+        request: _auth_service_pb2.VerifyEmailRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_service_pb2.VerifyEmailResponse, _abc.Awaitable[_auth_service_pb2.VerifyEmailResponse]]:
+        """VerifyEmail marks the address the token was sent to as verified. Tokens
+        are single use and expire; access tokens issued or refreshed afterwards
+        carry `email_verified`.
         """
 
     @_abc_1.abstractmethod
