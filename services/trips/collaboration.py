@@ -18,8 +18,8 @@ from services.trips import limits
 from services.trips.access import ADMIN, MEMBER, READ, load_trip, parse_uuid
 from services.trips.model import Trip
 from services.trips.sharing import (
-    ROLES,
     Collaborator,
+    CollaboratorRole,
     Invitation,
 )
 from services.trips.store import TripStore
@@ -104,8 +104,8 @@ class Collaboration:
         address = normalize_email(email)
         if problem := email_problem(address):
             errors.add("email", problem)
-        if role not in ROLES:
-            errors.add("role", f"must be one of {', '.join(ROLES)}")
+        if role not in CollaboratorRole:
+            errors.add("role", f"must be one of {', '.join(CollaboratorRole)}")
         limits.check_text(errors, "message", message, limits.MESSAGE)
         errors.raise_if_any()
         async with self.store.unit(caller) as uow:
@@ -154,8 +154,8 @@ class Collaboration:
     async def update_role(
         self, caller: Principal, trip_id: str, collaborator_id: str, *, role: str, etag: str
     ) -> Collaborator:
-        if role not in ROLES:
-            raise InvalidArgument.for_field("role", f"must be one of {', '.join(ROLES)}")
+        if role not in CollaboratorRole:
+            raise InvalidArgument.for_field("role", f"must be one of {', '.join(CollaboratorRole)}")
         target = parse_uuid(collaborator_id, "collaborator_id", "collaborator")
         async with self.store.unit(caller) as uow:
             await load_trip(uow, trip_id, ADMIN)

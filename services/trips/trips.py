@@ -15,10 +15,10 @@ from services.trips.access import (
     require_publisher,
     trip_not_found,
 )
-from services.trips.items import ItemDraft
-from services.trips.model import Trip, TripDraft, validate
+from services.trips.items import BookingStatus, ItemDraft
+from services.trips.model import Trip, TripDraft, TripStatus, Visibility, validate
 from services.trips.public_view import items_for_reader, trip_for_reader
-from services.trips.store import TripQuery, TripStore
+from services.trips.store import TransferOutcome, TripQuery, TripStore
 from services.trips.writes import check_etag, stale
 from tripsage_core.errors import FailedPrecondition, InvalidArgument
 from tripsage_core.idempotency import IdempotencyKey, IdempotencyLedger
@@ -209,14 +209,14 @@ class Trips:
             if str(new_owner) == caller.user_id:
                 raise InvalidArgument.for_field("new_owner_id", "you already own this trip")
             outcome = await uow.trips.transfer(trip_id, str(new_owner), trip.version)
-            if outcome == "not_collaborator":
+            if outcome is TransferOutcome.NOT_COLLABORATOR:
                 raise FailedPrecondition(
                     "the new owner must be an active collaborator of the trip",
                     reason="NOT_A_COLLABORATOR",
                 )
-            if outcome == "stale":
+            if outcome is TransferOutcome.STALE:
                 raise stale("trip")
-            if outcome != "ok":
+            if outcome is not TransferOutcome.OK:
                 raise trip_not_found(trip_id)
             return await load_trip(uow, trip_id)
 
@@ -242,9 +242,9 @@ def _shifted_copy(source: Trip, shift: timedelta, title: str) -> TripDraft:
         budget=source.budget,
         adults=source.adults,
         children=source.children,
-        status="planning",
+        status=TripStatus.PLANNING,
         tags=list(source.tags),
-        visibility="private",
+        visibility=Visibility.PRIVATE,
         preferences=dict(source.preferences),
     )
 
@@ -261,5 +261,5 @@ def _idea_copy(item: ItemDraft, shift: timedelta) -> ItemDraft:
         time_zone=item.time_zone,
         location=item.location,
         cost=item.cost,
-        booking_status="idea",
+        booking_status=BookingStatus.IDEA,
     )
