@@ -18,7 +18,7 @@ from tripsage_core.rotating_macs import RotatingMac, b64, unb64
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
-_NOT_OURS = "is not a token this list returned"
+NOT_OURS = "is not a token this list returned"
 
 # A process serves one service, which installs its SECRET_KEY at start-up (ServiceRuntime).
 SIGNER = RotatingMac("tripsage page tokens")
@@ -50,7 +50,7 @@ def decode_token(token: str, fingerprint: str) -> dict[str, Any]:
         if not isinstance(payload, dict):
             raise ValueError
     except (ValueError, binascii.Error):
-        raise InvalidArgument.for_field("page_token", _NOT_OURS) from None
+        raise InvalidArgument.for_field("page_token", NOT_OURS) from None
     if payload.pop("f", None) != fingerprint:
         raise InvalidArgument.for_field(
             "page_token", "was issued for other filters; start again without it"
@@ -62,4 +62,4 @@ def token_field(payload: dict[str, Any], name: str) -> Any:
     try:
         return payload[name]
     except KeyError:
-        raise InvalidArgument.for_field("page_token", _NOT_OURS) from None
+        raise InvalidArgument.for_field("page_token", NOT_OURS) from None

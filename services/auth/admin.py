@@ -12,10 +12,10 @@ import uuid
 from dataclasses import dataclass
 
 from services.auth.api_keys import ApiKeys
-from services.auth.paging import decode_token, encode_token, page_size
 from services.auth.store import UserRecord, UserStore
 from tripsage_core.errors import FailedPrecondition, NotFound, PermissionDenied
 from tripsage_core.identity import Principal, Role
+from tripsage_core.keyset import BY_CREATION, keyset_page
 from tripsage_core.revocations import Revocations
 
 logger = logging.getLogger("tripsage.auth.admin")
@@ -52,19 +52,19 @@ class Admin:
     ) -> UserPage:
         if not await self.is_admin(caller):
             raise PermissionDenied("only administrators may list users", reason="ADMIN_ONLY")
-        limit = page_size(size)
         scope = f"{query.strip().lower()}|{role or ''}|{include_disabled}"
-        rows = await self.users.page(
-            query=query.strip(),
-            role=role.value if role else None,
-            include_disabled=include_disabled,
-            limit=limit + 1,
-            after=decode_token(token, scope),
-        )
-        more = len(rows) > limit
-        rows = rows[:limit]
-        next_token = encode_token(rows[-1].created_at, rows[-1].id, scope) if more else ""
-        return UserPage(rows, next_token)
+        page = await keyset_page(
+            lambda limit, after: self.users.page(
+                query=query.strip(),
+                role=role.value if role else None,
+                include_disabled=include_disabled,
+                limit=limit,
+                after=after,
+            ),
+            size=size, token=token, fingerprint=scope,
+            position_of=BY_CREATION.position_of, bound_of=BY_CREATION.bound_of,
+        )  # fmt: skip
+        return UserPage(page.rows, page.next_token)
 
     async def _target(self, caller: Principal, user_id: str) -> UserRecord:
         if not await self.is_admin(caller):

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from typing import NoReturn
 
 from services.auth.key_store import ApiKeyRecord, ApiKeyStore
-from services.auth.paging import decode_token, encode_token, page_size
 from services.auth.store import UserStore
 from tripsage_core.api_key_scopes import MAX_SCOPES, scope_problem, scopes_beyond
 from tripsage_core.errors import FieldErrors, NotFound, PermissionDenied, Unauthenticated
 from tripsage_core.identity import Principal, PrincipalKind
+from tripsage_core.keyset import BY_CREATION, keyset_page
 from tripsage_core.revocations import Revocations
 
 logger = logging.getLogger("tripsage.auth.api_keys")
@@ -102,19 +102,14 @@ class ApiKeys:
     async def list(
         self, caller: Principal, *, size: int, token: str, include_revoked: bool
     ) -> ApiKeyPage:
-        limit = page_size(size)
-        scope = "all" if include_revoked else "active"
-        rows = await self.store.page(
-            caller.user_id,
-            include_revoked=include_revoked,
-            limit=limit + 1,
-            after=decode_token(token, scope),
-        )
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return ApiKeyPage(
-            rows, encode_token(rows[-1].created_at, rows[-1].id, scope) if more else ""
-        )
+        page = await keyset_page(
+            lambda limit, after: self.store.page(
+                caller.user_id, include_revoked=include_revoked, limit=limit, after=after
+            ),
+            size=size, token=token, fingerprint="all" if include_revoked else "active",
+            position_of=BY_CREATION.position_of, bound_of=BY_CREATION.bound_of,
+        )  # fmt: skip
+        return ApiKeyPage(page.rows, page.next_token)
 
     async def revoke(self, caller: Principal, key_id: str) -> ApiKeyRecord:
         try:

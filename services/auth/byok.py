@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from services.auth.key_store import ProviderKeyEventRecord, ProviderKeyRecord, ProviderKeyStore
-from services.auth.paging import decode_token, encode_token, page_size
 from services.auth.provider_checks import CheckResult, KeyStatus, format_problem
 from tripsage_core.errors import FieldErrors, InvalidArgument, NotFound, PermissionDenied
 from tripsage_core.identity import Principal
 from tripsage_core.key_encryption import KeyEncryption
+from tripsage_core.keyset import BY_CREATION, keyset_page
 from tripsage_core.provider_keys import PROVIDER_SERVICES
 
 logger = logging.getLogger("tripsage.auth.byok")
@@ -121,14 +121,14 @@ class ProviderKeys:
 
     async def events(self, caller: Principal, service: str, *, size: int, token: str) -> EventPage:
         _require_service(service)
-        limit = page_size(size)
-        rows = await self.store.events(
-            caller.user_id, service, limit=limit + 1, after=decode_token(token, service)
-        )
-        more = len(rows) > limit
-        rows = rows[:limit]
-        next_token = encode_token(rows[-1].created_at, rows[-1].id, service) if more else ""
-        return EventPage(rows, next_token)
+        page = await keyset_page(
+            lambda limit, after: self.store.events(
+                caller.user_id, service, limit=limit, after=after
+            ),
+            size=size, token=token, fingerprint=service,
+            position_of=BY_CREATION.position_of, bound_of=BY_CREATION.bound_of,
+        )  # fmt: skip
+        return EventPage(page.rows, page.next_token)
 
     async def resolve(
         self, caller: Principal, user_id: str, service: str

@@ -18,8 +18,8 @@ from services.trips import limits
 from services.trips.access import ADMIN, MEMBER, READ, load_trip, parse_uuid
 from services.trips.model import Trip
 from services.trips.sharing import (
-    ROLES,
     Collaborator,
+    CollaboratorRole,
     Invitation,
 )
 from services.trips.store import TripStore
@@ -34,8 +34,8 @@ from tripsage_core.errors import (
     Unavailable,
 )
 from tripsage_core.identity import Principal
-from tripsage_core.page_budget import fitting
-from tripsage_core.page_tokens import decode_token, encode_token, page_limit, token_field
+from tripsage_core.keyset import ByCreation, keyset_page
+from tripsage_core.page_budget import PAGE_BYTES
 from tripsage_core.users import UserSummary
 
 
@@ -66,16 +66,8 @@ def _invitation_not_found(invitation_id: str) -> NotFound:
     return NotFound(f"invitation {invitation_id} not found", reason="INVITATION_NOT_FOUND")
 
 
-def _keyset(token: str, fingerprint: str) -> tuple[datetime, str] | None:
-    if not token:
-        return None
-    position = decode_token(token, fingerprint)
-    key, last_id = token_field(position, "k"), token_field(position, "id")
-    parse_uuid(str(last_id), "page_token", "collaborator")
-    try:
-        return datetime.fromisoformat(str(key)), str(last_id)
-    except ValueError:
-        raise InvalidArgument.for_field("page_token", "is not a token this list returned") from None
+# Tokens of both lists name the creation time "k" (auth's lists say "t").
+_BY_CREATION = ByCreation(time="k", ident="id")
 
 
 class Collaboration:
@@ -86,26 +78,24 @@ class Collaboration:
     async def list_collaborators(
         self, caller: Principal, trip_id: str, *, page_size: int, page_token: str
     ) -> CollaboratorPage:
-        limit = page_limit(page_size)
-        fingerprint = f"collaborators|{trip_id}"
-        after = _keyset(page_token, fingerprint)
-        async with self.store.unit(caller) as uow:
-            await load_trip(uow, trip_id, MEMBER)
-            rows = await uow.collaborators.page(trip_id, limit + 1, after)
-        token = ""
-        limit = fitting(rows[:limit])  # rows and bytes: a page fits a message
-        if len(rows) > limit:
-            rows = rows[:limit]
-            token = encode_token(
-                {"k": rows[-1].created_at.isoformat(), "id": rows[-1].id}, fingerprint
-            )
+        async def fetch(limit: int, after: tuple[datetime, str] | None) -> list[Collaborator]:
+            async with self.store.unit(caller) as uow:
+                await load_trip(uow, trip_id, MEMBER)
+                return await uow.collaborators.page(trip_id, limit, after)
+
+        page = await keyset_page(
+            fetch, size=page_size, token=page_token, fingerprint=f"collaborators|{trip_id}",
+            position_of=_BY_CREATION.position_of, bound_of=_BY_CREATION.bound_of,
+            byte_budget=PAGE_BYTES,
+        )  # fmt: skip
+        rows = page.rows
         # Who joined through an invitation was unknown when invited: ask for the name now.
         unnamed = {row.user_id for row in rows if row.user_id and not row.full_name}
         names = await self._names(unnamed)
         for row in rows:
             if row.user_id and not row.full_name:
                 row.full_name = names.get(row.user_id, "")
-        return CollaboratorPage(rows, token)
+        return CollaboratorPage(rows, page.next_token)
 
     async def add(
         self, caller: Principal, trip_id: str, *, email: str, role: str, message: str
@@ -114,8 +104,8 @@ class Collaboration:
         address = normalize_email(email)
         if problem := email_problem(address):
             errors.add("email", problem)
-        if role not in ROLES:
-            errors.add("role", f"must be one of {', '.join(ROLES)}")
+        if role not in CollaboratorRole:
+            errors.add("role", f"must be one of {', '.join(CollaboratorRole)}")
         limits.check_text(errors, "message", message, limits.MESSAGE)
         errors.raise_if_any()
         async with self.store.unit(caller) as uow:
@@ -164,8 +154,8 @@ class Collaboration:
     async def update_role(
         self, caller: Principal, trip_id: str, collaborator_id: str, *, role: str, etag: str
     ) -> Collaborator:
-        if role not in ROLES:
-            raise InvalidArgument.for_field("role", f"must be one of {', '.join(ROLES)}")
+        if role not in CollaboratorRole:
+            raise InvalidArgument.for_field("role", f"must be one of {', '.join(CollaboratorRole)}")
         target = parse_uuid(collaborator_id, "collaborator_id", "collaborator")
         async with self.store.unit(caller) as uow:
             await load_trip(uow, trip_id, ADMIN)
@@ -227,22 +217,20 @@ class Collaboration:
     async def invitations(
         self, caller: Principal, *, page_size: int, page_token: str
     ) -> InvitationPage:
-        limit = page_limit(page_size)
-        fingerprint = "invitations"
-        before = _keyset(page_token, fingerprint)
-        async with self.store.unit(caller) as uow:
-            rows = await uow.collaborators.invitations(limit + 1, before)
-        token = ""
-        limit = fitting(rows[:limit])  # rows and bytes: a page fits a message
-        if len(rows) > limit:
-            rows = rows[:limit]
-            token = encode_token(
-                {"k": rows[-1].created_at.isoformat(), "id": rows[-1].id}, fingerprint
-            )
+        async def fetch(limit: int, before: tuple[datetime, str] | None) -> list[Invitation]:
+            async with self.store.unit(caller) as uow:
+                return await uow.collaborators.invitations(limit, before)
+
+        page = await keyset_page(
+            fetch, size=page_size, token=page_token, fingerprint="invitations",
+            position_of=_BY_CREATION.position_of, bound_of=_BY_CREATION.bound_of,
+            byte_budget=PAGE_BYTES,
+        )  # fmt: skip
+        rows = page.rows
         inviters = await self._names({row.invited_by for row in rows})
         for row in rows:
             row.invited_by_name = inviters.get(row.invited_by, "")
-        return InvitationPage(rows, token)
+        return InvitationPage(rows, page.next_token)
 
     async def accept(self, caller: Principal, invitation_id: str) -> Trip:
         target = parse_uuid(invitation_id, "invitation_id", "invitation")

@@ -7,7 +7,7 @@ from typing import Any
 from google.protobuf import json_format, struct_pb2
 from google.type import latlng_pb2
 
-from services.trips.model import Destination, Trip, TripDraft
+from services.trips.model import Destination, Trip, TripDraft, TripStatus, Visibility
 from tripsage.trips.v1 import trip_service_pb2 as pb
 from tripsage_core import money
 from tripsage_core.errors import FieldErrors
@@ -65,9 +65,11 @@ def draft_from_proto(trip: pb.Trip, errors: FieldErrors) -> TripDraft:
         budget=budget,
         adults=trip.travelers.adults if travelers_set else 1,
         children=trip.travelers.children if travelers_set else 0,
-        status=enum_to_word(pb.TripStatus, trip.status, "TRIP_STATUS_", "planning"),
+        status=enum_to_word(pb.TripStatus, trip.status, "TRIP_STATUS_", TripStatus.PLANNING),
         tags=list(trip.tags),
-        visibility=enum_to_word(pb.TripVisibility, trip.visibility, "TRIP_VISIBILITY_", "private"),
+        visibility=enum_to_word(
+            pb.TripVisibility, trip.visibility, "TRIP_VISIBILITY_", Visibility.PRIVATE
+        ),
         preferences=json_format.MessageToDict(trip.preferences)
         if trip.HasField("preferences")
         else {},

@@ -9,7 +9,7 @@ from google.protobuf import json_format, struct_pb2
 from google.type import latlng_pb2
 
 from services.trips.convert import enum_to_word, trip_to_proto, word_to_enum
-from services.trips.items import ItemDraft, ItemLocation, ItineraryItem
+from services.trips.items import BookingStatus, ItemDraft, ItemLocation, ItineraryItem
 from services.trips.model import Trip
 from services.trips.planning import Summary
 from tripsage.trips.v1 import trip_service_pb2 as pb
@@ -42,7 +42,7 @@ def item_draft_from_proto(item: pb.ItineraryItem) -> ItemDraft:
         location=location,
         cost=cost,
         booking_status=enum_to_word(
-            pb.BookingStatus, item.booking_status, "BOOKING_STATUS_", "idea"
+            pb.BookingStatus, item.booking_status, "BOOKING_STATUS_", BookingStatus.IDEA
         ),
         booking_reference=item.booking_reference,
         provider=item.provider,

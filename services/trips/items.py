@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from services.trips import limits
@@ -12,8 +13,21 @@ from tripsage_core.errors import FieldErrors
 from tripsage_core.validators.dates import TIME_ZONE_PROBLEM, check_instant, time_zone
 from tripsage_core.validators.geo import check_lat_lng
 
-KINDS = ("flight", "accommodation", "activity", "meal", "transport", "note")
-BOOKING_STATUSES = ("idea", "saved", "booked", "cancelled")
+
+class ItemKind(StrEnum):
+    FLIGHT = "flight"
+    ACCOMMODATION = "accommodation"
+    ACTIVITY = "activity"
+    MEAL = "meal"
+    TRANSPORT = "transport"
+    NOTE = "note"
+
+
+class BookingStatus(StrEnum):
+    IDEA = "idea"
+    SAVED = "saved"
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
 
 
 @dataclass
@@ -56,7 +70,7 @@ class ItemDraft:
     time_zone: str = ""
     location: ItemLocation | None = None
     cost: Money | None = None
-    booking_status: str = "idea"
+    booking_status: str = BookingStatus.IDEA
     booking_reference: str = ""
     provider: str = ""
     offer_id: str = ""
@@ -101,8 +115,8 @@ EDITABLE_ITEM_FIELDS = {
 def validate_item(draft: ItemDraft, snapshot_size: int = 0) -> None:
     """Every rule a stored item satisfies; reports all broken fields together."""
     errors = FieldErrors()
-    if draft.kind not in KINDS:
-        errors.add("kind", f"must be one of {', '.join(KINDS)}")
+    if draft.kind not in ItemKind:
+        errors.add("kind", f"must be one of {', '.join(ItemKind)}")
     if not draft.title.strip():
         errors.add("title", "is required")
     else:
@@ -124,8 +138,8 @@ def validate_item(draft: ItemDraft, snapshot_size: int = 0) -> None:
         check_lat_lng(location.latitude, location.longitude, "location.lat_lng", errors)
     if draft.cost is not None:
         money_problems(draft.cost, "cost", errors)
-    if draft.booking_status not in BOOKING_STATUSES:
-        errors.add("booking_status", f"must be one of {', '.join(BOOKING_STATUSES)}")
+    if draft.booking_status not in BookingStatus:
+        errors.add("booking_status", f"must be one of {', '.join(BookingStatus)}")
     for name in ("booking_reference", "provider", "offer_id"):
         limits.check_text(errors, name, getattr(draft, name), limits.SHORT_TEXT)
     if snapshot_size > limits.OFFER_SNAPSHOT_BYTES:

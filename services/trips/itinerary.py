@@ -25,9 +25,9 @@ from services.trips.writes import check_etag, stale
 from tripsage_core.errors import FailedPrecondition, InvalidArgument, NotFound
 from tripsage_core.idempotency import IdempotencyKey, IdempotencyLedger
 from tripsage_core.identity import Principal
+from tripsage_core.keyset import Position, keyset_page
 from tripsage_core.money import RateTable
-from tripsage_core.page_budget import fitting
-from tripsage_core.page_tokens import decode_token, encode_token, page_limit, token_field
+from tripsage_core.page_budget import PAGE_BYTES
 
 DEFAULT_ITEM_PAGE = 100
 MAX_ITEM_PAGE = 500
@@ -106,41 +106,23 @@ class Itinerary:
         page_size: int,
         page_token: str,
     ) -> ItemPage:
-        limit = page_limit(page_size, default=DEFAULT_ITEM_PAGE, maximum=MAX_ITEM_PAGE)
-        fingerprint = f"items|{trip_id}|{day}|{kind}"
-        after = None
-        if page_token:
-            position = decode_token(page_token, fingerprint)
-            try:
-                raw_day = token_field(position, "d")
-                after = (
-                    date.fromisoformat(raw_day) if raw_day else None,
-                    int(token_field(position, "p")),
-                    str(parse_uuid(str(token_field(position, "id")), "page_token", "item")),
+        trip: Trip | None = None
+
+        async def fetch(limit: int, after: ItemBound | None) -> list[ItineraryItem]:
+            nonlocal trip
+            async with self.store.unit(caller) as uow:
+                trip = await load_trip(uow, trip_id, READ)
+                return await uow.items.page(
+                    trip_id, ItemFilter(day=day, kind=kind, limit=limit, after=after)
                 )
-            except (TypeError, ValueError):
-                raise InvalidArgument.for_field(
-                    "page_token", "is not a token this list returned"
-                ) from None
-        async with self.store.unit(caller) as uow:
-            trip = await load_trip(uow, trip_id, READ)
-            items = await uow.items.page(
-                trip_id, ItemFilter(day=day, kind=kind, limit=limit + 1, after=after)
-            )
-        token = ""
-        limit = fitting(items[:limit])  # rows and bytes: a page fits a message
-        if len(items) > limit:
-            items = items[:limit]
-            last = items[-1]
-            token = encode_token(
-                {
-                    "d": last.day.isoformat() if last.day else "",
-                    "p": last.position,
-                    "id": last.id,
-                },
-                fingerprint,
-            )
-        return ItemPage(items_for_reader(trip, items), token)
+
+        page = await keyset_page(
+            fetch, size=page_size, token=page_token, fingerprint=f"items|{trip_id}|{day}|{kind}",
+            position_of=_item_position, bound_of=_item_bound,
+            default=DEFAULT_ITEM_PAGE, maximum=MAX_ITEM_PAGE, byte_budget=PAGE_BYTES,
+        )  # fmt: skip
+        assert trip is not None  # fetch ran
+        return ItemPage(items_for_reader(trip, page.rows), page.next_token)
 
     async def update(
         self,
@@ -235,22 +217,28 @@ class Itinerary:
     async def activity(
         self, caller: Principal, trip_id: str, *, page_size: int, page_token: str
     ) -> ActivityPage:
-        limit = page_limit(page_size)
-        fingerprint = f"activity|{trip_id}"
-        before = None
-        if page_token:
-            try:
-                before = int(token_field(decode_token(page_token, fingerprint), "s"))
-            except (TypeError, ValueError):
-                raise InvalidArgument.for_field(
-                    "page_token", "is not a token this list returned"
-                ) from None
-        async with self.store.unit(caller) as uow:
-            await load_trip(uow, trip_id, MEMBER)
-            entries = await uow.activity.page(trip_id, limit + 1, before)
-        token = ""
-        limit = fitting(entries[:limit])  # rows and bytes: a page fits a message
-        if len(entries) > limit:
-            entries = entries[:limit]
-            token = encode_token({"s": entries[-1].seq}, fingerprint)
-        return ActivityPage(entries, token)
+        async def fetch(limit: int, before: int | None) -> list[Activity]:
+            async with self.store.unit(caller) as uow:
+                await load_trip(uow, trip_id, MEMBER)
+                return await uow.activity.page(trip_id, limit, before)
+
+        page = await keyset_page(
+            fetch, size=page_size, token=page_token, fingerprint=f"activity|{trip_id}",
+            position_of=lambda entry: {"s": entry.seq},
+            bound_of=lambda position: int(position["s"]), byte_budget=PAGE_BYTES,
+        )  # fmt: skip
+        return ActivityPage(page.rows, page.next_token)
+
+
+# Items page by (day, position, id); a token names them "d", "p" and "id".
+type ItemBound = tuple[date | None, int, str]
+
+
+def _item_position(last: ItineraryItem) -> Position:
+    return {"d": last.day.isoformat() if last.day else "", "p": last.position, "id": last.id}
+
+
+def _item_bound(position: Position) -> ItemBound:
+    raw_day = position["d"]
+    day = date.fromisoformat(raw_day) if raw_day else None
+    return day, int(position["p"]), str(uuid.UUID(position["id"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 import pycountry
@@ -16,8 +17,19 @@ from tripsage_core.money import money_problems as money_problems
 from tripsage_core.validators.dates import check_day
 from tripsage_core.validators.geo import check_lat_lng
 
-STATUSES = ("planning", "booked", "in_progress", "completed", "cancelled")
-VISIBILITIES = ("private", "shared", "public")
+
+class TripStatus(StrEnum):
+    PLANNING = "planning"
+    BOOKED = "booked"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Visibility(StrEnum):
+    PRIVATE = "private"
+    SHARED = "shared"
+    PUBLIC = "public"
 
 
 def is_country(code: str) -> bool:
@@ -74,9 +86,9 @@ class TripDraft:
     budget: Money | None = None
     adults: int = 1
     children: int = 0
-    status: str = "planning"
+    status: str = TripStatus.PLANNING
     tags: list[str] = field(default_factory=list)
-    visibility: str = "private"
+    visibility: str = Visibility.PRIVATE
     preferences: dict[str, Any] = field(default_factory=dict)
 
 
@@ -146,10 +158,10 @@ def validate(draft: TripDraft) -> None:
         errors.add("travelers.children", "must not be negative")
     if draft.adults + draft.children > 100:
         errors.add("travelers", "at most 100 travellers")
-    if draft.status not in STATUSES:
-        errors.add("status", f"must be one of {', '.join(STATUSES)}")
-    if draft.visibility not in VISIBILITIES:
-        errors.add("visibility", f"must be one of {', '.join(VISIBILITIES)}")
+    if draft.status not in TripStatus:
+        errors.add("status", f"must be one of {', '.join(TripStatus)}")
+    if draft.visibility not in Visibility:
+        errors.add("visibility", f"must be one of {', '.join(Visibility)}")
     limits.check_count(errors, "tags", draft.tags, limits.TAGS, "tags")
     for index, tag in enumerate(draft.tags[: limits.TAGS]):
         if not tag.strip() or len(tag) > limits.TAG:

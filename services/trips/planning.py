@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from services.trips.items import KINDS, ItineraryItem
+from services.trips.items import BookingStatus, ItemKind, ItineraryItem
 from services.trips.model import Money, Trip
 from tripsage_core.money import Rate, RateTable
 
 # Items that take the traveller's time; a stay runs alongside everything else.
-_OCCUPYING = {"flight", "activity", "meal", "transport"}
+_OCCUPYING = {ItemKind.FLIGHT, ItemKind.ACTIVITY, ItemKind.MEAL, ItemKind.TRANSPORT}
 
 
 @dataclass(frozen=True)
@@ -78,14 +78,14 @@ def trip_days(trip: Trip) -> list[date]:
 
 def find_conflicts(trip: Trip, items: list[ItineraryItem]) -> list[Conflict]:
     """Overlapping timed items, items outside the trip's dates, nights without a stay."""
-    live = [item for item in items if item.booking_status != "cancelled"]
+    live = [item for item in items if item.booking_status != BookingStatus.CANCELLED]
     found: list[Conflict] = []
     timed = sorted(
         (i for i in live if i.start_time and i.end_time and i.kind in _OCCUPYING),
         key=lambda i: (i.start_time, i.id),
     )
     stays = sorted(
-        (i for i in live if i.start_time and i.end_time and i.kind == "accommodation"),
+        (i for i in live if i.start_time and i.end_time and i.kind == ItemKind.ACCOMMODATION),
         key=lambda i: (i.start_time, i.id),
     )
     for group in (timed, stays):
@@ -121,7 +121,7 @@ def find_conflicts(trip: Trip, items: list[ItineraryItem]) -> list[Conflict]:
     nights = trip_days(trip)[:-1]  # the last day ends the trip; no bed needed
     covered: set[date] = set()
     for stay in live:
-        if stay.kind != "accommodation" or stay.day is None:
+        if stay.kind != ItemKind.ACCOMMODATION or stay.day is None:
             continue
         check_out = stay.last_day if stay.last_day and stay.last_day > stay.day else None
         night = stay.day
@@ -155,18 +155,18 @@ def summarize(
         children=trip.children,
         budget=trip.budget.amount() if trip.budget else None,
         item_count=len(items),
-        booked_item_count=sum(1 for i in items if i.booking_status == "booked"),
+        booked_item_count=sum(1 for i in items if i.booking_status == BookingStatus.BOOKED),
         collaborator_count=collaborator_count,
         destination_count=len(trip.destinations),
     )
-    by_kind = {kind: CategorySpend(kind) for kind in KINDS}
+    by_kind: dict[str, CategorySpend] = {kind: CategorySpend(kind) for kind in ItemKind}
     days = {day: DayFigures(day) for day in trip_days(trip)}
     used: dict[str, Rate] = {}
     for item in items:
         by_kind[item.kind].item_count += 1
         if item.day in days:
             days[item.day].item_count += 1
-        if item.cost is None or item.booking_status == "cancelled":
+        if item.cost is None or item.booking_status == BookingStatus.CANCELLED:
             continue
         rate = rates.rate(item.cost.currency, currency)
         if rate is None:
@@ -178,7 +178,7 @@ def summarize(
         amount = (item.cost.amount() * rate.rate).quantize(Decimal("0.01"))
         by_kind[item.kind].amount += amount
         summary.planned_spend += amount
-        if item.booking_status == "booked":
+        if item.booking_status == BookingStatus.BOOKED:
             by_kind[item.kind].booked_amount += amount
             summary.booked_spend += amount
         if item.day in days:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-ROLES = ("view", "edit", "admin")
+
+class CollaboratorRole(StrEnum):
+    VIEW = "view"
+    EDIT = "edit"
+    ADMIN = "admin"
 
 
 @dataclass

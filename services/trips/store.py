@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 import asyncpg
@@ -77,6 +78,16 @@ def _values(draft: TripDraft) -> list[Any]:
         draft.visibility,
         draft.preferences,
     ]
+
+
+class TransferOutcome(StrEnum):
+    """What tripsage_trips.transfer_ownership answers (migration 0002)."""
+
+    OK = "ok"
+    NOT_FOUND = "not_found"
+    NOT_OWNER = "not_owner"
+    NOT_COLLABORATOR = "not_collaborator"
+    STALE = "stale"
 
 
 @dataclass(frozen=True)
@@ -203,15 +214,17 @@ class TripRows:
         )
         return bool(result.endswith(" 1"))
 
-    async def transfer(self, trip_id: str, new_owner_id: str, expected_version: int | None) -> str:
-        """'ok', 'not_found', 'not_owner', 'not_collaborator' or 'stale' (see 0002)."""
+    async def transfer(
+        self, trip_id: str, new_owner_id: str, expected_version: int | None
+    ) -> TransferOutcome:
+        """What tripsage_trips.transfer_ownership (migration 0002) answered."""
         outcome = await self.conn.fetchval(
             "SELECT tripsage_trips.transfer_ownership($1, $2, $3)",
             uuid.UUID(trip_id),
             uuid.UUID(new_owner_id),
             expected_version,
         )
-        return str(outcome)
+        return TransferOutcome(outcome)
 
 
 class TripsUnit:

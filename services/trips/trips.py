@@ -15,16 +15,16 @@ from services.trips.access import (
     require_publisher,
     trip_not_found,
 )
-from services.trips.items import ItemDraft
-from services.trips.model import Trip, TripDraft, validate
+from services.trips.items import BookingStatus, ItemDraft
+from services.trips.model import Trip, TripDraft, TripStatus, Visibility, validate
 from services.trips.public_view import items_for_reader, trip_for_reader
-from services.trips.store import TripQuery, TripStore
+from services.trips.store import TransferOutcome, TripQuery, TripStore
 from services.trips.writes import check_etag, stale
 from tripsage_core.errors import FailedPrecondition, InvalidArgument
 from tripsage_core.idempotency import IdempotencyKey, IdempotencyLedger
 from tripsage_core.identity import Principal
-from tripsage_core.page_budget import fitting
-from tripsage_core.page_tokens import decode_token, encode_token, page_limit, token_field
+from tripsage_core.keyset import Position, keyset_page
+from tripsage_core.page_budget import PAGE_BYTES
 
 EDITABLE_FIELDS = {
     "title", "description", "start_date", "end_date", "destinations", "budget", "travelers",
@@ -79,37 +79,42 @@ class Trips:
     ) -> TripPage:
         if filters.start_from and filters.start_to and filters.start_to < filters.start_from:
             raise InvalidArgument.for_field("start_date_to", "must not be before start_date_from")
-        limit = page_limit(page_size)
         fingerprint = (
             f"trips|{filters.order}|{filters.status}|{filters.start_from}|{filters.start_to}"
             f"|{filters.text}"
         )
-        after: tuple[object, str] | None = None
-        if page_token:
-            position = decode_token(page_token, fingerprint)
-            last_id = str(parse_uuid(str(position.get("id")), "page_token", "trip"))
-            after = (_key_from_token(token_field(position, "k"), filters.order), last_id)
-        async with self.store.unit(caller) as uow:
-            trips = await uow.trips.page(
-                TripQuery(
-                    limit=limit + 1,
-                    order=filters.order,
-                    status=filters.status,
-                    start_from=filters.start_from,
-                    start_to=filters.start_to,
-                    text=filters.text,
-                    after=after,
+
+        async def fetch(limit: int, after: tuple[object, str] | None) -> list[Trip]:
+            async with self.store.unit(caller) as uow:
+                return await uow.trips.page(
+                    TripQuery(
+                        limit=limit,
+                        order=filters.order,
+                        status=filters.status,
+                        start_from=filters.start_from,
+                        start_to=filters.start_to,
+                        text=filters.text,
+                        after=after,
+                    )
                 )
-            )
-        next_token = ""
-        limit = fitting(trips[:limit])  # rows and bytes: a page fits a message
-        if len(trips) > limit:
-            trips = trips[:limit]
-            last = trips[-1]
+
+        def position_of(last: Trip) -> Position:
             key = last.updated_at if filters.order == "update_time" else last.start_date or date.max
             assert key is not None
-            next_token = encode_token({"k": key.isoformat(), "id": last.id}, fingerprint)
-        return TripPage(trips, next_token)
+            return {"k": key.isoformat(), "id": last.id}
+
+        def bound_of(position: Position) -> tuple[object, str]:
+            key = position["k"]
+            parsed = (
+                datetime.fromisoformat if filters.order == "update_time" else date.fromisoformat
+            )
+            return parsed(key), str(uuid.UUID(position["id"]))
+
+        page = await keyset_page(
+            fetch, size=page_size, token=page_token, fingerprint=fingerprint,
+            position_of=position_of, bound_of=bound_of, byte_budget=PAGE_BYTES,
+        )  # fmt: skip
+        return TripPage(page.rows, page.next_token)
 
     async def update(
         self, caller: Principal, trip_id: str, changes: TripDraft, fields: set[str], etag: str
@@ -204,14 +209,14 @@ class Trips:
             if str(new_owner) == caller.user_id:
                 raise InvalidArgument.for_field("new_owner_id", "you already own this trip")
             outcome = await uow.trips.transfer(trip_id, str(new_owner), trip.version)
-            if outcome == "not_collaborator":
+            if outcome is TransferOutcome.NOT_COLLABORATOR:
                 raise FailedPrecondition(
                     "the new owner must be an active collaborator of the trip",
                     reason="NOT_A_COLLABORATOR",
                 )
-            if outcome == "stale":
+            if outcome is TransferOutcome.STALE:
                 raise stale("trip")
-            if outcome != "ok":
+            if outcome is not TransferOutcome.OK:
                 raise trip_not_found(trip_id)
             return await load_trip(uow, trip_id)
 
@@ -237,9 +242,9 @@ def _shifted_copy(source: Trip, shift: timedelta, title: str) -> TripDraft:
         budget=source.budget,
         adults=source.adults,
         children=source.children,
-        status="planning",
+        status=TripStatus.PLANNING,
         tags=list(source.tags),
-        visibility="private",
+        visibility=Visibility.PRIVATE,
         preferences=dict(source.preferences),
     )
 
@@ -256,14 +261,5 @@ def _idea_copy(item: ItemDraft, shift: timedelta) -> ItemDraft:
         time_zone=item.time_zone,
         location=item.location,
         cost=item.cost,
-        booking_status="idea",
+        booking_status=BookingStatus.IDEA,
     )
-
-
-def _key_from_token(value: object, order: str) -> object:
-    try:
-        if order == "update_time":
-            return datetime.fromisoformat(str(value))
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidArgument.for_field("page_token", "is not a token this list returned") from None
