@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -316,11 +316,27 @@ class Accounts:
                 "reset_token", "is not valid: it was used, has expired, or never existed"
             )
         # A reset is how an owner recovers a taken-over account: nothing the intruder
-        # holds survives it. Sessions first, so no session can mint a key afterwards.
-        ended = await self.store.revoke_user_sessions(user_id, "password reset")
-        await self.revocations.revoke_sessions(ended)
-        await self.api_keys.revoke_all_of(user_id, "password reset")
+        # holds survives it.
+        await self.evict_everyone(user_id, "password reset")
         logger.info("password reset", extra={"user_id": user_id})
+
+    async def evict_everyone(self, user_id: str, reason: str) -> None:
+        """Ends every session and revokes every API key of the account, everywhere at once.
+        Sessions first, so no session can mint a key afterwards."""
+        ended = await self.store.revoke_user_sessions(user_id, reason)
+        await self.revocations.revoke_sessions(ended)
+        await self.api_keys.revoke_all_of(user_id, reason)
+
+    async def reclaim_unverified(self, user: UserRecord) -> UserRecord:
+        """The owner of the address proved it (a provider verified it) for an account whose
+        address nobody had verified: whoever registered it may not own it, so their
+        password, sessions and API keys stop working. The owner signs in through the
+        provider, or sets a password with a reset."""
+        await self.store.set_password_hash(user.id, None)
+        await self.evict_everyone(user.id, "address verified by a provider")
+        await self.store.mark_email_verified(user.id)
+        logger.info("unverified account reclaimed by its address", extra={"user_id": user.id})
+        return replace(user, email_verified=True, password_hash=None)
 
     async def start_session(self, user: UserRecord) -> SignedIn:
         refresh_token = secrets.token_urlsafe(32)

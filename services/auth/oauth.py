@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
 import hashlib
 import json
 import logging
@@ -321,9 +320,8 @@ class OAuthSignIns:
                 existing.id, provider.name, identity.subject, identity.email
             )
             if not existing.email_verified:
-                await self.users.mark_email_verified(existing.id)
-                # The session about to start carries the flag.
-                existing = dataclasses.replace(existing, email_verified=True)
+                # Nobody had proved the address: the account may be a squatter's.
+                existing = await self.accounts.reclaim_unverified(existing)
             return existing, False
         created = await self.users.create_external_user(
             email=identity.email.strip(),

@@ -98,7 +98,7 @@ class UserStore:
             )
         return _user(row) if row else None
 
-    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+    async def set_password_hash(self, user_id: str, password_hash: str | None) -> None:
         async with self.db.pool.acquire() as conn:
             await conn.execute(
                 "UPDATE tripsage_auth.users SET password_hash = $2 WHERE id = $1",

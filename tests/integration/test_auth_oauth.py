@@ -138,11 +138,36 @@ async def test_github_sign_in_links_to_an_account_with_the_verified_email(
     # The provider verified the address: the account and this session count it verified.
     assert reply.json()["user"]["emailVerified"] is True
     assert _verified_claim(reply.json()["accessToken"])
-    # The password keeps working too.
+    # Nobody had verified the address before, so whoever registered it may not own it:
+    # their password, sessions and API keys stop working (the owner can reset one).
     login = await http.post(
         "/api/v1/auth/login", json={"email": existing.email, "password": PASSWORD}
     )
-    assert login.status_code == 200
+    assert login.status_code == 401
+    assert (await http.get("/api/v1/users/me", headers=existing.headers)).status_code == 401
+
+
+async def test_a_squatter_on_an_unverified_address_loses_it_to_its_owner(
+    suite: RunningSuite, http: httpx.AsyncClient, provider: OAuthTestServer
+) -> None:
+    squatter = await register(suite.address("auth"), "squat")
+    key = await http.post("/api/v1/api-keys", headers=squatter.headers, json={"name": "mine"})
+    assert key.status_code == 200, key.text
+    secret = {"x-api-key": key.json()["secret"]}
+    assert (await http.get("/api/v1/users/me", headers=secret)).status_code == 200
+    provider.signed_in_as = ProviderUser(
+        subject=str(uuid.uuid4().int % 10**9), email=squatter.email, name="Owner"
+    )
+    owner = await _sign_in(http, "IDENTITY_PROVIDER_GITHUB")
+    assert owner.status_code == 200, owner.text
+    assert (await http.get("/api/v1/users/me", headers=secret)).status_code == 401
+    assert (await http.get("/api/v1/users/me", headers=squatter.headers)).status_code == 401
+    refreshed = await http.post(
+        "/api/v1/auth/refresh", json={"refreshToken": squatter.refresh_token}
+    )
+    assert refreshed.status_code == 401
+    signed_in = {"authorization": f"Bearer {owner.json()['accessToken']}"}
+    assert (await http.get("/api/v1/users/me", headers=signed_in)).status_code == 200
 
 
 async def test_a_new_account_from_an_unverified_provider_email_is_unverified(
