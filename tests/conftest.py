@@ -14,6 +14,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 import pytest_asyncio
+import redis
 
 from tests.support.suite import RunningSuite, make_settings
 from tripsage_core.database import with_database
@@ -49,6 +50,13 @@ def postgres_admin_dsn(backing_dir: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def redis_url(backing_dir: Path) -> Iterator[str]:
     if url := os.environ.get("TEST_REDIS_URL"):
+        # The database named there belongs to the tests: emptied first, so counters an
+        # earlier run left (sign-in and rate limits per address) cannot refuse this one.
+        client = redis.Redis.from_url(url)
+        try:
+            client.flushdb()
+        finally:
+            client.close()
         yield url
         return
     server = EmbeddedValkey(backing_dir, persist=False)
