@@ -15,6 +15,7 @@ import secrets
 
 from tripsage_core.config import Settings
 from tripsage_core.key_derivation import derive_key
+from tripsage_core.rotating_secrets import secret_key
 
 TAG_BYTES = 16  # 128-bit tags: forging one is out of reach, values stay short
 
@@ -42,11 +43,8 @@ class RotatingMac:
     def use_settings(self, settings: Settings) -> None:
         if settings.secret_key is None:  # load_settings fills or demands it; bare test settings
             return
-        previous = settings.secret_key_previous
-        self.use_secret(
-            settings.secret_key.get_secret_value(),
-            previous.get_secret_value() if previous else None,
-        )
+        pair = secret_key(settings)
+        self.use_secret(pair.current, pair.previous)
 
     def tag(self, body: str) -> str:
         return b64(self._mac(self._keys[0], body))

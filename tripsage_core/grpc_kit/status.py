@@ -96,10 +96,9 @@ def to_rpc_status(error: errors.DomainError) -> status_pb2.Status:
     ]
     if isinstance(error, errors.InvalidArgument) and error.violations:
         details.append(_pack(error_details_pb2.BadRequest(field_violations=_violations(error))))
-    retry_after = getattr(error, "retry_after_seconds", None)
-    if retry_after is not None:
+    if isinstance(error, errors.RetryLater) and error.retry_after_seconds is not None:
         delay = duration_pb2.Duration()
-        delay.FromMilliseconds(int(retry_after * 1000))
+        delay.FromMilliseconds(int(error.retry_after_seconds * 1000))
         details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
     return status_pb2.Status(
         code=getattr(code_pb2, code.name),
