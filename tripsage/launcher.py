@@ -20,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -57,6 +58,8 @@ class Suite:
     embedded_postgres: EmbeddedPostgres | None = None
     embedded_valkey: EmbeddedValkey | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # Where the children write their logs (the launcher's own output when None).
+    output: IO[bytes] | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -117,6 +120,8 @@ class Suite:
             [sys.executable, "-m", module],
             env={**env, "PORT": str(port)},
             cwd=REPO_ROOT,
+            stdout=self.output,
+            stderr=subprocess.STDOUT if self.output is not None else None,
             start_new_session=True,  # Ctrl-C reaches the launcher, which stops them in order
             preexec_fn=_die_with_parent,
         )
