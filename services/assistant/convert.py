@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from google.protobuf import json_format, struct_pb2
 
-from services.assistant.model import Conversation, Memory, MemoryCategory, Message, MessageRole
+from services.assistant.model import (
+    Conversation,
+    Memory,
+    MemoryCategory,
+    Message,
+    MessageRole,
+    MessageStatus,
+)
 from tripsage.assistant.v1 import assistant_service_pb2 as pb
 from tripsage_core.grpc_kit.timestamps import to_timestamp
 
@@ -14,6 +21,11 @@ _CATEGORY = {
     MemoryCategory.EXPERIENCE: pb.MEMORY_CATEGORY_EXPERIENCE,
 }
 _CATEGORY_OF = {number: word for word, number in _CATEGORY.items()}
+_STATUS = {
+    MessageStatus.COMPLETE: pb.MESSAGE_STATUS_COMPLETE,
+    MessageStatus.PARTIAL: pb.MESSAGE_STATUS_PARTIAL,
+    MessageStatus.FAILED: pb.MESSAGE_STATUS_FAILED,
+}
 _ROLE = {
     MessageRole.USER: pb.MESSAGE_ROLE_USER,
     MessageRole.ASSISTANT: pb.MESSAGE_ROLE_ASSISTANT,
@@ -52,6 +64,11 @@ def message_to_proto(message: Message) -> pb.Message:
         role=_ROLE[message.role],
         content=message.content,
         create_time=to_timestamp(message.created_at),
+        status=_STATUS[message.status],
+        usage=pb.TokenUsage(
+            input_tokens=message.usage.get("input_tokens", 0),
+            output_tokens=message.usage.get("output_tokens", 0),
+        ),
     )
     for call in message.tool_calls:
         proto.tool_calls.append(

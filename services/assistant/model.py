@@ -21,6 +21,12 @@ class MemoryCategory(StrEnum):
     EXPERIENCE = "experience"
 
 
+class MessageStatus(StrEnum):
+    COMPLETE = "complete"
+    PARTIAL = "partial"  # cut short: the client went away, or a limit was reached
+    FAILED = "failed"
+
+
 class MessageRole(StrEnum):
     USER = "user"
     ASSISTANT = "assistant"
@@ -49,6 +55,8 @@ class Message:
     seq: int
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     tool_result: dict[str, Any] | None = None
+    status: MessageStatus = MessageStatus.COMPLETE
+    usage: dict[str, int] = field(default_factory=dict)  # input_tokens, output_tokens
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from services.assistant.model import (
     MemoryCategory,
     Message,
     MessageRole,
+    MessageStatus,
     TripAccess,
 )
 from tripsage_core.database import Database, user_transaction
@@ -32,6 +33,9 @@ TRIP_ACCESS_SETTING = "app.trip_access"
 
 _CONVERSATION = """
     id, owner_id, trip_id, title, auto_approve, message_count, created_at, updated_at
+"""
+_MESSAGE = """
+    id, conversation_id, seq, role, content, tool_calls, tool_result, status, usage, created_at
 """
 _MEMORY = "id, user_id, content, category, conversation_id, created_at, updated_at"
 
@@ -67,6 +71,8 @@ def _message(row: asyncpg.Record) -> Message:
         seq=row["seq"],
         tool_calls=list(row["tool_calls"]),
         tool_result=row["tool_result"],
+        status=MessageStatus(row["status"]),
+        usage=dict(row["usage"]),
     )
 
 
@@ -167,7 +173,7 @@ class AssistantUnit:
         self, conversation_id: uuid.UUID, *, limit: int, after: int | None
     ) -> list[Message]:
         rows = await self.conn.fetch(
-            "SELECT id, conversation_id, seq, role, content, tool_calls, tool_result, created_at"
+            f"SELECT {_MESSAGE}"
             " FROM tripsage_assistant.messages WHERE conversation_id = $1 AND seq > $2"
             " ORDER BY seq LIMIT $3",
             conversation_id,
