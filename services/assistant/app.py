@@ -1,8 +1,9 @@
 """Composition root of the assistant service.
 
-Conversations and memories are served; the chat turn (SendMessage, StreamMessage)
-and PlanTrip still answer UNIMPLEMENTED. It depends on PostgreSQL (its own schema),
-Redis (revocations) and the trips service (who may read a trip's conversations).
+Conversations, memories and the chat turn (the offline assistant, with the travel and
+memory tools) are served; PlanTrip still answers UNIMPLEMENTED. It depends on
+PostgreSQL (its own schema), Redis (revocations), the trips service (who may read a
+trip's conversations) and the travel service (its tools).
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ from pathlib import Path
 import grpc
 from grpc import aio
 
+from services.assistant.clients import travel_tools
 from services.assistant.conversations import Conversations
 from services.assistant.memories import Memories
 from services.assistant.model import TripAccess
+from services.assistant.offline_model import OfflineAssistant
 from services.assistant.rpc_policy import POLICIES
 from services.assistant.servicer import AssistantServicer
 from services.assistant.store import AssistantStore
+from services.assistant.tools import RecallTool, RememberTool, Toolbox
+from services.assistant.turns import Turns
 from tripsage.assistant.v1 import assistant_service_pb2, assistant_service_pb2_grpc
 from tripsage.trips.v1 import trip_service_pb2 as trips_pb
 from tripsage.trips.v1 import trip_service_pb2_grpc as trips_grpc
@@ -72,11 +77,13 @@ class TripsServiceRights:
 async def build(settings: Settings) -> ServiceDefinition:
     runtime = ServiceRuntime(settings, service="assistant", migrations_dir=MIGRATIONS)
     store = AssistantStore(runtime.db)
-    # The chat and PlanTrip are still the generated base class's (UNIMPLEMENTED).
-    servicer = AssistantServicer(  # type: ignore[abstract]
-        Conversations(store, TripsServiceRights(settings), IdempotencyLedger(SCHEMA)),
-        Memories(store),
-    )
+    conversations = Conversations(store, TripsServiceRights(settings), IdempotencyLedger(SCHEMA))
+    memories = Memories(store)
+    toolbox = Toolbox([*travel_tools(settings), RememberTool(memories), RecallTool(memories)])
+    offline = OfflineAssistant()
+    turns = Turns(store, conversations, memories, toolbox, model_for=lambda caller: offline)
+    # PlanTrip is still the generated base class's (UNIMPLEMENTED).
+    servicer = AssistantServicer(conversations, memories, turns)  # type: ignore[abstract]
 
     def register(server: aio.Server) -> None:
         assistant_service_pb2_grpc.add_AssistantServiceServicer_to_server(servicer, server)

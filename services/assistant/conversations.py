@@ -105,6 +105,12 @@ class Conversations:
             raise read_only()
         return found, grant
 
+    async def open_for_writing(
+        self, caller: Principal, conversation_id: str
+    ) -> tuple[Conversation, TripGrant | None]:
+        """The conversation if the caller may add to it, with the grant that admits it."""
+        return await self._open(caller, conversation_id, write=True)
+
     async def get(self, caller: Principal, conversation_id: str) -> Conversation:
         conversation, _ = await self._open(caller, conversation_id)
         return conversation

@@ -86,8 +86,10 @@ def message_to_proto(message: Message) -> pb.Message:
                 name=str(result.get("name", "")),
                 result=_struct(result.get("result") or {}),
                 error=str(result.get("error", "")),
+                summary=str(result.get("summary", "")),
             )
         )
+        proto.tool_result.duration.FromNanoseconds(int(float(result.get("seconds", 0)) * 1e9))
     return proto
 
 

@@ -182,6 +182,57 @@ class AssistantUnit:
         )
         return [_message(r) for r in rows]
 
+    async def insert_message(
+        self,
+        conversation_id: str,
+        role: MessageRole,
+        content: str,
+        *,
+        message_id: str | None = None,
+        tool_calls: list[dict[str, Any]] | None = None,
+        tool_result: dict[str, Any] | None = None,
+        status: MessageStatus = MessageStatus.COMPLETE,
+        usage: dict[str, int] | None = None,
+    ) -> Message:
+        """Adds a message and counts it on the conversation, which it also names after
+        the first thing the user said if it has no title yet."""
+        row = await self.conn.fetchrow(
+            "INSERT INTO tripsage_assistant.messages (id, conversation_id, role, content,"
+            " tool_calls, tool_result, status, usage, author_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            f" RETURNING {_MESSAGE}",
+            uuid.UUID(message_id) if message_id else uuid.uuid4(),
+            uuid.UUID(conversation_id),
+            role.value,
+            content,
+            tool_calls or [],
+            tool_result,
+            status.value,
+            usage or {},
+            uuid.UUID(self.caller_id),
+        )
+        assert row is not None
+        await self.conn.execute(
+            "UPDATE tripsage_assistant.conversations SET message_count = message_count + 1,"
+            " updated_at = now(),"
+            " title = CASE WHEN title = '' AND $2 = 'user' THEN left($3, 80) ELSE title END"
+            " WHERE id = $1",
+            uuid.UUID(conversation_id),
+            role.value,
+            " ".join(content.split()),
+        )
+        return _message(row)
+
+    async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]:
+        """The last `limit` messages, oldest first."""
+        rows = await self.conn.fetch(
+            f"SELECT * FROM (SELECT {_MESSAGE} FROM tripsage_assistant.messages"
+            " WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2) recent ORDER BY seq",
+            uuid.UUID(conversation_id),
+            limit,
+        )
+        return [_message(r) for r in rows]
+
     # Memories
 
     async def insert_memory(
