@@ -9,7 +9,9 @@ Runs grpcio-tools' bundled protoc with the mypy-protobuf plugins, so the
 output depends only on the locked versions of grpcio-tools, mypy-protobuf and
 googleapis-common-protos. For every protos/tripsage/<pkg>/v1/<name>.proto it
 writes tripsage/<pkg>/v1/<name>_pb2.py and .pyi, plus <name>_pb2_grpc.py and
-.pyi when the file declares a service, and the package __init__.py files.
+.pyi when the file declares a service, and the package __init__.py files; and
+tripsage/contract.binpb, the contract's descriptors with their comments (the
+generated modules carry none), read by tripsage_core.proto_docs.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ WELL_KNOWN_INCLUDE = _module_dir("grpc_tools") / "_proto"
 BIN_DIR = Path(sys.executable).parent
 
 GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_pb2_grpc.pyi")
+# Our files' descriptors with source info (comments), without the imports.
+CONTRACT_DOCS = Path("tripsage/contract.binpb")
 SERVICE_RE = re.compile(r"^\s*service\s+\w+\s*\{", re.MULTILINE)
 
 
@@ -69,6 +73,8 @@ def generated_files(root: Path) -> list[Path]:
         parent_init = out_dir.parent / "__init__.py"
         if parent_init.exists():
             found.add(parent_init.relative_to(root))
+    if (root / CONTRACT_DOCS).exists():
+        found.add(CONTRACT_DOCS)
     return sorted(found)
 
 
@@ -108,6 +114,7 @@ def generate(out_root: Path) -> None:
         (out_root / pkg_dir).mkdir(parents=True, exist_ok=True)
 
     sources = [str(p) for p in files]
+    _protoc([f"--descriptor_set_out={out_root / CONTRACT_DOCS}", "--include_source_info", *sources])
     _protoc(
         [
             f"--python_out={out_root}",

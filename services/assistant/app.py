@@ -1,34 +1,92 @@
 """Composition root of the assistant service.
 
-Its RPCs arrive with the assistant issue; until then the generated base class
-answers UNIMPLEMENTED. It depends on PostgreSQL (conversations) and Redis.
+Conversations, memories and the chat turn (the offline assistant, with the travel and
+memory tools) are served; PlanTrip still answers UNIMPLEMENTED. It depends on
+PostgreSQL (its own schema), Redis (revocations), the trips service (who may read a
+trip's conversations) and the travel service (its tools).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import grpc
 from grpc import aio
 
+from services.assistant.clients import travel_tools
+from services.assistant.conversations import Conversations
+from services.assistant.memories import Memories
+from services.assistant.model import TripAccess
+from services.assistant.offline_model import OfflineAssistant
 from services.assistant.rpc_policy import POLICIES
+from services.assistant.servicer import AssistantServicer
+from services.assistant.store import AssistantStore
+from services.assistant.tools import RecallTool, RememberTool, Toolbox
+from services.assistant.turns import Turns
 from tripsage.assistant.v1 import assistant_service_pb2, assistant_service_pb2_grpc
+from tripsage.trips.v1 import trip_service_pb2 as trips_pb
+from tripsage.trips.v1 import trip_service_pb2_grpc as trips_grpc
 from tripsage_core.config import Settings
+from tripsage_core.errors import InvalidArgument, Unavailable
 from tripsage_core.grpc_kit.caller import caller_resolver
+from tripsage_core.grpc_kit.client import shared_service_channel
 from tripsage_core.grpc_kit.server import ServiceDefinition
+from tripsage_core.idempotency import IdempotencyLedger
+from tripsage_core.identity import Principal
 from tripsage_core.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = assistant_service_pb2.DESCRIPTOR.services_by_name["AssistantService"].full_name
+SCHEMA = "tripsage_assistant"
+
+_ACCESS = {
+    trips_pb.TRIP_ACCESS_OWNER: TripAccess.EDIT,
+    trips_pb.TRIP_ACCESS_ADMIN: TripAccess.EDIT,
+    trips_pb.TRIP_ACCESS_EDIT: TripAccess.EDIT,
+    trips_pb.TRIP_ACCESS_VIEW: TripAccess.VIEW,
+}
+
+
+class TripsServiceRights:
+    """TripRights from the trips service's GetTrip, asked as the end user (the service
+    credential carries the caller), so trips' own rules and RLS decide."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def access(self, caller: Principal, trip_id: str) -> TripAccess | None:
+        channel = shared_service_channel(self.settings.service_addr("trips"), self.settings)
+        try:
+            reply = await trips_grpc.TripServiceStub(channel).GetTrip(
+                trips_pb.GetTripRequest(trip_id=trip_id), timeout=10
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED):
+                return None
+            if error.code() is grpc.StatusCode.INVALID_ARGUMENT:
+                raise InvalidArgument.for_field("trip_id", "is not a valid trip id") from None
+            raise Unavailable(
+                f"cannot check the trip's sharing right now ({error.code().name}); retry shortly",
+                reason="TRIPS_UNAVAILABLE",
+                retry_after_seconds=2,
+            ) from None
+        # A public trip's readers (no access of their own) see none of its conversations.
+        return _ACCESS.get(reply.trip.caller_access)
 
 
 async def build(settings: Settings) -> ServiceDefinition:
     runtime = ServiceRuntime(settings, service="assistant", migrations_dir=MIGRATIONS)
+    store = AssistantStore(runtime.db)
+    conversations = Conversations(store, TripsServiceRights(settings), IdempotencyLedger(SCHEMA))
+    memories = Memories(store)
+    toolbox = Toolbox([*travel_tools(settings), RememberTool(memories), RecallTool(memories)])
+    offline = OfflineAssistant()
+    turns = Turns(store, conversations, memories, toolbox, model_for=lambda caller: offline)
+    # PlanTrip is still the generated base class's (UNIMPLEMENTED).
+    servicer = AssistantServicer(conversations, memories, turns)  # type: ignore[abstract]
 
     def register(server: aio.Server) -> None:
-        assistant_service_pb2_grpc.add_AssistantServiceServicer_to_server(
-            assistant_service_pb2_grpc.AssistantServiceServicer(),  # type: ignore[abstract]
-            server,
-        )
+        assistant_service_pb2_grpc.add_AssistantServiceServicer_to_server(servicer, server)
 
     return ServiceDefinition(
         name="assistant",

@@ -6,6 +6,7 @@ POLICIES: AccessTable = {
     "CreateConversation": USER,
     "GetConversation": USER,
     "ListConversations": USER,
+    "UpdateConversation": USER,
     "DeleteConversation": USER,
     "ListMessages": USER,
     "SendMessage": USER,

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.support.suite import RunningSuite
+from tripsage.assistant.v1 import assistant_service_pb2_grpc
 from tripsage.auth.v1 import auth_service_pb2_grpc
 from tripsage.trips.v1 import trip_service_pb2_grpc
 
@@ -30,3 +31,11 @@ async def http(suite: RunningSuite) -> AsyncIterator[httpx.AsyncClient]:
 async def auth(suite: RunningSuite) -> AsyncIterator[auth_service_pb2_grpc.AuthServiceAsyncStub]:
     async with grpc.aio.insecure_channel(suite.address("auth")) as channel:
         yield auth_service_pb2_grpc.AuthServiceStub(channel)
+
+
+@pytest.fixture
+async def assistant(
+    suite: RunningSuite,
+) -> AsyncIterator[assistant_service_pb2_grpc.AssistantServiceAsyncStub]:
+    async with grpc.aio.insecure_channel(suite.address("assistant")) as channel:
+        yield assistant_service_pb2_grpc.AssistantServiceStub(channel)

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-EDGE = {"servicer", "app", "__main__", "__init__", "rpc_policy"}
+# clients: adapters that call other services (the assistant's tools), edge like app.py.
+EDGE = {"servicer", "app", "clients", "__main__", "__init__", "rpc_policy"}
 
 
 def domain_modules() -> list[str]:

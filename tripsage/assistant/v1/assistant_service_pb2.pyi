@@ -5,6 +5,8 @@ isort:skip_file
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -51,6 +53,38 @@ MESSAGE_ROLE_ASSISTANT: MessageRole.ValueType  # 2
 MESSAGE_ROLE_TOOL: MessageRole.ValueType  # 3
 """A tool's result."""
 Global___MessageRole: _TypeAlias = MessageRole  # noqa: Y015
+
+class _MessageStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _MessageStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MessageStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MESSAGE_STATUS_UNSPECIFIED: _MessageStatus.ValueType  # 0
+    """Not set."""
+    MESSAGE_STATUS_COMPLETE: _MessageStatus.ValueType  # 1
+    """Written in full."""
+    MESSAGE_STATUS_PARTIAL: _MessageStatus.ValueType  # 2
+    """Cut short: the client went away or a limit was reached mid-answer; the
+    text is what was written until then.
+    """
+    MESSAGE_STATUS_FAILED: _MessageStatus.ValueType  # 3
+    """The turn failed; the text says why."""
+
+class MessageStatus(_MessageStatus, metaclass=_MessageStatusEnumTypeWrapper):
+    """MessageStatus is how a message ended."""
+
+MESSAGE_STATUS_UNSPECIFIED: MessageStatus.ValueType  # 0
+"""Not set."""
+MESSAGE_STATUS_COMPLETE: MessageStatus.ValueType  # 1
+"""Written in full."""
+MESSAGE_STATUS_PARTIAL: MessageStatus.ValueType  # 2
+"""Cut short: the client went away or a limit was reached mid-answer; the
+text is what was written until then.
+"""
+MESSAGE_STATUS_FAILED: MessageStatus.ValueType  # 3
+"""The turn failed; the text says why."""
+Global___MessageStatus: _TypeAlias = MessageStatus  # noqa: Y015
 
 class _MemoryCategory:
     ValueType = _typing.NewType("ValueType", _builtins.int)
@@ -133,6 +167,7 @@ class Conversation(_message.Message):
     MESSAGE_COUNT_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    AUTO_APPROVE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Output only. The conversation's id (a UUID)."""
     owner_id: _builtins.str
@@ -145,6 +180,10 @@ class Conversation(_message.Message):
     """
     message_count: _builtins.int
     """Output only. Number of messages."""
+    auto_approve: _builtins.bool
+    """Apply the assistant's proposed changes to trips without asking first
+    (default false: each change waits for the user's approval).
+    """
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp:
         """Output only. When it was created."""
@@ -163,10 +202,11 @@ class Conversation(_message.Message):
         message_count: _builtins.int = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
         update_time: _timestamp_pb2.Timestamp | None = ...,
+        auto_approve: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "id", b"id", "message_count", b"message_count", "owner_id", b"owner_id", "title", b"title", "trip_id", b"trip_id", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["auto_approve", b"auto_approve", "create_time", b"create_time", "id", b"id", "message_count", b"message_count", "owner_id", b"owner_id", "title", b"title", "trip_id", b"trip_id", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -214,15 +254,25 @@ class ToolResult(_message.Message):
     NAME_FIELD_NUMBER: _builtins.int
     RESULT_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    DURATION_FIELD_NUMBER: _builtins.int
     tool_call_id: _builtins.str
     """The id of the ToolCall this answers."""
     name: _builtins.str
     """The tool's name."""
     error: _builtins.str
     """Why the tool failed (empty: it succeeded)."""
+    summary: _builtins.str
+    """A one-line summary of the output, for people, e.g. "12 flights from
+    89.00 EUR".
+    """
     @_builtins.property
     def result(self) -> _struct_pb2.Struct:
         """The tool's output."""
+
+    @_builtins.property
+    def duration(self) -> _duration_pb2.Duration:
+        """How long the tool ran."""
 
     def __init__(
         self,
@@ -231,14 +281,66 @@ class ToolResult(_message.Message):
         name: _builtins.str = ...,
         result: _struct_pb2.Struct | None = ...,
         error: _builtins.str = ...,
+        summary: _builtins.str = ...,
+        duration: _duration_pb2.Duration | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration", "result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "name", b"name", "result", b"result", "tool_call_id", b"tool_call_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration", "error", b"error", "name", b"name", "result", b"result", "summary", b"summary", "tool_call_id", b"tool_call_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ToolResult: _TypeAlias = ToolResult  # noqa: Y015
+
+@_typing.final
+class TokenUsage(_message.Message):
+    """TokenUsage is what a model call cost, in tokens (zero for the offline
+    assistant, which uses no model).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INPUT_TOKENS_FIELD_NUMBER: _builtins.int
+    OUTPUT_TOKENS_FIELD_NUMBER: _builtins.int
+    input_tokens: _builtins.int
+    """Tokens of the input (prompt, history, tool results)."""
+    output_tokens: _builtins.int
+    """Tokens the model wrote."""
+    def __init__(
+        self,
+        *,
+        input_tokens: _builtins.int = ...,
+        output_tokens: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["input_tokens", b"input_tokens", "output_tokens", b"output_tokens"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TokenUsage: _TypeAlias = TokenUsage  # noqa: Y015
+
+@_typing.final
+class MessageStarted(_message.Message):
+    """MessageStarted says the assistant has begun a message."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MESSAGE_ID_FIELD_NUMBER: _builtins.int
+    message_id: _builtins.str
+    """The id the message will have."""
+    def __init__(
+        self,
+        *,
+        message_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["message_id", b"message_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MessageStarted: _TypeAlias = MessageStarted  # noqa: Y015
 
 @_typing.final
 class Message(_message.Message):
@@ -253,6 +355,8 @@ class Message(_message.Message):
     TOOL_CALLS_FIELD_NUMBER: _builtins.int
     TOOL_RESULT_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    USAGE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Output only. The message's id."""
     conversation_id: _builtins.str
@@ -261,6 +365,8 @@ class Message(_message.Message):
     """Who it is from."""
     content: _builtins.str
     """The text (may be empty for an assistant message with only tool calls)."""
+    status: Global___MessageStatus.ValueType
+    """Output only. How it ended."""
     @_builtins.property
     def tool_calls(self) -> _containers.RepeatedCompositeFieldContainer[Global___ToolCall]:
         """Tools the assistant asked to run (assistant messages)."""
@@ -273,6 +379,10 @@ class Message(_message.Message):
     def create_time(self) -> _timestamp_pb2.Timestamp:
         """Output only. When it was added."""
 
+    @_builtins.property
+    def usage(self) -> Global___TokenUsage:
+        """Output only. What the model calls behind an assistant message cost."""
+
     def __init__(
         self,
         *,
@@ -283,10 +393,12 @@ class Message(_message.Message):
         tool_calls: _abc.Iterable[Global___ToolCall] | None = ...,
         tool_result: Global___ToolResult | None = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
+        status: Global___MessageStatus.ValueType = ...,
+        usage: Global___TokenUsage | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "tool_result", b"tool_result"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "tool_result", b"tool_result", "usage", b"usage"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "conversation_id", b"conversation_id", "create_time", b"create_time", "id", b"id", "role", b"role", "tool_calls", b"tool_calls", "tool_result", b"tool_result"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "conversation_id", b"conversation_id", "create_time", b"create_time", "id", b"id", "role", b"role", "status", b"status", "tool_calls", b"tool_calls", "tool_result", b"tool_result", "usage", b"usage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -624,7 +736,10 @@ class ListConversationsRequest(_message.Message):
     page_token: _builtins.str
     """The next_page_token of a previous response, to continue from."""
     trip_id: _builtins.str
-    """Only conversations about this trip."""
+    """Only conversations about this trip; with it the list holds every
+    conversation about the trip that the caller may read (as a collaborator
+    too), without it only the caller's own.
+    """
     def __init__(
         self,
         *,
@@ -667,6 +782,60 @@ class ListConversationsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListConversationsResponse: _TypeAlias = ListConversationsResponse  # noqa: Y015
+
+@_typing.final
+class UpdateConversationRequest(_message.Message):
+    """UpdateConversationRequest is the request of UpdateConversation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONVERSATION_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def conversation(self) -> Global___Conversation:
+        """The conversation (its id) with the new values."""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """Which fields to change: "title", "auto_approve" (empty: both)."""
+
+    def __init__(
+        self,
+        *,
+        conversation: Global___Conversation | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["conversation", b"conversation", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conversation", b"conversation", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateConversationRequest: _TypeAlias = UpdateConversationRequest  # noqa: Y015
+
+@_typing.final
+class UpdateConversationResponse(_message.Message):
+    """UpdateConversationResponse is the response of UpdateConversation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONVERSATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def conversation(self) -> Global___Conversation:
+        """The conversation as it is now."""
+
+    def __init__(
+        self,
+        *,
+        conversation: Global___Conversation | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["conversation", b"conversation"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conversation", b"conversation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateConversationResponse: _TypeAlias = UpdateConversationResponse  # noqa: Y015
 
 @_typing.final
 class DeleteConversationRequest(_message.Message):
@@ -864,6 +1033,7 @@ class StreamMessageResponse(_message.Message):
     TOOL_RESULT_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
+    MESSAGE_STARTED_FIELD_NUMBER: _builtins.int
     sequence: _builtins.int
     """Position of the event in the stream, from 1."""
     @_builtins.property
@@ -892,6 +1062,10 @@ class StreamMessageResponse(_message.Message):
         are those a unary call would have failed with.
         """
 
+    @_builtins.property
+    def message_started(self) -> Global___MessageStarted:
+        """The assistant began writing a message (before its text deltas)."""
+
     def __init__(
         self,
         *,
@@ -902,12 +1076,13 @@ class StreamMessageResponse(_message.Message):
         tool_result: Global___ToolResult | None = ...,
         message: Global___Message | None = ...,
         error: _status_pb2.Status | None = ...,
+        message_started: Global___MessageStarted | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "event", b"event", "message", b"message", "text_delta", b"text_delta", "tool_call", b"tool_call", "tool_result", b"tool_result", "user_message", b"user_message"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "event", b"event", "message", b"message", "message_started", b"message_started", "text_delta", b"text_delta", "tool_call", b"tool_call", "tool_result", b"tool_result", "user_message", b"user_message"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "event", b"event", "message", b"message", "sequence", b"sequence", "text_delta", b"text_delta", "tool_call", b"tool_call", "tool_result", b"tool_result", "user_message", b"user_message"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "event", b"event", "message", b"message", "message_started", b"message_started", "sequence", b"sequence", "text_delta", b"text_delta", "tool_call", b"tool_call", "tool_result", b"tool_result", "user_message", b"user_message"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["user_message", "text_delta", "tool_call", "tool_result", "message", "error"]  # noqa: Y015
+    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["user_message", "text_delta", "tool_call", "tool_result", "message", "error", "message_started"]  # noqa: Y015
     _WhichOneofArgType_event: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_event) -> _WhichOneofReturnType_event | None: ...
 

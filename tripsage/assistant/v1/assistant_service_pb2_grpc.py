@@ -52,6 +52,11 @@ class AssistantServiceStub:
                 request_serializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.ListConversationsRequest.SerializeToString,
                 response_deserializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.ListConversationsResponse.FromString,
                 _registered_method=True)
+        self.UpdateConversation = channel.unary_unary(
+                '/tripsage.assistant.v1.AssistantService/UpdateConversation',
+                request_serializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.UpdateConversationRequest.SerializeToString,
+                response_deserializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.UpdateConversationResponse.FromString,
+                _registered_method=True)
         self.DeleteConversation = channel.unary_unary(
                 '/tripsage.assistant.v1.AssistantService/DeleteConversation',
                 request_serializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.DeleteConversationRequest.SerializeToString,
@@ -113,7 +118,8 @@ class AssistantServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetConversation(self, request, context):
-        """GetConversation returns one of the caller's conversations.
+        """GetConversation returns one of the caller's conversations, or one about a
+        trip the caller may read.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -127,8 +133,17 @@ class AssistantServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateConversation(self, request, context):
+        """UpdateConversation renames a conversation or changes whether the
+        assistant's proposed trip changes are applied without asking. The owner,
+        or anyone who may edit the conversation's trip, may change it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteConversation(self, request, context):
-        """DeleteConversation deletes a conversation and its messages.
+        """DeleteConversation deletes a conversation and its messages (its owner only).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -212,6 +227,11 @@ def add_AssistantServiceServicer_to_server(servicer, server):
                     servicer.ListConversations,
                     request_deserializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.ListConversationsRequest.FromString,
                     response_serializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.ListConversationsResponse.SerializeToString,
+            ),
+            'UpdateConversation': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateConversation,
+                    request_deserializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.UpdateConversationRequest.FromString,
+                    response_serializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.UpdateConversationResponse.SerializeToString,
             ),
             'DeleteConversation': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteConversation,
@@ -343,6 +363,33 @@ class AssistantService:
             '/tripsage.assistant.v1.AssistantService/ListConversations',
             tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.ListConversationsRequest.SerializeToString,
             tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.ListConversationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateConversation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tripsage.assistant.v1.AssistantService/UpdateConversation',
+            tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.UpdateConversationRequest.SerializeToString,
+            tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.UpdateConversationResponse.FromString,
             options,
             channel_credentials,
             insecure,

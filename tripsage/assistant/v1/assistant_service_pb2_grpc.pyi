@@ -39,13 +39,20 @@ class AssistantServiceStub:
     CreateConversation: _grpc.UnaryUnaryMultiCallable[_assistant_service_pb2.CreateConversationRequest, _assistant_service_pb2.CreateConversationResponse]
     """CreateConversation starts an empty conversation owned by the caller."""
     GetConversation: _grpc.UnaryUnaryMultiCallable[_assistant_service_pb2.GetConversationRequest, _assistant_service_pb2.GetConversationResponse]
-    """GetConversation returns one of the caller's conversations."""
+    """GetConversation returns one of the caller's conversations, or one about a
+    trip the caller may read.
+    """
     ListConversations: _grpc.UnaryUnaryMultiCallable[_assistant_service_pb2.ListConversationsRequest, _assistant_service_pb2.ListConversationsResponse]
     """ListConversations lists the caller's conversations, most recently
     active first.
     """
+    UpdateConversation: _grpc.UnaryUnaryMultiCallable[_assistant_service_pb2.UpdateConversationRequest, _assistant_service_pb2.UpdateConversationResponse]
+    """UpdateConversation renames a conversation or changes whether the
+    assistant's proposed trip changes are applied without asking. The owner,
+    or anyone who may edit the conversation's trip, may change it.
+    """
     DeleteConversation: _grpc.UnaryUnaryMultiCallable[_assistant_service_pb2.DeleteConversationRequest, _assistant_service_pb2.DeleteConversationResponse]
-    """DeleteConversation deletes a conversation and its messages."""
+    """DeleteConversation deletes a conversation and its messages (its owner only)."""
     ListMessages: _grpc.UnaryUnaryMultiCallable[_assistant_service_pb2.ListMessagesRequest, _assistant_service_pb2.ListMessagesResponse]
     """ListMessages lists the messages of a conversation, oldest first."""
     SendMessage: _grpc.UnaryUnaryMultiCallable[_assistant_service_pb2.SendMessageRequest, _assistant_service_pb2.SendMessageResponse]
@@ -83,13 +90,20 @@ class AssistantServiceAsyncStub(AssistantServiceStub):
     CreateConversation: _aio.UnaryUnaryMultiCallable[_assistant_service_pb2.CreateConversationRequest, _assistant_service_pb2.CreateConversationResponse]  # type: ignore[assignment]
     """CreateConversation starts an empty conversation owned by the caller."""
     GetConversation: _aio.UnaryUnaryMultiCallable[_assistant_service_pb2.GetConversationRequest, _assistant_service_pb2.GetConversationResponse]  # type: ignore[assignment]
-    """GetConversation returns one of the caller's conversations."""
+    """GetConversation returns one of the caller's conversations, or one about a
+    trip the caller may read.
+    """
     ListConversations: _aio.UnaryUnaryMultiCallable[_assistant_service_pb2.ListConversationsRequest, _assistant_service_pb2.ListConversationsResponse]  # type: ignore[assignment]
     """ListConversations lists the caller's conversations, most recently
     active first.
     """
+    UpdateConversation: _aio.UnaryUnaryMultiCallable[_assistant_service_pb2.UpdateConversationRequest, _assistant_service_pb2.UpdateConversationResponse]  # type: ignore[assignment]
+    """UpdateConversation renames a conversation or changes whether the
+    assistant's proposed trip changes are applied without asking. The owner,
+    or anyone who may edit the conversation's trip, may change it.
+    """
     DeleteConversation: _aio.UnaryUnaryMultiCallable[_assistant_service_pb2.DeleteConversationRequest, _assistant_service_pb2.DeleteConversationResponse]  # type: ignore[assignment]
-    """DeleteConversation deletes a conversation and its messages."""
+    """DeleteConversation deletes a conversation and its messages (its owner only)."""
     ListMessages: _aio.UnaryUnaryMultiCallable[_assistant_service_pb2.ListMessagesRequest, _assistant_service_pb2.ListMessagesResponse]  # type: ignore[assignment]
     """ListMessages lists the messages of a conversation, oldest first."""
     SendMessage: _aio.UnaryUnaryMultiCallable[_assistant_service_pb2.SendMessageRequest, _assistant_service_pb2.SendMessageResponse]  # type: ignore[assignment]
@@ -136,7 +150,9 @@ class AssistantServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _assistant_service_pb2.GetConversationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_assistant_service_pb2.GetConversationResponse, _abc.Awaitable[_assistant_service_pb2.GetConversationResponse]]:
-        """GetConversation returns one of the caller's conversations."""
+        """GetConversation returns one of the caller's conversations, or one about a
+        trip the caller may read.
+        """
 
     @_abc_1.abstractmethod
     def ListConversations(
@@ -149,12 +165,23 @@ class AssistantServiceServicer(metaclass=_abc_1.ABCMeta):
         """
 
     @_abc_1.abstractmethod
+    def UpdateConversation(
+        self,
+        request: _assistant_service_pb2.UpdateConversationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assistant_service_pb2.UpdateConversationResponse, _abc.Awaitable[_assistant_service_pb2.UpdateConversationResponse]]:
+        """UpdateConversation renames a conversation or changes whether the
+        assistant's proposed trip changes are applied without asking. The owner,
+        or anyone who may edit the conversation's trip, may change it.
+        """
+
+    @_abc_1.abstractmethod
     def DeleteConversation(
         self,
         request: _assistant_service_pb2.DeleteConversationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_assistant_service_pb2.DeleteConversationResponse, _abc.Awaitable[_assistant_service_pb2.DeleteConversationResponse]]:
-        """DeleteConversation deletes a conversation and its messages."""
+        """DeleteConversation deletes a conversation and its messages (its owner only)."""
 
     @_abc_1.abstractmethod
     def ListMessages(

@@ -1,0 +1,350 @@
+"""PostgreSQL storage of conversations, messages and memories, under row level security.
+
+Every query runs as the caller (migration 0002). A grant names the one trip the trips
+service has vouched the caller may read or edit; the policies admit that trip's
+conversations and nothing else of anyone else's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.assistant.model import (
+    Conversation,
+    Memory,
+    MemoryCategory,
+    Message,
+    MessageRole,
+    MessageStatus,
+    TripAccess,
+)
+from tripsage_core.database import Database, user_transaction
+
+CALLER_ROLE = "tripsage_assistant_caller"
+TRIP_SETTING = "app.trip_id"
+TRIP_ACCESS_SETTING = "app.trip_access"
+
+_CONVERSATION = """
+    id, owner_id, trip_id, title, auto_approve, message_count, created_at, updated_at
+"""
+_MESSAGE = """
+    id, conversation_id, seq, role, content, tool_calls, tool_result, status, usage, created_at
+"""
+_MEMORY = "id, user_id, content, category, conversation_id, created_at, updated_at"
+
+
+@dataclass(frozen=True)
+class TripGrant:
+    """What the trips service said the caller may do with one trip."""
+
+    trip_id: str
+    access: TripAccess
+
+
+def _conversation(row: asyncpg.Record) -> Conversation:
+    return Conversation(
+        id=str(row["id"]),
+        owner_id=str(row["owner_id"]),
+        trip_id=str(row["trip_id"]) if row["trip_id"] else None,
+        title=row["title"],
+        auto_approve=row["auto_approve"],
+        message_count=row["message_count"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _message(row: asyncpg.Record) -> Message:
+    return Message(
+        id=str(row["id"]),
+        conversation_id=str(row["conversation_id"]),
+        role=MessageRole(row["role"]),
+        content=row["content"],
+        created_at=row["created_at"],
+        seq=row["seq"],
+        tool_calls=list(row["tool_calls"]),
+        tool_result=row["tool_result"],
+        status=MessageStatus(row["status"]),
+        usage=dict(row["usage"]),
+    )
+
+
+def _memory(row: asyncpg.Record) -> Memory:
+    return Memory(
+        id=str(row["id"]),
+        user_id=str(row["user_id"]),
+        content=row["content"],
+        category=MemoryCategory(row["category"]),
+        conversation_id=str(row["conversation_id"]) if row["conversation_id"] else None,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+class AssistantUnit:
+    """One transaction as the caller."""
+
+    def __init__(self, conn: asyncpg.Connection[Any], caller_id: str) -> None:
+        self.conn = conn
+        self.caller_id = caller_id
+
+    # Conversations
+
+    async def trip_of(self, conversation_id: uuid.UUID) -> str | None:
+        trip = await self.conn.fetchval(
+            "SELECT tripsage_assistant.conversation_trip($1)", conversation_id
+        )
+        return str(trip) if trip else None
+
+    async def insert_conversation(
+        self, title: str, trip_id: str | None, auto_approve: bool
+    ) -> Conversation:
+        row = await self.conn.fetchrow(
+            "INSERT INTO tripsage_assistant.conversations"
+            " (id, owner_id, trip_id, title, auto_approve) VALUES ($1, $2, $3, $4, $5)"
+            f" RETURNING {_CONVERSATION}",
+            uuid.uuid4(),
+            uuid.UUID(self.caller_id),
+            uuid.UUID(trip_id) if trip_id else None,
+            title,
+            auto_approve,
+        )
+        assert row is not None
+        return _conversation(row)
+
+    async def conversation(
+        self, conversation_id: uuid.UUID, *, for_update: bool = False
+    ) -> Conversation | None:
+        lock = " FOR UPDATE" if for_update else ""
+        row = await self.conn.fetchrow(
+            f"SELECT {_CONVERSATION} FROM tripsage_assistant.conversations WHERE id = $1{lock}",
+            conversation_id,
+        )
+        return _conversation(row) if row else None
+
+    async def conversation_page(
+        self, *, trip_id: str | None, limit: int, after: tuple[datetime, str] | None
+    ) -> list[Conversation]:
+        """Most recently active first: the caller's own, or every one about `trip_id`."""
+        where = "trip_id = $1" if trip_id else "owner_id = $1"
+        owner_or_trip = uuid.UUID(trip_id or self.caller_id)
+        args: list[Any] = [owner_or_trip, limit]
+        if after is not None:
+            where += " AND (updated_at, id) < ($3, $4)"
+            args += [after[0], uuid.UUID(after[1])]
+        rows = await self.conn.fetch(
+            f"SELECT {_CONVERSATION} FROM tripsage_assistant.conversations WHERE {where}"
+            " ORDER BY updated_at DESC, id DESC LIMIT $2",
+            *args,
+        )
+        return [_conversation(r) for r in rows]
+
+    async def update_conversation(
+        self, conversation_id: uuid.UUID, *, title: str | None, auto_approve: bool | None
+    ) -> Conversation | None:
+        row = await self.conn.fetchrow(
+            "UPDATE tripsage_assistant.conversations"
+            " SET title = coalesce($2, title), auto_approve = coalesce($3, auto_approve),"
+            " version = version + 1"
+            f" WHERE id = $1 RETURNING {_CONVERSATION}",
+            conversation_id,
+            title,
+            auto_approve,
+        )
+        return _conversation(row) if row else None
+
+    async def delete_conversation(self, conversation_id: uuid.UUID) -> bool:
+        deleted = await self.conn.fetchval(
+            "DELETE FROM tripsage_assistant.conversations WHERE id = $1 RETURNING true",
+            conversation_id,
+        )
+        return bool(deleted)
+
+    # Messages
+
+    async def message_page(
+        self, conversation_id: uuid.UUID, *, limit: int, after: int | None
+    ) -> list[Message]:
+        rows = await self.conn.fetch(
+            f"SELECT {_MESSAGE}"
+            " FROM tripsage_assistant.messages WHERE conversation_id = $1 AND seq > $2"
+            " ORDER BY seq LIMIT $3",
+            conversation_id,
+            after or 0,
+            limit,
+        )
+        return [_message(r) for r in rows]
+
+    async def insert_message(
+        self,
+        conversation_id: str,
+        role: MessageRole,
+        content: str,
+        *,
+        message_id: str | None = None,
+        tool_calls: list[dict[str, Any]] | None = None,
+        tool_result: dict[str, Any] | None = None,
+        status: MessageStatus = MessageStatus.COMPLETE,
+        usage: dict[str, int] | None = None,
+    ) -> Message:
+        """Adds a message and counts it on the conversation, which it also names after
+        the first thing the user said if it has no title yet."""
+        row = await self.conn.fetchrow(
+            "INSERT INTO tripsage_assistant.messages (id, conversation_id, role, content,"
+            " tool_calls, tool_result, status, usage, author_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            f" RETURNING {_MESSAGE}",
+            uuid.UUID(message_id) if message_id else uuid.uuid4(),
+            uuid.UUID(conversation_id),
+            role.value,
+            content,
+            tool_calls or [],
+            tool_result,
+            status.value,
+            usage or {},
+            uuid.UUID(self.caller_id),
+        )
+        assert row is not None
+        await self.conn.execute(
+            "UPDATE tripsage_assistant.conversations SET message_count = message_count + 1,"
+            " updated_at = now(),"
+            " title = CASE WHEN title = '' AND $2 = 'user' THEN left($3, 80) ELSE title END"
+            " WHERE id = $1",
+            uuid.UUID(conversation_id),
+            role.value,
+            " ".join(content.split()),
+        )
+        return _message(row)
+
+    async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]:
+        """The last `limit` messages, oldest first."""
+        rows = await self.conn.fetch(
+            f"SELECT * FROM (SELECT {_MESSAGE} FROM tripsage_assistant.messages"
+            " WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2) recent ORDER BY seq",
+            uuid.UUID(conversation_id),
+            limit,
+        )
+        return [_message(r) for r in rows]
+
+    # Memories
+
+    async def insert_memory(
+        self, content: str, category: MemoryCategory, conversation_id: str | None
+    ) -> Memory:
+        """The stored memory; the same statement told again is the memory already kept."""
+        row = await self.conn.fetchrow(
+            "INSERT INTO tripsage_assistant.memories"
+            " (id, user_id, content, category, conversation_id) VALUES ($1, $2, $3, $4, $5)"
+            f" ON CONFLICT (user_id, lower(content)) DO NOTHING RETURNING {_MEMORY}",
+            uuid.uuid4(),
+            uuid.UUID(self.caller_id),
+            content,
+            category.value,
+            uuid.UUID(conversation_id) if conversation_id else None,
+        )
+        if row is None:
+            row = await self.conn.fetchrow(
+                f"SELECT {_MEMORY} FROM tripsage_assistant.memories"
+                " WHERE user_id = $1 AND lower(content) = lower($2)",
+                uuid.UUID(self.caller_id),
+                content,
+            )
+        assert row is not None
+        return _memory(row)
+
+    async def memory(self, memory_id: uuid.UUID) -> Memory | None:
+        row = await self.conn.fetchrow(
+            f"SELECT {_MEMORY} FROM tripsage_assistant.memories WHERE id = $1",
+            memory_id,
+        )
+        return _memory(row) if row else None
+
+    async def count_memories(self) -> int:
+        return int(await self.conn.fetchval("SELECT count(*) FROM tripsage_assistant.memories"))
+
+    async def memory_page(
+        self,
+        *,
+        category: MemoryCategory | None,
+        limit: int,
+        after: tuple[datetime, str] | None,
+    ) -> list[Memory]:
+        """Newest first."""
+        where, args = ["user_id = $1"], [uuid.UUID(self.caller_id), limit]
+        if category is not None:
+            args.append(category.value)
+            where.append(f"category = ${len(args)}")
+        if after is not None:
+            args += [after[0], uuid.UUID(after[1])]
+            where.append(f"(created_at, id) < (${len(args) - 1}, ${len(args)})")
+        rows = await self.conn.fetch(
+            f"SELECT {_MEMORY} FROM tripsage_assistant.memories WHERE {' AND '.join(where)}"
+            " ORDER BY created_at DESC, id DESC LIMIT $2",
+            *args,
+        )
+        return [_memory(r) for r in rows]
+
+    async def search_memories(
+        self,
+        query: str,
+        *,
+        category: MemoryCategory | None,
+        limit: int,
+        after: tuple[float, str] | None,
+    ) -> list[tuple[Memory, float]]:
+        """Best match first (full-text rank, then id), with each memory's rank."""
+        where = ["user_id = $1", "search @@ websearch_to_tsquery('english', $2)"]
+        args: list[Any] = [uuid.UUID(self.caller_id), query, limit]
+        if category is not None:
+            args.append(category.value)
+            where.append(f"category = ${len(args)}")
+        rank = "ts_rank(search, websearch_to_tsquery('english', $2))"
+        if after is not None:
+            args += [after[0], uuid.UUID(after[1])]
+            where.append(f"({rank}, id) < (${len(args) - 1}::real, ${len(args)})")
+        rows = await self.conn.fetch(
+            f"SELECT {_MEMORY}, {rank} AS rank FROM tripsage_assistant.memories"
+            f" WHERE {' AND '.join(where)} ORDER BY rank DESC, id DESC LIMIT $3",
+            *args,
+        )
+        return [(_memory(r), float(r["rank"])) for r in rows]
+
+    async def delete_memory(self, memory_id: uuid.UUID) -> bool:
+        deleted = await self.conn.fetchval(
+            "DELETE FROM tripsage_assistant.memories WHERE id = $1 RETURNING true", memory_id
+        )
+        return bool(deleted)
+
+    async def clear_memories(self) -> int:
+        status = await self.conn.execute(
+            "DELETE FROM tripsage_assistant.memories WHERE user_id = $1",
+            uuid.UUID(self.caller_id),
+        )
+        return int(status.rsplit(" ", 1)[-1])
+
+
+class AssistantStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @asynccontextmanager
+    async def unit(
+        self, caller_id: str, grant: TripGrant | None = None
+    ) -> AsyncIterator[AssistantUnit]:
+        async with user_transaction(self.db.pool, CALLER_ROLE, caller_id) as conn:
+            if grant is not None:
+                await conn.execute(
+                    "SELECT set_config($1, $2, true), set_config($3, $4, true)",
+                    TRIP_SETTING,
+                    grant.trip_id,
+                    TRIP_ACCESS_SETTING,
+                    grant.access.value,
+                )
+            yield AssistantUnit(conn, caller_id)
