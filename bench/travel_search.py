@@ -35,7 +35,6 @@ from prometheus_client import REGISTRY
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.travel.app import compose
-from services.travel.keys import NoUserKeys
 from tripsage.travel.v1 import travel_service_pb2 as pb
 from tripsage.travel.v1 import travel_service_pb2_grpc as pb_grpc
 from tripsage_core.cache import create_redis
@@ -44,6 +43,7 @@ from tripsage_core.embedded import EmbeddedValkey
 from tripsage_core.grpc_kit.caller import caller_resolver
 from tripsage_core.grpc_kit.server import GrpcService
 from tripsage_core.identity import Role, access_tokens
+from tripsage_core.provider_accounts import NoUserKeys
 
 ROUTES = ["LIS", "OPO", "MAD", "BCN", "CDG", "LHR", "FRA", "AMS", "FCO", "JFK", "ORD", "NRT"]
 CITIES = ["Lisbon", "Porto", "Madrid", "Paris", "London", "Berlin", "Rome", "Vienna", "Prague"]

@@ -160,6 +160,16 @@ class Settings(BaseSettings):
     travel_metrics_port: int | None = None
     travel_cache_prefix: str = "tripsage:travel"
 
+    # Assistant: the OpenAI-compatible model (a user's own key, else OPENAI_API_KEY; with
+    # neither and no OPENAI_BASE_URL, the offline assistant), its timeouts and each user's
+    # daily allowance (docs/assistant.md).
+    openai_base_url: str | None = None
+    openai_model: str = Field(default="gpt-4o-mini", min_length=1)
+    openai_timeout_seconds: float = Field(default=60.0, gt=0)
+    openai_max_retries: int = Field(default=2, ge=0, le=10)
+    assistant_daily_messages: int = Field(default=200, ge=0)
+    assistant_daily_tokens: int = Field(default=500_000, ge=0)
+
     # Trips: planning exchange rates for trip summaries, "USD=0.92,GBP=1.17" (value of one
     # unit in EUR), added to the built-in table (docs/trips.md).
     trips_currency_rates: str = ""

@@ -1,9 +1,10 @@
 """Composition root of the assistant service.
 
-Conversations, memories and the chat turn (the offline assistant, with the travel and
-memory tools) are served; PlanTrip still answers UNIMPLEMENTED. It depends on
-PostgreSQL (its own schema), Redis (revocations), the trips service (who may read a
-trip's conversations) and the travel service (its tools).
+Conversations, memories and the chat turn (an OpenAI-compatible model or the offline
+assistant, with the travel and memory tools) are served; PlanTrip still answers
+UNIMPLEMENTED. It depends on PostgreSQL (its own schema), Redis (revocations), the
+trips service (who may read a trip's conversations), the travel service (its tools)
+and auth (users' own OpenAI keys).
 """
 
 from __future__ import annotations
@@ -17,17 +18,19 @@ from services.assistant.clients import travel_tools
 from services.assistant.conversations import Conversations
 from services.assistant.memories import Memories
 from services.assistant.model import TripAccess
+from services.assistant.models import ModelChooser
 from services.assistant.offline_model import OfflineAssistant
 from services.assistant.rpc_policy import POLICIES
 from services.assistant.servicer import AssistantServicer
 from services.assistant.store import AssistantStore
 from services.assistant.tools import RecallTool, RememberTool, Toolbox
-from services.assistant.turns import Turns
+from services.assistant.turns import DailyAllowance, Turns
 from tripsage.assistant.v1 import assistant_service_pb2, assistant_service_pb2_grpc
 from tripsage.trips.v1 import trip_service_pb2 as trips_pb
 from tripsage.trips.v1 import trip_service_pb2_grpc as trips_grpc
 from tripsage_core.config import Settings
 from tripsage_core.errors import InvalidArgument, Unavailable
+from tripsage_core.grpc_kit.auth_calls import AuthServiceKeys
 from tripsage_core.grpc_kit.caller import caller_resolver
 from tripsage_core.grpc_kit.client import shared_service_channel
 from tripsage_core.grpc_kit.server import ServiceDefinition
@@ -80,8 +83,11 @@ async def build(settings: Settings) -> ServiceDefinition:
     conversations = Conversations(store, TripsServiceRights(settings), IdempotencyLedger(SCHEMA))
     memories = Memories(store)
     toolbox = Toolbox([*travel_tools(settings), RememberTool(memories), RecallTool(memories)])
-    offline = OfflineAssistant()
-    turns = Turns(store, conversations, memories, toolbox, model_for=lambda caller: offline)
+    models = ModelChooser(settings, AuthServiceKeys(settings), OfflineAssistant())
+    allowance = DailyAllowance(settings.assistant_daily_messages, settings.assistant_daily_tokens)
+    turns = Turns(
+        store, conversations, memories, toolbox, model_for=models.for_caller, allowance=allowance
+    )
     # PlanTrip is still the generated base class's (UNIMPLEMENTED).
     servicer = AssistantServicer(conversations, memories, turns)  # type: ignore[abstract]
 
@@ -95,6 +101,11 @@ async def build(settings: Settings) -> ServiceDefinition:
         access={SERVICE_NAME: POLICIES},
         callers=caller_resolver(settings, redis_client=runtime.redis),
         readiness=runtime.ready,
-        on_stop=runtime.close,
+        on_stop=lambda: _close(runtime, models),
         components=runtime.components,
     )
+
+
+async def _close(runtime: ServiceRuntime, models: ModelChooser) -> None:
+    await models.close()
+    await runtime.close()

@@ -18,6 +18,7 @@ class ToolCallRequest:
     id: str
     name: str
     arguments: dict[str, Any]
+    problem: str = ""  # the model's arguments could not be read; the tool is not run
 
 
 @dataclass(frozen=True)

@@ -223,6 +223,30 @@ class AssistantUnit:
         )
         return _message(row)
 
+    # Daily allowance
+
+    async def count_message_today(self) -> tuple[int, int]:
+        """Counts one more message of the caller's today (UTC); (messages, tokens) so far,
+        this one included. The row lock orders concurrent turns of one user."""
+        row = await self.conn.fetchrow(
+            "INSERT INTO tripsage_assistant.daily_usage AS u (user_id, day, messages)"
+            " VALUES ($1, (now() AT TIME ZONE 'UTC')::date, 1)"
+            " ON CONFLICT (user_id, day) DO UPDATE SET messages = u.messages + 1"
+            " RETURNING messages, tokens",
+            uuid.UUID(self.caller_id),
+        )
+        assert row is not None
+        return int(row["messages"]), int(row["tokens"])
+
+    async def count_tokens_today(self, tokens: int) -> None:
+        await self.conn.execute(
+            "INSERT INTO tripsage_assistant.daily_usage AS u (user_id, day, tokens)"
+            " VALUES ($1, (now() AT TIME ZONE 'UTC')::date, $2)"
+            " ON CONFLICT (user_id, day) DO UPDATE SET tokens = u.tokens + $2",
+            uuid.UUID(self.caller_id),
+            tokens,
+        )
+
     async def recent_messages(self, conversation_id: str, limit: int) -> list[Message]:
         """The last `limit` messages, oldest first."""
         rows = await self.conn.fetch(

@@ -57,6 +57,8 @@ class Toolbox:
         tool = self.tools.get(call.name)
         if tool is None:
             outcome = ToolOutcome(error=f"there is no tool called {call.name!r}")
+        elif call.problem:
+            outcome = ToolOutcome(error=f"invalid arguments: {call.problem}; call it again")
         else:
             try:
                 outcome = await asyncio.wait_for(tool.run(caller, call.arguments), self.timeout)

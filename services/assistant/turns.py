@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.assistant.chat import (
@@ -30,7 +31,7 @@ from services.assistant.memories import Memories, MemoryFilter
 from services.assistant.model import Message, MessageRole, MessageStatus
 from services.assistant.store import AssistantStore, TripGrant
 from services.assistant.tools import Toolbox, ToolOutcome
-from tripsage_core.errors import FieldErrors
+from tripsage_core.errors import DomainError, FieldErrors, ResourceExhausted
 from tripsage_core.identity import Principal
 
 MAX_ROUNDS = 5
@@ -81,12 +82,36 @@ class Completed:
 type TurnEvent = UserStored | Started | Delta | ToolStarted | ToolFinished | Completed
 
 
+@dataclass(frozen=True)
+class DailyAllowance:
+    """Each user's messages and model tokens per UTC day; 0 is no limit."""
+
+    messages: int = 0
+    tokens: int = 0
+
+    def check(self, messages: int, tokens: int) -> None:
+        over = (self.messages and messages > self.messages) or (
+            self.tokens and tokens >= self.tokens
+        )
+        if over:
+            now = datetime.now(UTC)
+            midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+            what = "messages" if self.messages and messages > self.messages else "tokens"
+            raise ResourceExhausted(
+                f"today's assistant allowance of {what} is used up; it renews at 00:00 UTC",
+                reason="ASSISTANT_DAILY_LIMIT",
+                metadata={"limit": what},
+                retry_after_seconds=max(1, int((midnight - now).total_seconds()) + 1),
+            )
+
+
 def _history(message: Message) -> ChatMessage:
     if message.role is MessageRole.TOOL:
         result = message.tool_result or {}
+        told = {"error": result["error"]} if result.get("error") else result.get("result", {})
         return ChatMessage(
             "tool",
-            fenced("tool result", json.dumps(result.get("result", {}))[:RESULT_CHARACTERS]),
+            fenced("tool result", json.dumps(told)[:RESULT_CHARACTERS]),
             tool_call_id=str(result.get("tool_call_id", "")),
             name=str(result.get("name", "")),
             failed=bool(result.get("error")),
@@ -106,13 +131,15 @@ class Turns:
         conversations: Conversations,
         memories: Memories,
         toolbox: Toolbox,
-        model_for: Callable[[Principal], ChatModel],
+        model_for: Callable[[Principal], Awaitable[ChatModel]],
+        allowance: DailyAllowance | None = None,
     ) -> None:
         self.store = store
         self.conversations = conversations
         self.memories = memories
         self.toolbox = toolbox
         self.model_for = model_for
+        self.allowance = allowance or DailyAllowance()
 
     async def run(
         self, caller: Principal, conversation_id: str, content: str
@@ -126,6 +153,8 @@ class Turns:
         errors.raise_if_any()
         conversation, grant = await self.conversations.open_for_writing(caller, conversation_id)
         async with self.store.unit(caller.user_id, grant) as uow:
+            # Counted with the message it admits: a refusal rolls both back.
+            self.allowance.check(*await uow.count_message_today())
             history = await uow.recent_messages(conversation.id, HISTORY)
             user = await uow.insert_message(conversation.id, MessageRole.USER, text)
         yield UserStored(user)
@@ -137,7 +166,7 @@ class Turns:
             system += "\n\nWhat the user has told you before:\n" + fenced("memories", facts)
         messages = [ChatMessage("system", system), *map(_history, history)]
         messages.append(ChatMessage("user", text))
-        model = self.model_for(caller)
+        model = await self.model_for(caller)
         turn = [user]
         save = _Saver(self.store, caller.user_id, grant, conversation.id)
 
@@ -161,6 +190,11 @@ class Turns:
                 await save.shielded(
                     MessageRole.ASSISTANT, "".join(pieces), message_id, MessageStatus.PARTIAL
                 )
+                raise
+            except DomainError:
+                # The model failed mid-answer (after its client's own retries): what it
+                # said is kept as failed, and the caller gets the error.
+                await save(MessageRole.ASSISTANT, "".join(pieces), message_id, MessageStatus.FAILED)
                 raise
             said = "".join(pieces)
             if not calls:
@@ -226,6 +260,10 @@ class _Saver:
         **fields: Any,
     ) -> Message:
         async with self.store.unit(self.caller_id, self.grant) as uow:
+            usage = fields.get("usage") or {}
+            spent = int(usage.get("input_tokens", 0)) + int(usage.get("output_tokens", 0))
+            if spent:
+                await uow.count_tokens_today(spent)
             return await uow.insert_message(
                 self.conversation, role, content, message_id=message_id, status=status, **fields
             )

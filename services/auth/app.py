@@ -45,7 +45,7 @@ def provider_checker(settings: Settings) -> HttpProviderChecker:
     defaults = ProviderEndpoints()
     return HttpProviderChecker(
         ProviderEndpoints(
-            openai=getattr(settings, "openai_base_url", None) or defaults.openai,
+            openai=settings.openai_base_url or defaults.openai,
             duffel=settings.duffel_api_url,
             google_maps=settings.google_geocoding_api_url,
             openweathermap=settings.openweathermap_api_url,

@@ -16,13 +16,6 @@ from prometheus_client import start_http_server
 from redis.asyncio import Redis
 
 from services.travel.cache import SearchCache
-from services.travel.keys import (
-    DUFFEL,
-    GOOGLE_MAPS,
-    OPENWEATHERMAP,
-    KeyChooser,
-    UserKeySource,
-)
 from services.travel.providers.duffel import DuffelProvider
 from services.travel.providers.google_maps import GoogleMapsProvider
 from services.travel.providers.http import ProviderHttp
@@ -41,9 +34,16 @@ from tripsage_core.cache import create_redis
 from tripsage_core.cache import ping as redis_ping
 from tripsage_core.circuit_breaker import CircuitBreaker
 from tripsage_core.config import Settings
-from tripsage_core.grpc_kit.auth_calls import user_provider_key
+from tripsage_core.grpc_kit.auth_calls import AuthServiceKeys
 from tripsage_core.grpc_kit.caller import CallerResolver, caller_resolver
 from tripsage_core.grpc_kit.server import ServiceDefinition
+from tripsage_core.provider_accounts import (
+    DUFFEL,
+    GOOGLE_MAPS,
+    OPENWEATHERMAP,
+    KeyChooser,
+    UserKeySource,
+)
 
 SERVICE_NAME = travel_service_pb2.DESCRIPTOR.services_by_name["TravelService"].full_name
 logger = logging.getLogger("tripsage.travel")
@@ -92,16 +92,6 @@ def server_keys(settings: Settings) -> dict[str, str | None]:
         GOOGLE_MAPS: plain(settings.google_maps_api_key),
         OPENWEATHERMAP: plain(settings.openweathermap_api_key),
     }
-
-
-class AuthServiceKeys:
-    """BYOK keys through the auth service's ResolveProviderKey, with the service credential."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    async def user_key(self, user_id: str, service: str) -> str | None:
-        return await user_provider_key(self.settings, user_id, service)
 
 
 def build_travel(

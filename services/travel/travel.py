@@ -19,7 +19,6 @@ from google.protobuf.message import Message
 from services.travel import filters, validation
 from services.travel.airports import airport_message, search_airports
 from services.travel.cache import SearchCache, cache_key
-from services.travel.keys import DUFFEL, GOOGLE_MAPS, OPENWEATHERMAP, KeyChooser, ProviderAccount
 from services.travel.ports import (
     FlightProvider,
     GeoPoint,
@@ -51,6 +50,13 @@ from tripsage_core.errors import (
 )
 from tripsage_core.grpc_kit.timestamps import to_timestamp
 from tripsage_core.identity import Principal
+from tripsage_core.provider_accounts import (
+    DUFFEL,
+    GOOGLE_MAPS,
+    OPENWEATHERMAP,
+    KeyChooser,
+    ProviderAccount,
+)
 
 R = TypeVar("R", bound=Message)
 P = TypeVar("P", bound=Named)

@@ -18,7 +18,7 @@ from tripsage_core.migrations import migrate
 
 pytestmark = pytest.mark.database
 
-TABLES = ("conversations", "messages", "memories", "idempotency_keys")
+TABLES = ("conversations", "messages", "memories", "idempotency_keys", "daily_usage")
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,7 @@ async def _seed(store: AssistantStore, user: str, trip: str | None = None) -> st
             uuid.UUID(user),
             talk.id,
         )
+        await uow.count_message_today()
     return talk.id
 
 
@@ -76,6 +77,8 @@ async def test_nobody_writes_in_another_users_name(store: AssistantStore) -> Non
         "INSERT INTO tripsage_assistant.conversations (id, owner_id) VALUES ($1, $2)",
         "INSERT INTO tripsage_assistant.memories (id, user_id, content, category)"
         " VALUES ($1, $2, 'x', 'fact')",
+        "INSERT INTO tripsage_assistant.daily_usage (user_id, day)"
+        " SELECT $2, current_date WHERE $1::uuid IS NOT NULL",
     ):
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             async with store.unit(ben) as uow:

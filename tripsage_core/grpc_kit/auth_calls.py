@@ -57,3 +57,14 @@ async def user_provider_key(settings: Settings, user_id: str, service: str) -> s
         timeout=10,
     )
     return reply.api_key if reply.found else None
+
+
+class AuthServiceKeys:
+    """Users' own provider keys (a `provider_accounts.UserKeySource`) from auth's
+    ResolveProviderKey, asked with the service credential."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def user_key(self, user_id: str, service: str) -> str | None:
+        return await user_provider_key(self.settings, user_id, service)

@@ -1,6 +1,7 @@
-"""Which key pays for a request: the user's own (BYOK), else the server's, else none (sandbox).
+"""Which key pays for a provider call: the user's own (BYOK), else the server's, else none
+(the sandbox or the offline assistant answers). Shared by travel and the assistant.
 
-The account a result was fetched with is part of its cache key, so results
+The account a result was fetched with is part of travel's cache key, so results
 fetched with one user's key are never served to another user.
 """
 
@@ -14,12 +15,13 @@ from typing import Protocol
 
 from tripsage_core.identity import Principal
 
-logger = logging.getLogger("tripsage.travel.keys")
+logger = logging.getLogger("tripsage.provider_accounts")
 
 # The provider names the auth service's BYOK store uses.
 DUFFEL = "duffel"
 GOOGLE_MAPS = "google_maps"
 OPENWEATHERMAP = "openweathermap"
+OPENAI = "openai"
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class KeyChooser:
     async def choose(self, caller: Principal, service: str) -> ProviderAccount:
         try:
             own = await self.user_keys.user_key(caller.user_id, service)
-        except Exception as exc:  # a BYOK look-up failure must not fail the search
+        except Exception as exc:  # a BYOK look-up failure must not fail the call
             logger.warning("BYOK look-up for %s failed, using the server key: %s", service, exc)
             own = None
         if own:
