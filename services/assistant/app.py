@@ -14,7 +14,7 @@ from pathlib import Path
 import grpc
 from grpc import aio
 
-from services.assistant.clients import travel_tools
+from services.assistant.clients import service_tools
 from services.assistant.conversations import Conversations
 from services.assistant.memories import Memories
 from services.assistant.model import TripAccess
@@ -82,7 +82,7 @@ async def build(settings: Settings) -> ServiceDefinition:
     store = AssistantStore(runtime.db)
     conversations = Conversations(store, TripsServiceRights(settings), IdempotencyLedger(SCHEMA))
     memories = Memories(store)
-    toolbox = Toolbox([*travel_tools(settings), RememberTool(memories), RecallTool(memories)])
+    toolbox = Toolbox([*service_tools(settings), RememberTool(memories), RecallTool(memories)])
     models = ModelChooser(settings, AuthServiceKeys(settings), OfflineAssistant())
     allowance = DailyAllowance(settings.assistant_daily_messages, settings.assistant_daily_tokens)
     turns = Turns(

@@ -8,7 +8,7 @@ adapter both speak this, so the turn loop (turns.py) is the same for every model
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,7 +29,8 @@ class ChatMessage:
     tool_call_id: str = ""  # tool messages: the call this answers
     name: str = ""  # tool messages: the tool
     failed: bool = False  # tool messages: the tool reported an error
-    data: dict[str, Any] = field(default_factory=dict)  # tool messages: the result
+    # tool messages: the result, or {"error": why} when it failed
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,13 @@ class ToolSpec:
     name: str
     description: str
     parameters: dict[str, Any]  # JSON Schema of the arguments
+    # Set for tools that change something (a trip): the change in words, from the
+    # arguments. Such calls run only once the user approves (turns.py).
+    proposal: Callable[[dict[str, Any]], str] | None = None
+
+    @property
+    def changes(self) -> bool:
+        return self.proposal is not None
 
 
 @dataclass(frozen=True)

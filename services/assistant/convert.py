@@ -11,6 +11,7 @@ from services.assistant.model import (
     Message,
     MessageRole,
     MessageStatus,
+    ToolApproval,
 )
 from tripsage.assistant.v1 import assistant_service_pb2 as pb
 from tripsage_core.grpc_kit.timestamps import to_timestamp
@@ -25,6 +26,14 @@ _STATUS = {
     MessageStatus.COMPLETE: pb.MESSAGE_STATUS_COMPLETE,
     MessageStatus.PARTIAL: pb.MESSAGE_STATUS_PARTIAL,
     MessageStatus.FAILED: pb.MESSAGE_STATUS_FAILED,
+    MessageStatus.AWAITING_APPROVAL: pb.MESSAGE_STATUS_AWAITING_APPROVAL,
+}
+_APPROVAL = {
+    ToolApproval.NOT_NEEDED: pb.TOOL_APPROVAL_NOT_NEEDED,
+    ToolApproval.PENDING: pb.TOOL_APPROVAL_PENDING,
+    ToolApproval.APPROVED: pb.TOOL_APPROVAL_APPROVED,
+    ToolApproval.AUTO_APPROVED: pb.TOOL_APPROVAL_AUTO_APPROVED,
+    ToolApproval.REJECTED: pb.TOOL_APPROVAL_REJECTED,
 }
 _ROLE = {
     MessageRole.USER: pb.MESSAGE_ROLE_USER,
@@ -87,6 +96,10 @@ def message_to_proto(message: Message) -> pb.Message:
                 result=_struct(result.get("result") or {}),
                 error=str(result.get("error", "")),
                 summary=str(result.get("summary", "")),
+                approval=_APPROVAL.get(
+                    ToolApproval(result.get("approval", ToolApproval.NOT_NEEDED)),
+                    pb.TOOL_APPROVAL_NOT_NEEDED,
+                ),
             )
         )
         proto.tool_result.duration.FromNanoseconds(int(float(result.get("seconds", 0)) * 1e9))

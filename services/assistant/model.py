@@ -25,6 +25,15 @@ class MessageStatus(StrEnum):
     COMPLETE = "complete"
     PARTIAL = "partial"  # cut short: the client went away, or a limit was reached
     FAILED = "failed"
+    AWAITING_APPROVAL = "awaiting_approval"  # its tool calls propose changes to approve
+
+
+class ToolApproval(StrEnum):
+    NOT_NEEDED = "not_needed"
+    PENDING = "pending"
+    APPROVED = "approved"
+    AUTO_APPROVED = "auto_approved"
+    REJECTED = "rejected"
 
 
 class MessageRole(StrEnum):

@@ -48,13 +48,20 @@ _STATEMENT = re.compile(
     r"|i (?:prefer|always|never|love|hate|like|need|can't|cannot|don't eat)\b.+)$",
     re.I,
 )
+_NEW_TRIP = re.compile(
+    rf"\b(?:create|make|start|set up|add|open)\b\s+(?:a\s+|an\s+|my\s+)?(?:new\s+)?trip\b"
+    rf".*?\bto\s+{_PLACE}{_END}",
+    re.I,
+)
 _RECALL = re.compile(r"\bwhat do you (?:remember|know) about me\b", re.I)
 _IATA = re.compile(r"^[A-Za-z]{3}$")
 
 _ABILITIES = (
     'the weather somewhere ("weather in Lisbon"), places ("museums in Porto"), stays'
     ' ("hotels in Seville from 2027-05-01 to 2027-05-04"), flights ("flights from London'
-    ' to Lisbon on 2027-05-01"), and remembering what you tell me ("I\'m vegetarian")'
+    ' to Lisbon on 2027-05-01"), creating a trip once you approve ("create a trip to'
+    ' Lisbon from 2027-05-01 to 2027-05-04"), and remembering what you tell me ("I\'m'
+    ' vegetarian")'
 )
 
 
@@ -134,6 +141,13 @@ class OfflineAssistant:
                     checkOutDate=end,
                 )
             )
+        if match := _NEW_TRIP.search(text):
+            place = _title(match.group("place"))
+            trip: dict[str, Any] = {"title": f"{place} trip", "destinations": [{"name": place}]}
+            dates = _dates(text)
+            if dates:
+                trip["startDate"], trip["endDate"] = dates[0], dates[-1]
+            return [c for c in [_call("create_trip", trip=trip)] if c.call.name in available]
         if match := _FLIGHTS.search(text):
             origin, destination = match.group("origin").strip(), match.group("place").strip()
             unknown = [p for p in (origin, destination) if not _IATA.match(p)]
@@ -215,8 +229,13 @@ def _money(value: Any) -> str:
 
 def _describe(result: ChatMessage) -> str:
     data = result.data
+    if result.failed and str(data.get("error", "")).startswith("the user rejected"):
+        return "All right: I changed nothing."
     if result.failed:
-        return f"I couldn't run {result.name.replace('_', ' ')}: {result.content}"
+        return f"I couldn't run {result.name.replace('_', ' ')}: {data.get('error', '')}"
+    if result.name == "create_trip":
+        trip = data.get("trip") or {}
+        return f"Done: I created the trip {trip.get('title', '')!r} (id {trip.get('id', '')})."
     if result.name == "remember":
         return f"I'll remember that: {data.get('content', '')}."
     if result.name == "recall":

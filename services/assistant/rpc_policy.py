@@ -11,6 +11,8 @@ POLICIES: AccessTable = {
     "ListMessages": USER,
     "SendMessage": USER,
     "StreamMessage": USER,
+    "ApproveToolCall": USER,
+    "RejectToolCall": USER,
     "PlanTrip": USER,
     "ListMemories": USER,
     "CreateMemory": USER,

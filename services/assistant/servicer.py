@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from google.protobuf import duration_pb2, json_format, struct_pb2
+from google.protobuf import json_format, struct_pb2
 from grpc import aio
 
 from services.assistant.conversations import ConversationDraft, Conversations
@@ -21,11 +21,14 @@ from services.assistant.convert import (
 from services.assistant.memories import Memories, MemoryFilter
 from services.assistant.model import MemoryCategory
 from services.assistant.turns import (
+    ApprovalNeeded,
     Completed,
+    Decision,
     Delta,
     Started,
     ToolFinished,
     ToolStarted,
+    TurnEvent,
     Turns,
     UserStored,
 )
@@ -121,15 +124,45 @@ class AssistantServicer(pb_grpc.AssistantServiceServicer):
     async def SendMessage(
         self, request: pb.SendMessageRequest, context: Context
     ) -> pb.SendMessageResponse:
-        async for event in self.turns.run(
-            current_caller(), request.conversation_id, request.content
-        ):
-            if isinstance(event, Completed):
-                return pb.SendMessageResponse(
-                    message=message_to_proto(event.message),
-                    turn_messages=[message_to_proto(m) for m in event.turn],
-                )
-        raise AssertionError("a turn always ends with its final message")
+        done = await _completed(
+            self.turns.run(current_caller(), request.conversation_id, request.content)
+        )
+        return pb.SendMessageResponse(
+            message=message_to_proto(done.message),
+            turn_messages=[message_to_proto(m) for m in done.turn],
+        )
+
+    async def ApproveToolCall(
+        self, request: pb.ApproveToolCallRequest, context: Context
+    ) -> pb.ApproveToolCallResponse:
+        done = await _completed(
+            self.turns.decide(
+                current_caller(),
+                request.conversation_id,
+                request.tool_call_id,
+                Decision(approve=True),
+            )
+        )
+        return pb.ApproveToolCallResponse(
+            message=message_to_proto(done.message),
+            turn_messages=[message_to_proto(m) for m in done.turn],
+        )
+
+    async def RejectToolCall(
+        self, request: pb.RejectToolCallRequest, context: Context
+    ) -> pb.RejectToolCallResponse:
+        done = await _completed(
+            self.turns.decide(
+                current_caller(),
+                request.conversation_id,
+                request.tool_call_id,
+                Decision(approve=False, reason=request.reason),
+            )
+        )
+        return pb.RejectToolCallResponse(
+            message=message_to_proto(done.message),
+            turn_messages=[message_to_proto(m) for m in done.turn],
+        )
 
     async def StreamMessage(
         self, request: pb.StreamMessageRequest, context: Context
@@ -160,6 +193,14 @@ class AssistantServicer(pb_grpc.AssistantServiceServicer):
                     yield numbered(tool_call=_tool_call(event))
                 elif isinstance(event, ToolFinished):
                     yield numbered(tool_result=_tool_result(event))
+                elif isinstance(event, ApprovalNeeded):
+                    yield numbered(
+                        approval_required=pb.ApprovalRequired(
+                            message_id=event.message_id,
+                            tool_call=_tool_call(event),
+                            description=event.description,
+                        )
+                    )
                 elif isinstance(event, Completed):
                     yield numbered(message=message_to_proto(event.message))
         except DomainError as error:
@@ -204,19 +245,17 @@ def _struct(value: dict[str, Any]) -> struct_pb2.Struct:
     return json_format.ParseDict(value, struct_pb2.Struct())
 
 
-def _tool_call(event: ToolStarted) -> pb.ToolCall:
+async def _completed(turn: AsyncIterator[TurnEvent]) -> Completed:
+    async for event in turn:
+        if isinstance(event, Completed):
+            return event
+    raise AssertionError("a turn always ends with its final message")
+
+
+def _tool_call(event: ToolStarted | ApprovalNeeded) -> pb.ToolCall:
     call = event.call
     return pb.ToolCall(id=call.id, name=call.name, arguments=_struct(call.arguments))
 
 
 def _tool_result(event: ToolFinished) -> pb.ToolResult:
-    duration = duration_pb2.Duration()
-    duration.FromNanoseconds(int(event.outcome.seconds * 1e9))
-    return pb.ToolResult(
-        tool_call_id=event.call.id,
-        name=event.call.name,
-        result=_struct(event.outcome.result),
-        error=event.outcome.error,
-        summary=event.outcome.summary,
-        duration=duration,
-    )
+    return message_to_proto(event.message).tool_result

@@ -23,6 +23,7 @@ from services.assistant.model import (
     Message,
     MessageRole,
     MessageStatus,
+    ToolApproval,
     TripAccess,
 )
 from tripsage_core.database import Database, user_transaction
@@ -222,6 +223,68 @@ class AssistantUnit:
             " ".join(content.split()),
         )
         return _message(row)
+
+    # Approvals
+
+    async def decide_pending(
+        self, conversation_id: str, tool_call_id: str, decision: ToolApproval, error: str = ""
+    ) -> Message | None:
+        """Marks the call's pending tool message decided, or None when no such call waits
+        (unknown, or decided already: the row lock lets only one decision through)."""
+        row = await self.conn.fetchrow(
+            "UPDATE tripsage_assistant.messages SET tool_result = tool_result"
+            " || jsonb_build_object('approval', $3::text, 'error', $4::text)"
+            " WHERE conversation_id = $1 AND role = 'tool'"
+            " AND tool_result->>'tool_call_id' = $2 AND tool_result->>'approval' = 'pending'"
+            f" RETURNING {_MESSAGE}",
+            uuid.UUID(conversation_id),
+            tool_call_id,
+            decision.value,
+            error,
+        )
+        return _message(row) if row else None
+
+    async def record_tool_result(
+        self, message_id: str, content: str, tool_result: dict[str, Any]
+    ) -> Message:
+        row = await self.conn.fetchrow(
+            "UPDATE tripsage_assistant.messages SET content = $2, tool_result = $3"
+            f" WHERE id = $1 RETURNING {_MESSAGE}",
+            uuid.UUID(message_id),
+            content,
+            tool_result,
+        )
+        assert row is not None
+        return _message(row)
+
+    async def settle_if_decided(self, conversation_id: str) -> bool:
+        """Once no call of the conversation waits, its messages awaiting approval are
+        complete; True when nothing waits any more."""
+        waiting = await self.conn.fetchval(
+            "SELECT count(*) FROM tripsage_assistant.messages WHERE conversation_id = $1"
+            " AND role = 'tool' AND tool_result->>'approval' = 'pending'",
+            uuid.UUID(conversation_id),
+        )
+        if waiting:
+            return False
+        await self.conn.execute(
+            "UPDATE tripsage_assistant.messages SET status = 'complete'"
+            " WHERE conversation_id = $1 AND status = 'awaiting_approval'",
+            uuid.UUID(conversation_id),
+        )
+        return True
+
+    async def drop_pending(self, conversation_id: str, why: str) -> None:
+        """A new user message leaves undecided changes behind: rejected, never run."""
+        await self.conn.execute(
+            "UPDATE tripsage_assistant.messages SET tool_result = tool_result"
+            " || jsonb_build_object('approval', 'rejected', 'error', $2::text)"
+            " WHERE conversation_id = $1 AND role = 'tool'"
+            " AND tool_result->>'approval' = 'pending'",
+            uuid.UUID(conversation_id),
+            why,
+        )
+        await self.settle_if_decided(conversation_id)
 
     # Daily allowance
 

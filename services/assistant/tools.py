@@ -52,6 +52,14 @@ class Toolbox:
     def specs(self) -> list[ToolSpec]:
         return [tool.spec for tool in self.tools.values()]
 
+    def proposal(self, call: ToolCallRequest) -> str | None:
+        """The change a call would make, in words; None for a call that changes nothing
+        (or cannot run at all: it fails on its own without approval)."""
+        tool = self.tools.get(call.name)
+        if tool is None or tool.spec.proposal is None or call.problem:
+            return None
+        return tool.spec.proposal(call.arguments)
+
     async def run(self, caller: Principal, call: ToolCallRequest) -> ToolOutcome:
         started = time.perf_counter()
         tool = self.tools.get(call.name)

@@ -4,7 +4,9 @@ as a stream of events, with every message stored as it is made. No transport her
 The model may call tools for at most MAX_ROUNDS rounds; tool results go back to it
 fenced as data. When the caller goes away mid-turn the task is cancelled: the
 answer so far is stored as PARTIAL (shielded from the cancellation) and nothing else
-runs. Changes to trips are not among the tools yet (they will wait for approval).
+runs. Tools that change a trip wait for the user's approval (unless the conversation
+auto-approves): the turn stops with the proposals, and `decide` runs or refuses each
+one and, once none waits, lets the model go on.
 """
 
 from __future__ import annotations
@@ -28,16 +30,23 @@ from services.assistant.chat import (
 )
 from services.assistant.conversations import Conversations
 from services.assistant.memories import Memories, MemoryFilter
-from services.assistant.model import Message, MessageRole, MessageStatus
+from services.assistant.model import (
+    Conversation,
+    Message,
+    MessageRole,
+    MessageStatus,
+    ToolApproval,
+)
 from services.assistant.store import AssistantStore, TripGrant
 from services.assistant.tools import Toolbox, ToolOutcome
-from tripsage_core.errors import DomainError, FieldErrors, ResourceExhausted
+from tripsage_core.errors import DomainError, FailedPrecondition, FieldErrors, ResourceExhausted
 from tripsage_core.identity import Principal
 
 MAX_ROUNDS = 5
 HISTORY = 40  # earlier messages the model reads
 MESSAGE_CHARACTERS = 8000
 RESULT_CHARACTERS = 12000  # of one tool result, as the model reads it
+REASON_CHARACTERS = 500  # of a rejection's reason
 
 SYSTEM_PROMPT = (
     "You are TripSage, a travel-planning assistant. Answer with what the tools return;"
@@ -71,6 +80,20 @@ class ToolStarted:
 class ToolFinished:
     call: ToolCallRequest
     outcome: ToolOutcome
+    message: Message  # the stored tool message
+
+
+@dataclass(frozen=True)
+class ApprovalNeeded:
+    message_id: str  # the assistant message that proposed it
+    call: ToolCallRequest
+    description: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    approve: bool
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,7 +102,9 @@ class Completed:
     turn: list[Message] = field(default_factory=list)
 
 
-type TurnEvent = UserStored | Started | Delta | ToolStarted | ToolFinished | Completed
+type TurnEvent = (
+    UserStored | Started | Delta | ToolStarted | ToolFinished | ApprovalNeeded | Completed
+)
 
 
 @dataclass(frozen=True)
@@ -108,14 +133,18 @@ class DailyAllowance:
 def _history(message: Message) -> ChatMessage:
     if message.role is MessageRole.TOOL:
         result = message.tool_result or {}
-        told = {"error": result["error"]} if result.get("error") else result.get("result", {})
+        told: dict[str, Any] = result.get("result") or {}
+        if result.get("error"):
+            told = {"error": result["error"]}
+        elif result.get("approval") == ToolApproval.PENDING:
+            told = {"status": "waiting for the user's approval; not run"}
         return ChatMessage(
             "tool",
             fenced("tool result", json.dumps(told)[:RESULT_CHARACTERS]),
             tool_call_id=str(result.get("tool_call_id", "")),
             name=str(result.get("name", "")),
             failed=bool(result.get("error")),
-            data=dict(result.get("result") or {}),
+            data=dict(told),
         )
     calls = tuple(
         ToolCallRequest(str(c.get("id")), str(c.get("name")), dict(c.get("arguments") or {}))
@@ -155,21 +184,78 @@ class Turns:
         async with self.store.unit(caller.user_id, grant) as uow:
             # Counted with the message it admits: a refusal rolls both back.
             self.allowance.check(*await uow.count_message_today())
+            await uow.drop_pending(conversation.id, "not run: the user moved on without deciding")
             history = await uow.recent_messages(conversation.id, HISTORY)
             user = await uow.insert_message(conversation.id, MessageRole.USER, text)
         yield UserStored(user)
+        messages = await self._context(caller, [*history, user])
+        async for event in self._rounds(caller, conversation, grant, messages, [user]):
+            yield event
 
+    async def decide(
+        self, caller: Principal, conversation_id: str, tool_call_id: str, decision: Decision
+    ) -> AsyncIterator[TurnEvent]:
+        """Runs (approved) or refuses (rejected) a proposed change, then, once nothing of
+        the conversation waits any more, lets the model go on from the outcome."""
+        errors = FieldErrors()
+        if not tool_call_id.strip():
+            errors.add("tool_call_id", "is required")
+        if len(decision.reason) > REASON_CHARACTERS:
+            errors.add("reason", f"must be at most {REASON_CHARACTERS} characters")
+        errors.raise_if_any()
+        conversation, grant = await self.conversations.open_for_writing(caller, conversation_id)
+        verdict = ToolApproval.APPROVED if decision.approve else ToolApproval.REJECTED
+        refusal = "" if decision.approve else _refusal(decision.reason)
+        async with self.store.unit(caller.user_id, grant) as uow:
+            pending = await uow.decide_pending(conversation.id, tool_call_id, verdict, refusal)
+        if pending is None:
+            raise FailedPrecondition(
+                f"no change with tool call id {tool_call_id[:80]!r} waits for a decision in"
+                " this conversation (it may have been decided already)",
+                reason="NOTHING_TO_DECIDE",
+            )
+        result = dict(pending.tool_result or {})
+        call = ToolCallRequest(
+            tool_call_id, str(result.get("name", "")), dict(result.get("arguments") or {})
+        )
+        if decision.approve:
+            yield ToolStarted(call)
+            outcome = await self.toolbox.run(caller, call)
+        else:
+            outcome = ToolOutcome(error=refusal)
+        async with self.store.unit(caller.user_id, grant) as uow:
+            stored = await uow.record_tool_result(
+                pending.id, outcome.summary or outcome.error, _result(call, outcome, verdict)
+            )
+            settled = await uow.settle_if_decided(conversation.id)
+            history = await uow.recent_messages(conversation.id, HISTORY) if settled else []
+        yield ToolFinished(call, outcome, stored)
+        if not settled:
+            # Other proposals of the same answer still wait: the answer stands as it is.
+            yield Completed(stored, [stored])
+            return
+        messages = await self._context(caller, history)
+        async for event in self._rounds(caller, conversation, grant, messages, [stored]):
+            yield event
+
+    async def _context(self, caller: Principal, history: list[Message]) -> list[ChatMessage]:
         remembered = await self.memories.list(caller, MemoryFilter(), page_size=20, page_token="")
         system = SYSTEM_PROMPT
         if remembered.rows:
             facts = "\n".join(f"- {m.content}" for m in remembered.rows)
             system += "\n\nWhat the user has told you before:\n" + fenced("memories", facts)
-        messages = [ChatMessage("system", system), *map(_history, history)]
-        messages.append(ChatMessage("user", text))
-        model = await self.model_for(caller)
-        turn = [user]
-        save = _Saver(self.store, caller.user_id, grant, conversation.id)
+        return [ChatMessage("system", system), *map(_history, history)]
 
+    async def _rounds(
+        self,
+        caller: Principal,
+        conversation: Conversation,
+        grant: TripGrant | None,
+        messages: list[ChatMessage],
+        turn: list[Message],
+    ) -> AsyncIterator[TurnEvent]:
+        model = await self.model_for(caller)
+        save = _Saver(self.store, caller.user_id, grant, conversation.id)
         for _ in range(MAX_ROUNDS):
             message_id = str(uuid.uuid4())
             yield Started(message_id)
@@ -202,33 +288,47 @@ class Turns:
                 turn.append(final)
                 yield Completed(final, turn)
                 return
+            # Changes wait for the user unless the conversation approves them itself.
+            proposals = {c.id: self.toolbox.proposal(c) for c in calls}
+            waiting = [c for c in calls if proposals[c.id] and not conversation.auto_approve]
             asked = await save(
                 MessageRole.ASSISTANT,
                 said,
                 message_id,
+                MessageStatus.AWAITING_APPROVAL if waiting else MessageStatus.COMPLETE,
                 usage=usage,
                 tool_calls=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls],
             )
             turn.append(asked)
             messages.append(ChatMessage("assistant", said, tuple(calls)))
-            for call in calls:
+            now = [c for c in calls if c not in waiting]
+            for call in now:
                 yield ToolStarted(call)
-            outcomes = await asyncio.gather(*(self.toolbox.run(caller, c) for c in calls))
-            for call, outcome in zip(calls, outcomes, strict=True):
-                result: dict[str, Any] = {
-                    "tool_call_id": call.id,
-                    "name": call.name,
-                    "result": outcome.result,
-                    "error": outcome.error,
-                    "summary": outcome.summary,
-                    "seconds": round(outcome.seconds, 4),
-                }
+            outcomes = await asyncio.gather(*(self.toolbox.run(caller, c) for c in now))
+            for call, outcome in zip(now, outcomes, strict=True):
+                verdict = (
+                    ToolApproval.AUTO_APPROVED if proposals[call.id] else ToolApproval.NOT_NEEDED
+                )
                 stored = await save(
-                    MessageRole.TOOL, outcome.summary or outcome.error, tool_result=result
+                    MessageRole.TOOL,
+                    outcome.summary or outcome.error,
+                    tool_result=_result(call, outcome, verdict),
                 )
                 turn.append(stored)
                 messages.append(_history(stored))
-                yield ToolFinished(call, outcome)
+                yield ToolFinished(call, outcome, stored)
+            if waiting:
+                for call in waiting:
+                    described = proposals[call.id] or call.name
+                    stored = await save(
+                        MessageRole.TOOL,
+                        f"waiting for approval: {described}",
+                        tool_result=_result(call, ToolOutcome(), ToolApproval.PENDING),
+                    )
+                    turn.append(stored)
+                    yield ApprovalNeeded(asked.id, call, described)
+                yield Completed(asked, turn)
+                return
 
         final = await save(
             MessageRole.ASSISTANT,
@@ -238,6 +338,24 @@ class Turns:
         )
         turn.append(final)
         yield Completed(final, turn)
+
+
+def _refusal(reason: str) -> str:
+    said = " ".join(reason.split())
+    return "the user rejected this change" + (f": {said}" if said else "")
+
+
+def _result(call: ToolCallRequest, outcome: ToolOutcome, approval: ToolApproval) -> dict[str, Any]:
+    return {
+        "tool_call_id": call.id,
+        "name": call.name,
+        "arguments": call.arguments,
+        "result": outcome.result,
+        "error": outcome.error,
+        "summary": outcome.summary,
+        "seconds": round(outcome.seconds, 4),
+        "approval": approval.value,
+    }
 
 
 class _Saver:

@@ -70,6 +70,10 @@ class _MessageStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Message
     """
     MESSAGE_STATUS_FAILED: _MessageStatus.ValueType  # 3
     """The turn failed; the text says why."""
+    MESSAGE_STATUS_AWAITING_APPROVAL: _MessageStatus.ValueType  # 4
+    """The assistant proposed changes (its tool calls) that wait for the user's
+    approval (ApproveToolCall, RejectToolCall); the turn continues after.
+    """
 
 class MessageStatus(_MessageStatus, metaclass=_MessageStatusEnumTypeWrapper):
     """MessageStatus is how a message ended."""
@@ -84,7 +88,47 @@ text is what was written until then.
 """
 MESSAGE_STATUS_FAILED: MessageStatus.ValueType  # 3
 """The turn failed; the text says why."""
+MESSAGE_STATUS_AWAITING_APPROVAL: MessageStatus.ValueType  # 4
+"""The assistant proposed changes (its tool calls) that wait for the user's
+approval (ApproveToolCall, RejectToolCall); the turn continues after.
+"""
 Global___MessageStatus: _TypeAlias = MessageStatus  # noqa: Y015
+
+class _ToolApproval:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ToolApprovalEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ToolApproval.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    TOOL_APPROVAL_UNSPECIFIED: _ToolApproval.ValueType  # 0
+    """Not set."""
+    TOOL_APPROVAL_NOT_NEEDED: _ToolApproval.ValueType  # 1
+    """A tool that changes nothing (a search, a read): it ran at once."""
+    TOOL_APPROVAL_PENDING: _ToolApproval.ValueType  # 2
+    """A change waiting for the user's decision; it has not run."""
+    TOOL_APPROVAL_APPROVED: _ToolApproval.ValueType  # 3
+    """The user approved it, and it ran."""
+    TOOL_APPROVAL_AUTO_APPROVED: _ToolApproval.ValueType  # 4
+    """The conversation auto-approves changes, and it ran."""
+    TOOL_APPROVAL_REJECTED: _ToolApproval.ValueType  # 5
+    """The user rejected it; it did not run."""
+
+class ToolApproval(_ToolApproval, metaclass=_ToolApprovalEnumTypeWrapper):
+    """ToolApproval is whether a tool call needed, and got, the user's approval."""
+
+TOOL_APPROVAL_UNSPECIFIED: ToolApproval.ValueType  # 0
+"""Not set."""
+TOOL_APPROVAL_NOT_NEEDED: ToolApproval.ValueType  # 1
+"""A tool that changes nothing (a search, a read): it ran at once."""
+TOOL_APPROVAL_PENDING: ToolApproval.ValueType  # 2
+"""A change waiting for the user's decision; it has not run."""
+TOOL_APPROVAL_APPROVED: ToolApproval.ValueType  # 3
+"""The user approved it, and it ran."""
+TOOL_APPROVAL_AUTO_APPROVED: ToolApproval.ValueType  # 4
+"""The conversation auto-approves changes, and it ran."""
+TOOL_APPROVAL_REJECTED: ToolApproval.ValueType  # 5
+"""The user rejected it; it did not run."""
+Global___ToolApproval: _TypeAlias = ToolApproval  # noqa: Y015
 
 class _MemoryCategory:
     ValueType = _typing.NewType("ValueType", _builtins.int)
@@ -256,6 +300,7 @@ class ToolResult(_message.Message):
     ERROR_FIELD_NUMBER: _builtins.int
     SUMMARY_FIELD_NUMBER: _builtins.int
     DURATION_FIELD_NUMBER: _builtins.int
+    APPROVAL_FIELD_NUMBER: _builtins.int
     tool_call_id: _builtins.str
     """The id of the ToolCall this answers."""
     name: _builtins.str
@@ -266,6 +311,8 @@ class ToolResult(_message.Message):
     """A one-line summary of the output, for people, e.g. "12 flights from
     89.00 EUR".
     """
+    approval: Global___ToolApproval.ValueType
+    """Whether it needed the user's approval, and the decision."""
     @_builtins.property
     def result(self) -> _struct_pb2.Struct:
         """The tool's output."""
@@ -283,14 +330,49 @@ class ToolResult(_message.Message):
         error: _builtins.str = ...,
         summary: _builtins.str = ...,
         duration: _duration_pb2.Duration | None = ...,
+        approval: Global___ToolApproval.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration", "result", b"result"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["duration", b"duration", "error", b"error", "name", b"name", "result", b"result", "summary", b"summary", "tool_call_id", b"tool_call_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval", b"approval", "duration", b"duration", "error", b"error", "name", b"name", "result", b"result", "summary", b"summary", "tool_call_id", b"tool_call_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ToolResult: _TypeAlias = ToolResult  # noqa: Y015
+
+@_typing.final
+class ApprovalRequired(_message.Message):
+    """ApprovalRequired is a change the assistant proposes, waiting for the
+    user's decision (ApproveToolCall or RejectToolCall).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MESSAGE_ID_FIELD_NUMBER: _builtins.int
+    TOOL_CALL_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    message_id: _builtins.str
+    """The assistant message that asked for it."""
+    description: _builtins.str
+    """The change in words, e.g. "create the trip \\"Lisbon in May\\""."""
+    @_builtins.property
+    def tool_call(self) -> Global___ToolCall:
+        """The proposed call: the tool and its arguments."""
+
+    def __init__(
+        self,
+        *,
+        message_id: _builtins.str = ...,
+        tool_call: Global___ToolCall | None = ...,
+        description: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["tool_call", b"tool_call"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "message_id", b"message_id", "tool_call", b"tool_call"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApprovalRequired: _TypeAlias = ApprovalRequired  # noqa: Y015
 
 @_typing.final
 class TokenUsage(_message.Message):
@@ -1034,6 +1116,7 @@ class StreamMessageResponse(_message.Message):
     MESSAGE_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
     MESSAGE_STARTED_FIELD_NUMBER: _builtins.int
+    APPROVAL_REQUIRED_FIELD_NUMBER: _builtins.int
     sequence: _builtins.int
     """Position of the event in the stream, from 1."""
     @_builtins.property
@@ -1066,6 +1149,12 @@ class StreamMessageResponse(_message.Message):
     def message_started(self) -> Global___MessageStarted:
         """The assistant began writing a message (before its text deltas)."""
 
+    @_builtins.property
+    def approval_required(self) -> Global___ApprovalRequired:
+        """A proposed change waits for the user's approval; the stream then ends
+        with the assistant's message in MESSAGE_STATUS_AWAITING_APPROVAL.
+        """
+
     def __init__(
         self,
         *,
@@ -1077,16 +1166,139 @@ class StreamMessageResponse(_message.Message):
         message: Global___Message | None = ...,
         error: _status_pb2.Status | None = ...,
         message_started: Global___MessageStarted | None = ...,
+        approval_required: Global___ApprovalRequired | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "event", b"event", "message", b"message", "message_started", b"message_started", "text_delta", b"text_delta", "tool_call", b"tool_call", "tool_result", b"tool_result", "user_message", b"user_message"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["approval_required", b"approval_required", "error", b"error", "event", b"event", "message", b"message", "message_started", b"message_started", "text_delta", b"text_delta", "tool_call", b"tool_call", "tool_result", b"tool_result", "user_message", b"user_message"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "event", b"event", "message", b"message", "message_started", b"message_started", "sequence", b"sequence", "text_delta", b"text_delta", "tool_call", b"tool_call", "tool_result", b"tool_result", "user_message", b"user_message"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approval_required", b"approval_required", "error", b"error", "event", b"event", "message", b"message", "message_started", b"message_started", "sequence", b"sequence", "text_delta", b"text_delta", "tool_call", b"tool_call", "tool_result", b"tool_result", "user_message", b"user_message"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["user_message", "text_delta", "tool_call", "tool_result", "message", "error", "message_started"]  # noqa: Y015
+    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["user_message", "text_delta", "tool_call", "tool_result", "message", "error", "message_started", "approval_required"]  # noqa: Y015
     _WhichOneofArgType_event: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_event) -> _WhichOneofReturnType_event | None: ...
 
 Global___StreamMessageResponse: _TypeAlias = StreamMessageResponse  # noqa: Y015
+
+@_typing.final
+class ApproveToolCallRequest(_message.Message):
+    """ApproveToolCallRequest is the request of ApproveToolCall."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONVERSATION_ID_FIELD_NUMBER: _builtins.int
+    TOOL_CALL_ID_FIELD_NUMBER: _builtins.int
+    conversation_id: _builtins.str
+    """The conversation's id."""
+    tool_call_id: _builtins.str
+    """The id of the tool call waiting for approval."""
+    def __init__(
+        self,
+        *,
+        conversation_id: _builtins.str = ...,
+        tool_call_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conversation_id", b"conversation_id", "tool_call_id", b"tool_call_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApproveToolCallRequest: _TypeAlias = ApproveToolCallRequest  # noqa: Y015
+
+@_typing.final
+class ApproveToolCallResponse(_message.Message):
+    """ApproveToolCallResponse is the response of ApproveToolCall."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    TURN_MESSAGES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def message(self) -> Global___Message:
+        """The assistant's answer after the change (or its next proposal, in
+        MESSAGE_STATUS_AWAITING_APPROVAL).
+        """
+
+    @_builtins.property
+    def turn_messages(self) -> _containers.RepeatedCompositeFieldContainer[Global___Message]:
+        """Every message the continued turn stored, from the decided tool call's
+        result on.
+        """
+
+    def __init__(
+        self,
+        *,
+        message: Global___Message | None = ...,
+        turn_messages: _abc.Iterable[Global___Message] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["message", b"message"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "turn_messages", b"turn_messages"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApproveToolCallResponse: _TypeAlias = ApproveToolCallResponse  # noqa: Y015
+
+@_typing.final
+class RejectToolCallRequest(_message.Message):
+    """RejectToolCallRequest is the request of RejectToolCall."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONVERSATION_ID_FIELD_NUMBER: _builtins.int
+    TOOL_CALL_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    conversation_id: _builtins.str
+    """The conversation's id."""
+    tool_call_id: _builtins.str
+    """The id of the tool call waiting for approval."""
+    reason: _builtins.str
+    """Why, for the assistant (optional, at most 500 characters)."""
+    def __init__(
+        self,
+        *,
+        conversation_id: _builtins.str = ...,
+        tool_call_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["conversation_id", b"conversation_id", "reason", b"reason", "tool_call_id", b"tool_call_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RejectToolCallRequest: _TypeAlias = RejectToolCallRequest  # noqa: Y015
+
+@_typing.final
+class RejectToolCallResponse(_message.Message):
+    """RejectToolCallResponse is the response of RejectToolCall."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    TURN_MESSAGES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def message(self) -> Global___Message:
+        """The assistant's answer after the refusal."""
+
+    @_builtins.property
+    def turn_messages(self) -> _containers.RepeatedCompositeFieldContainer[Global___Message]:
+        """Every message the continued turn stored, from the refused call's
+        result on.
+        """
+
+    def __init__(
+        self,
+        *,
+        message: Global___Message | None = ...,
+        turn_messages: _abc.Iterable[Global___Message] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["message", b"message"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["message", b"message", "turn_messages", b"turn_messages"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RejectToolCallResponse: _TypeAlias = RejectToolCallResponse  # noqa: Y015
 
 @_typing.final
 class PlanTripRequest(_message.Message):

@@ -77,6 +77,16 @@ class AssistantServiceStub:
                 request_serializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.StreamMessageRequest.SerializeToString,
                 response_deserializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.StreamMessageResponse.FromString,
                 _registered_method=True)
+        self.ApproveToolCall = channel.unary_unary(
+                '/tripsage.assistant.v1.AssistantService/ApproveToolCall',
+                request_serializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.ApproveToolCallRequest.SerializeToString,
+                response_deserializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.ApproveToolCallResponse.FromString,
+                _registered_method=True)
+        self.RejectToolCall = channel.unary_unary(
+                '/tripsage.assistant.v1.AssistantService/RejectToolCall',
+                request_serializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.RejectToolCallRequest.SerializeToString,
+                response_deserializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.RejectToolCallResponse.FromString,
+                _registered_method=True)
         self.PlanTrip = channel.unary_unary(
                 '/tripsage.assistant.v1.AssistantService/PlanTrip',
                 request_serializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.PlanTripRequest.SerializeToString,
@@ -173,6 +183,24 @@ class AssistantServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ApproveToolCall(self, request, context):
+        """ApproveToolCall lets a change the assistant proposed (a tool call that
+        waits for approval) run as the caller, then continues the turn: the model
+        reads the change's result and answers. The caller needs write access to
+        the conversation; a call already decided fails with FAILED_PRECONDITION.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RejectToolCall(self, request, context):
+        """RejectToolCall refuses a proposed change: nothing is changed, the model
+        is told the user said no (with the reason, if given) and answers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def PlanTrip(self, request, context):
         """PlanTrip drafts a day-by-day itinerary from a request, using live (or
         sandbox) travel data, and optionally saves it as a trip.
@@ -252,6 +280,16 @@ def add_AssistantServiceServicer_to_server(servicer, server):
                     servicer.StreamMessage,
                     request_deserializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.StreamMessageRequest.FromString,
                     response_serializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.StreamMessageResponse.SerializeToString,
+            ),
+            'ApproveToolCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApproveToolCall,
+                    request_deserializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.ApproveToolCallRequest.FromString,
+                    response_serializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.ApproveToolCallResponse.SerializeToString,
+            ),
+            'RejectToolCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.RejectToolCall,
+                    request_deserializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.RejectToolCallRequest.FromString,
+                    response_serializer=tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.RejectToolCallResponse.SerializeToString,
             ),
             'PlanTrip': grpc.unary_unary_rpc_method_handler(
                     servicer.PlanTrip,
@@ -498,6 +536,60 @@ class AssistantService:
             '/tripsage.assistant.v1.AssistantService/StreamMessage',
             tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.StreamMessageRequest.SerializeToString,
             tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.StreamMessageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApproveToolCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tripsage.assistant.v1.AssistantService/ApproveToolCall',
+            tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.ApproveToolCallRequest.SerializeToString,
+            tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.ApproveToolCallResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RejectToolCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tripsage.assistant.v1.AssistantService/RejectToolCall',
+            tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.RejectToolCallRequest.SerializeToString,
+            tripsage_dot_assistant_dot_v1_dot_assistant__service__pb2.RejectToolCallResponse.FromString,
             options,
             channel_credentials,
             insecure,

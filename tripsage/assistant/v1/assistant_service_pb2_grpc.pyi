@@ -64,6 +64,16 @@ class AssistantServiceStub:
     happens: text deltas, tool calls and results, then the final message.
     The gateway serves it as server-sent events.
     """
+    ApproveToolCall: _grpc.UnaryUnaryMultiCallable[_assistant_service_pb2.ApproveToolCallRequest, _assistant_service_pb2.ApproveToolCallResponse]
+    """ApproveToolCall lets a change the assistant proposed (a tool call that
+    waits for approval) run as the caller, then continues the turn: the model
+    reads the change's result and answers. The caller needs write access to
+    the conversation; a call already decided fails with FAILED_PRECONDITION.
+    """
+    RejectToolCall: _grpc.UnaryUnaryMultiCallable[_assistant_service_pb2.RejectToolCallRequest, _assistant_service_pb2.RejectToolCallResponse]
+    """RejectToolCall refuses a proposed change: nothing is changed, the model
+    is told the user said no (with the reason, if given) and answers.
+    """
     PlanTrip: _grpc.UnaryUnaryMultiCallable[_assistant_service_pb2.PlanTripRequest, _assistant_service_pb2.PlanTripResponse]
     """PlanTrip drafts a day-by-day itinerary from a request, using live (or
     sandbox) travel data, and optionally saves it as a trip.
@@ -114,6 +124,16 @@ class AssistantServiceAsyncStub(AssistantServiceStub):
     """StreamMessage adds a user message and streams the assistant's turn as it
     happens: text deltas, tool calls and results, then the final message.
     The gateway serves it as server-sent events.
+    """
+    ApproveToolCall: _aio.UnaryUnaryMultiCallable[_assistant_service_pb2.ApproveToolCallRequest, _assistant_service_pb2.ApproveToolCallResponse]  # type: ignore[assignment]
+    """ApproveToolCall lets a change the assistant proposed (a tool call that
+    waits for approval) run as the caller, then continues the turn: the model
+    reads the change's result and answers. The caller needs write access to
+    the conversation; a call already decided fails with FAILED_PRECONDITION.
+    """
+    RejectToolCall: _aio.UnaryUnaryMultiCallable[_assistant_service_pb2.RejectToolCallRequest, _assistant_service_pb2.RejectToolCallResponse]  # type: ignore[assignment]
+    """RejectToolCall refuses a proposed change: nothing is changed, the model
+    is told the user said no (with the reason, if given) and answers.
     """
     PlanTrip: _aio.UnaryUnaryMultiCallable[_assistant_service_pb2.PlanTripRequest, _assistant_service_pb2.PlanTripResponse]  # type: ignore[assignment]
     """PlanTrip drafts a day-by-day itinerary from a request, using live (or
@@ -210,6 +230,28 @@ class AssistantServiceServicer(metaclass=_abc_1.ABCMeta):
         """StreamMessage adds a user message and streams the assistant's turn as it
         happens: text deltas, tool calls and results, then the final message.
         The gateway serves it as server-sent events.
+        """
+
+    @_abc_1.abstractmethod
+    def ApproveToolCall(
+        self,
+        request: _assistant_service_pb2.ApproveToolCallRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assistant_service_pb2.ApproveToolCallResponse, _abc.Awaitable[_assistant_service_pb2.ApproveToolCallResponse]]:
+        """ApproveToolCall lets a change the assistant proposed (a tool call that
+        waits for approval) run as the caller, then continues the turn: the model
+        reads the change's result and answers. The caller needs write access to
+        the conversation; a call already decided fails with FAILED_PRECONDITION.
+        """
+
+    @_abc_1.abstractmethod
+    def RejectToolCall(
+        self,
+        request: _assistant_service_pb2.RejectToolCallRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assistant_service_pb2.RejectToolCallResponse, _abc.Awaitable[_assistant_service_pb2.RejectToolCallResponse]]:
+        """RejectToolCall refuses a proposed change: nothing is changed, the model
+        is told the user said no (with the reason, if given) and answers.
         """
 
     @_abc_1.abstractmethod
