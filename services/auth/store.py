@@ -13,6 +13,7 @@ import asyncpg
 
 from tripsage_core.database import Database
 from tripsage_core.identity import Role
+from tripsage_core.rows import page_query, record_from_row
 
 
 @dataclass
@@ -44,19 +45,7 @@ def hash_refresh_token(token: str) -> bytes:
 
 
 def _user(row: asyncpg.Record) -> UserRecord:
-    return UserRecord(
-        id=str(row["id"]),
-        email=row["email"],
-        full_name=row["full_name"],
-        role=Role(row["role"]),
-        disabled=row["disabled"],
-        email_verified=row["email_verified"],
-        preferences=row["preferences"],
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        password_hash=row["password_hash"],
-    )
+    return record_from_row(UserRecord, row)
 
 
 class UserStore:
@@ -145,12 +134,7 @@ class UserStore:
             )
             if row is None:
                 return None, False
-            session = SessionRecord(
-                id=str(row["id"]),
-                user_id=str(row["user_id"]),
-                expires_at=row["expires_at"],
-                revoked_at=row["revoked_at"],
-            )
+            session = record_from_row(SessionRecord, row)
             if row["rotated_at"] is not None:
                 return session, True
             if session.revoked_at is not None:
@@ -182,9 +166,7 @@ class UserStore:
             )
         if row is None:
             return None
-        return SessionRecord(
-            str(row["id"]), str(row["user_id"]), row["expires_at"], row["revoked_at"]
-        )
+        return record_from_row(SessionRecord, row)
 
     async def revoke_session(self, session_id: str, reason: str) -> None:
         async with self.db.pool.acquire() as conn:
@@ -272,17 +254,11 @@ class UserStore:
             conditions.append(f"role = ${len(args)}")
         if not include_disabled:
             conditions.append("NOT disabled")
-        if after is not None:
-            args.extend([after[0], uuid.UUID(after[1])])
-            conditions.append(f"(created_at, id) < (${len(args) - 1}, ${len(args)})")
-        args.append(limit)
+        query = page_query(
+            "SELECT * FROM tripsage_auth.users", conditions, args, after=after, limit=limit
+        )
         async with self.db.pool.acquire() as conn:
-            rows = await conn.fetch(
-                # Only our own fixed condition strings are joined; values are bound.
-                f"SELECT * FROM tripsage_auth.users WHERE {' AND '.join(conditions)}"
-                f" ORDER BY created_at DESC, id DESC LIMIT ${len(args)}",
-                *args,
-            )
+            rows = await conn.fetch(query, *args)
         return [_user(row) for row in rows]
 
     async def create_password_reset(self, user_id: str, token: str, expires_at: datetime) -> None:
