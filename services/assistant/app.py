@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
-from grpc import aio
 
 from services.assistant.clients import travel_tools
 from services.assistant.conversations import Conversations
@@ -23,7 +22,7 @@ from services.assistant.servicer import AssistantServicer
 from services.assistant.store import AssistantStore
 from services.assistant.tools import RecallTool, RememberTool, Toolbox
 from services.assistant.turns import Turns
-from tripsage.assistant.v1 import assistant_service_pb2, assistant_service_pb2_grpc
+from tripsage.assistant.v1 import assistant_service_pb2_grpc
 from tripsage.trips.v1 import trip_service_pb2 as trips_pb
 from tripsage.trips.v1 import trip_service_pb2_grpc as trips_grpc
 from tripsage_core.config import Settings
@@ -31,12 +30,12 @@ from tripsage_core.errors import InvalidArgument, Unavailable
 from tripsage_core.grpc_kit.caller import caller_resolver
 from tripsage_core.grpc_kit.client import shared_service_channel
 from tripsage_core.grpc_kit.server import ServiceDefinition
+from tripsage_core.grpc_kit.service_app import service_definition
 from tripsage_core.idempotency import IdempotencyLedger
 from tripsage_core.identity import Principal
 from tripsage_core.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SERVICE_NAME = assistant_service_pb2.DESCRIPTOR.services_by_name["AssistantService"].full_name
 SCHEMA = "tripsage_assistant"
 
 _ACCESS = {
@@ -84,17 +83,11 @@ async def build(settings: Settings) -> ServiceDefinition:
     turns = Turns(store, conversations, memories, toolbox, model_for=lambda caller: offline)
     # PlanTrip is still the generated base class's (UNIMPLEMENTED).
     servicer = AssistantServicer(conversations, memories, turns)  # type: ignore[abstract]
-
-    def register(server: aio.Server) -> None:
-        assistant_service_pb2_grpc.add_AssistantServiceServicer_to_server(servicer, server)
-
-    return ServiceDefinition(
-        name="assistant",
-        service_names=[SERVICE_NAME],
-        register=register,
-        access={SERVICE_NAME: POLICIES},
-        callers=caller_resolver(settings, redis_client=runtime.redis),
-        readiness=runtime.ready,
-        on_stop=runtime.close,
-        components=runtime.components,
+    return service_definition(
+        "assistant",
+        servicer,
+        assistant_service_pb2_grpc.add_AssistantServiceServicer_to_server,
+        POLICIES,
+        caller_resolver(settings, redis_client=runtime.redis),
+        runtime=runtime,
     )

@@ -53,15 +53,22 @@ class UserStore:
         self.db = db
 
     async def create_user(
-        self, *, email: str, email_normalized: str, full_name: str, password_hash: str
+        self,
+        *,
+        email: str,
+        email_normalized: str,
+        full_name: str,
+        password_hash: str | None = None,
+        email_verified: bool = False,
     ) -> UserRecord | None:
-        """The new user, or None when the email is taken."""
+        """The new user, or None when the email is taken. Without a password hash, a user
+        who signs in only through an identity provider."""
         async with self.db.pool.acquire() as conn:
             row = await conn.fetchrow(
                 """
                 INSERT INTO tripsage_auth.users
-                    (id, email, email_normalized, full_name, password_hash)
-                VALUES ($1, $2, $3, $4, $5)
+                    (id, email, email_normalized, full_name, password_hash, email_verified)
+                VALUES ($1, $2, $3, $4, $5, $6)
                 ON CONFLICT (email_normalized) DO NOTHING
                 RETURNING *
                 """,
@@ -70,6 +77,7 @@ class UserStore:
                 email_normalized,
                 full_name,
                 password_hash,
+                email_verified,
             )
         return _user(row) if row else None
 
@@ -376,27 +384,6 @@ class UserStore:
                 uuid.UUID(user_id),
                 email,
             )
-
-    async def create_external_user(
-        self, *, email: str, email_normalized: str, full_name: str, email_verified: bool
-    ) -> UserRecord | None:
-        """A user who signs in only through an identity provider (no password)."""
-        async with self.db.pool.acquire() as conn:
-            row = await conn.fetchrow(
-                """
-                INSERT INTO tripsage_auth.users
-                    (id, email, email_normalized, full_name, email_verified)
-                VALUES ($1, $2, $3, $4, $5)
-                ON CONFLICT (email_normalized) DO NOTHING
-                RETURNING *
-                """,
-                uuid.uuid4(),
-                email,
-                email_normalized,
-                full_name,
-                email_verified,
-            )
-        return _user(row) if row else None
 
     async def mark_email_verified(self, user_id: str) -> None:
         async with self.db.pool.acquire() as conn:
