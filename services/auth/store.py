@@ -341,16 +341,6 @@ class UserStore:
             )
         return _user(user) if user is not None else None
 
-    async def session_is_active(self, session_id: str) -> bool:
-        async with self.db.pool.acquire() as conn:
-            return bool(
-                await conn.fetchval(
-                    "SELECT revoked_at IS NULL AND expires_at > now()"
-                    " FROM tripsage_auth.sessions WHERE id = $1",
-                    uuid.UUID(session_id),
-                )
-            )
-
     async def lookup(self, *, user_ids: list[uuid.UUID], emails: list[str]) -> list[UserRecord]:
         """Users with any of these ids or normalised emails (disabled users left out)."""
         async with self.db.pool.acquire() as conn:
