@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tripsage.auth.v1 import auth_service_pb2 as pb
 from tripsage_core.identity import Principal, PrincipalKind, Role
+from tripsage_core.proto_fields import message_from
 
 ROLE_TO_PROTO = {Role.USER: pb.USER_ROLE_USER, Role.ADMIN: pb.USER_ROLE_ADMIN}
 ROLE_FROM_PROTO = {value: key for key, value in ROLE_TO_PROTO.items()}
@@ -16,14 +17,11 @@ _KIND_FROM_PROTO = {value: key for key, value in _KIND_TO_PROTO.items()}
 
 
 def principal_to_proto(principal: Principal) -> pb.Principal:
-    return pb.Principal(
-        user_id=principal.user_id,
-        email=principal.email,
+    return message_from(
+        pb.Principal,
+        principal,
         role=ROLE_TO_PROTO[principal.role],
-        session_id=principal.session_id,
-        scopes=list(principal.scopes),
         kind=_KIND_TO_PROTO[principal.kind],
-        api_key_id=principal.api_key_id,
     )
 
 

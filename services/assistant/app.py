@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
-from grpc import aio
 
 from services.assistant.clients import service_tools
 from services.assistant.conversations import Conversations
@@ -25,7 +24,7 @@ from services.assistant.servicer import AssistantServicer
 from services.assistant.store import AssistantStore
 from services.assistant.tools import RecallTool, RememberTool, Toolbox
 from services.assistant.turns import DailyAllowance, Turns
-from tripsage.assistant.v1 import assistant_service_pb2, assistant_service_pb2_grpc
+from tripsage.assistant.v1 import assistant_service_pb2_grpc
 from tripsage.trips.v1 import trip_service_pb2 as trips_pb
 from tripsage.trips.v1 import trip_service_pb2_grpc as trips_grpc
 from tripsage_core.config import Settings
@@ -34,12 +33,12 @@ from tripsage_core.grpc_kit.auth_calls import AuthServiceKeys
 from tripsage_core.grpc_kit.caller import caller_resolver
 from tripsage_core.grpc_kit.client import shared_service_channel
 from tripsage_core.grpc_kit.server import ServiceDefinition
+from tripsage_core.grpc_kit.service_app import service_definition
 from tripsage_core.idempotency import IdempotencyLedger
 from tripsage_core.identity import Principal
 from tripsage_core.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SERVICE_NAME = assistant_service_pb2.DESCRIPTOR.services_by_name["AssistantService"].full_name
 SCHEMA = "tripsage_assistant"
 
 _ACCESS = {
@@ -90,16 +89,12 @@ async def build(settings: Settings) -> ServiceDefinition:
     )
     # PlanTrip is still the generated base class's (UNIMPLEMENTED).
     servicer = AssistantServicer(conversations, memories, turns)  # type: ignore[abstract]
-
-    def register(server: aio.Server) -> None:
-        assistant_service_pb2_grpc.add_AssistantServiceServicer_to_server(servicer, server)
-
-    return ServiceDefinition(
-        name="assistant",
-        service_names=[SERVICE_NAME],
-        register=register,
-        access={SERVICE_NAME: POLICIES},
-        callers=caller_resolver(settings, redis_client=runtime.redis),
+    return service_definition(
+        "assistant",
+        servicer,
+        assistant_service_pb2_grpc.add_AssistantServiceServicer_to_server,
+        POLICIES,
+        caller_resolver(settings, redis_client=runtime.redis),
         readiness=runtime.ready,
         on_stop=lambda: _close(runtime, models),
         components=runtime.components,

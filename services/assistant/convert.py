@@ -14,7 +14,7 @@ from services.assistant.model import (
     ToolApproval,
 )
 from tripsage.assistant.v1 import assistant_service_pb2 as pb
-from tripsage_core.grpc_kit.timestamps import to_timestamp
+from tripsage_core.proto_fields import message_from
 
 _CATEGORY = {
     MemoryCategory.PREFERENCE: pb.MEMORY_CATEGORY_PREFERENCE,
@@ -48,16 +48,7 @@ def category_from_proto(value: int) -> MemoryCategory | None:
 
 
 def conversation_to_proto(conversation: Conversation) -> pb.Conversation:
-    return pb.Conversation(
-        id=conversation.id,
-        owner_id=conversation.owner_id,
-        title=conversation.title,
-        trip_id=conversation.trip_id or "",
-        message_count=conversation.message_count,
-        create_time=to_timestamp(conversation.created_at),
-        update_time=to_timestamp(conversation.updated_at),
-        auto_approve=conversation.auto_approve,
-    )
+    return message_from(pb.Conversation, conversation)
 
 
 def _struct(value: dict[str, object] | None) -> struct_pb2.Struct | None:
@@ -67,12 +58,10 @@ def _struct(value: dict[str, object] | None) -> struct_pb2.Struct | None:
 
 
 def message_to_proto(message: Message) -> pb.Message:
-    proto = pb.Message(
-        id=message.id,
-        conversation_id=message.conversation_id,
+    proto = message_from(
+        pb.Message,
+        message,
         role=_ROLE[message.role],
-        content=message.content,
-        create_time=to_timestamp(message.created_at),
         status=_STATUS[message.status],
         usage=pb.TokenUsage(
             input_tokens=message.usage.get("input_tokens", 0),
@@ -107,11 +96,8 @@ def message_to_proto(message: Message) -> pb.Message:
 
 
 def memory_to_proto(memory: Memory) -> pb.Memory:
-    return pb.Memory(
-        id=memory.id,
-        content=memory.content,
+    return message_from(
+        pb.Memory,
+        memory,
         category=_CATEGORY[memory.category],
-        conversation_id=memory.conversation_id or "",
-        create_time=to_timestamp(memory.created_at),
-        update_time=to_timestamp(memory.updated_at),
     )

@@ -37,6 +37,7 @@ from tripsage.assistant.v1 import assistant_service_pb2_grpc as pb_grpc
 from tripsage_core.errors import DomainError, InvalidArgument
 from tripsage_core.grpc_kit.access import current_caller
 from tripsage_core.grpc_kit.metadata import idempotency_key
+from tripsage_core.grpc_kit.replies import page_reply
 from tripsage_core.grpc_kit.status import to_rpc_status
 
 Context = aio.ServicerContext[Any, Any]
@@ -77,9 +78,8 @@ class AssistantServicer(pb_grpc.AssistantServiceServicer):
             page_size=request.page_size,
             page_token=request.page_token,
         )
-        return pb.ListConversationsResponse(
-            conversations=[conversation_to_proto(c) for c in page.rows],
-            next_page_token=page.next_token,
+        return page_reply(
+            pb.ListConversationsResponse, "conversations", page, conversation_to_proto
         )
 
     async def UpdateConversation(
@@ -115,9 +115,7 @@ class AssistantServicer(pb_grpc.AssistantServiceServicer):
             page_size=request.page_size,
             page_token=request.page_token,
         )
-        return pb.ListMessagesResponse(
-            messages=[message_to_proto(m) for m in page.rows], next_page_token=page.next_token
-        )
+        return page_reply(pb.ListMessagesResponse, "messages", page, message_to_proto)
 
     # The chat
 
@@ -216,9 +214,7 @@ class AssistantServicer(pb_grpc.AssistantServiceServicer):
         page = await self.memories.list(
             current_caller(), filters, page_size=request.page_size, page_token=request.page_token
         )
-        return pb.ListMemoriesResponse(
-            memories=[memory_to_proto(m) for m in page.rows], next_page_token=page.next_token
-        )
+        return page_reply(pb.ListMemoriesResponse, "memories", page, memory_to_proto)
 
     async def CreateMemory(
         self, request: pb.CreateMemoryRequest, context: Context

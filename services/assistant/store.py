@@ -27,6 +27,7 @@ from services.assistant.model import (
     TripAccess,
 )
 from tripsage_core.database import Database, user_transaction
+from tripsage_core.rows import after_key, page_query, record_from_row
 
 CALLER_ROLE = "tripsage_assistant_caller"
 TRIP_SETTING = "app.trip_id"
@@ -50,43 +51,17 @@ class TripGrant:
 
 
 def _conversation(row: asyncpg.Record) -> Conversation:
-    return Conversation(
-        id=str(row["id"]),
-        owner_id=str(row["owner_id"]),
-        trip_id=str(row["trip_id"]) if row["trip_id"] else None,
-        title=row["title"],
-        auto_approve=row["auto_approve"],
-        message_count=row["message_count"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+    return record_from_row(Conversation, row)
 
 
 def _message(row: asyncpg.Record) -> Message:
-    return Message(
-        id=str(row["id"]),
-        conversation_id=str(row["conversation_id"]),
-        role=MessageRole(row["role"]),
-        content=row["content"],
-        created_at=row["created_at"],
-        seq=row["seq"],
-        tool_calls=list(row["tool_calls"]),
-        tool_result=row["tool_result"],
-        status=MessageStatus(row["status"]),
-        usage=dict(row["usage"]),
+    return record_from_row(
+        Message, row, tool_calls=list(row["tool_calls"]), usage=dict(row["usage"])
     )
 
 
 def _memory(row: asyncpg.Record) -> Memory:
-    return Memory(
-        id=str(row["id"]),
-        user_id=str(row["user_id"]),
-        content=row["content"],
-        category=MemoryCategory(row["category"]),
-        conversation_id=str(row["conversation_id"]) if row["conversation_id"] else None,
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+    return record_from_row(Memory, row)
 
 
 class AssistantUnit:
@@ -136,15 +111,16 @@ class AssistantUnit:
         """Most recently active first: the caller's own, or every one about `trip_id`."""
         where = "trip_id = $1" if trip_id else "owner_id = $1"
         owner_or_trip = uuid.UUID(trip_id or self.caller_id)
-        args: list[Any] = [owner_or_trip, limit]
-        if after is not None:
-            where += " AND (updated_at, id) < ($3, $4)"
-            args += [after[0], uuid.UUID(after[1])]
-        rows = await self.conn.fetch(
-            f"SELECT {_CONVERSATION} FROM tripsage_assistant.conversations WHERE {where}"
-            " ORDER BY updated_at DESC, id DESC LIMIT $2",
-            *args,
+        args: list[Any] = [owner_or_trip]
+        query = page_query(
+            f"SELECT {_CONVERSATION} FROM tripsage_assistant.conversations",
+            [where],
+            args,
+            after=after,
+            limit=limit,
+            sort="updated_at",
         )
+        rows = await self.conn.fetch(query, *args)
         return [_conversation(r) for r in rows]
 
     async def update_conversation(
@@ -364,18 +340,19 @@ class AssistantUnit:
         after: tuple[datetime, str] | None,
     ) -> list[Memory]:
         """Newest first."""
-        where, args = ["user_id = $1"], [uuid.UUID(self.caller_id), limit]
+        where = ["user_id = $1"]
+        args: list[Any] = [uuid.UUID(self.caller_id)]
         if category is not None:
             args.append(category.value)
             where.append(f"category = ${len(args)}")
-        if after is not None:
-            args += [after[0], uuid.UUID(after[1])]
-            where.append(f"(created_at, id) < (${len(args) - 1}, ${len(args)})")
-        rows = await self.conn.fetch(
-            f"SELECT {_MEMORY} FROM tripsage_assistant.memories WHERE {' AND '.join(where)}"
-            " ORDER BY created_at DESC, id DESC LIMIT $2",
-            *args,
+        query = page_query(
+            f"SELECT {_MEMORY} FROM tripsage_assistant.memories",
+            where,
+            args,
+            after=after,
+            limit=limit,
         )
+        rows = await self.conn.fetch(query, *args)
         return [_memory(r) for r in rows]
 
     async def search_memories(
@@ -394,8 +371,7 @@ class AssistantUnit:
             where.append(f"category = ${len(args)}")
         rank = "ts_rank(search, websearch_to_tsquery('english', $2))"
         if after is not None:
-            args += [after[0], uuid.UUID(after[1])]
-            where.append(f"({rank}, id) < (${len(args) - 1}::real, ${len(args)})")
+            where.append(after_key(args, after, rank, cast="::real"))
         rows = await self.conn.fetch(
             f"SELECT {_MEMORY}, {rank} AS rank FROM tripsage_assistant.memories"
             f" WHERE {' AND '.join(where)} ORDER BY rank DESC, id DESC LIMIT $3",

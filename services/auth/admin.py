@@ -9,22 +9,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 
 from services.auth.api_keys import ApiKeys
 from services.auth.store import UserRecord, UserStore
 from tripsage_core.errors import FailedPrecondition, NotFound, PermissionDenied
 from tripsage_core.identity import Principal, Role
-from tripsage_core.keyset import BY_CREATION, keyset_page
+from tripsage_core.keyset import BY_CREATION, Page, keyset_page
 from tripsage_core.revocations import Revocations
 
 logger = logging.getLogger("tripsage.auth.admin")
-
-
-@dataclass(frozen=True)
-class UserPage:
-    users: list[UserRecord]
-    next_page_token: str
 
 
 class Admin:
@@ -49,7 +42,7 @@ class Admin:
         include_disabled: bool,
         size: int,
         token: str,
-    ) -> UserPage:
+    ) -> Page[UserRecord]:
         if not await self.is_admin(caller):
             raise PermissionDenied("only administrators may list users", reason="ADMIN_ONLY")
         scope = f"{query.strip().lower()}|{role or ''}|{include_disabled}"
@@ -64,7 +57,7 @@ class Admin:
             size=size, token=token, fingerprint=scope,
             position_of=BY_CREATION.position_of, bound_of=BY_CREATION.bound_of,
         )  # fmt: skip
-        return UserPage(page.rows, page.next_token)
+        return page
 
     async def _target(self, caller: Principal, user_id: str) -> UserRecord:
         if not await self.is_admin(caller):

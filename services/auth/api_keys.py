@@ -13,7 +13,7 @@ from services.auth.store import UserStore
 from tripsage_core.api_key_scopes import MAX_SCOPES, scope_problem, scopes_beyond
 from tripsage_core.errors import FieldErrors, NotFound, PermissionDenied, Unauthenticated
 from tripsage_core.identity import Principal, PrincipalKind
-from tripsage_core.keyset import BY_CREATION, keyset_page
+from tripsage_core.keyset import BY_CREATION, Page, keyset_page
 from tripsage_core.revocations import Revocations
 
 logger = logging.getLogger("tripsage.auth.api_keys")
@@ -27,12 +27,6 @@ MAX_NAME_LENGTH = 100
 class CreatedApiKey:
     key: ApiKeyRecord
     secret: str
-
-
-@dataclass(frozen=True)
-class ApiKeyPage:
-    keys: list[ApiKeyRecord]
-    next_page_token: str
 
 
 def _refuse(field_name: str, description: str) -> NoReturn:
@@ -101,7 +95,7 @@ class ApiKeys:
 
     async def list(
         self, caller: Principal, *, size: int, token: str, include_revoked: bool
-    ) -> ApiKeyPage:
+    ) -> Page[ApiKeyRecord]:
         page = await keyset_page(
             lambda limit, after: self.store.page(
                 caller.user_id, include_revoked=include_revoked, limit=limit, after=after
@@ -109,7 +103,7 @@ class ApiKeys:
             size=size, token=token, fingerprint="all" if include_revoked else "active",
             position_of=BY_CREATION.position_of, bound_of=BY_CREATION.bound_of,
         )  # fmt: skip
-        return ApiKeyPage(page.rows, page.next_token)
+        return page
 
     async def revoke(self, caller: Principal, key_id: str) -> ApiKeyRecord:
         try:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Literal
 
-from grpc import aio
 from redis.asyncio import Redis
 
 from services.auth.accounts import Accounts, ResetPolicy, VerificationPolicy
@@ -26,10 +27,11 @@ from services.auth.rpc_policy import POLICIES
 from services.auth.servicer import AuthServicer
 from services.auth.store import UserStore
 from services.auth.throttle import LoginThrottle, ResetRequestLimits, ThrottlePolicy
-from tripsage.auth.v1 import auth_service_pb2, auth_service_pb2_grpc
+from tripsage.auth.v1 import auth_service_pb2_grpc
 from tripsage_core.config import Settings
 from tripsage_core.grpc_kit.caller import caller_resolver
 from tripsage_core.grpc_kit.server import ServiceDefinition
+from tripsage_core.grpc_kit.service_app import service_definition
 from tripsage_core.identity import CLOCK_SKEW_SECONDS, access_tokens
 from tripsage_core.key_encryption import key_encryption
 from tripsage_core.rate_limit import WindowCounter
@@ -37,7 +39,6 @@ from tripsage_core.revocations import Revocations
 from tripsage_core.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SERVICE_NAME = auth_service_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
 
 
 def provider_checker(settings: Settings) -> HttpProviderChecker:
@@ -90,32 +91,35 @@ def configured_notifier(settings: Settings) -> PasswordResetNotifier:
 
 def oauth_providers(settings: Settings) -> dict[str, OAuthProvider]:
     """The identity providers with a client id and secret configured."""
-    found: dict[str, OAuthProvider] = {}
-    if settings.oauth_google_client_id and settings.oauth_google_client_secret:
-        found["google"] = OAuthProvider(
-            name="google",
-            style="oidc",
-            client_id=settings.oauth_google_client_id,
-            client_secret=settings.oauth_google_client_secret.get_secret_value(),
-            authorize_url=settings.oauth_google_authorize_url,
-            token_url=settings.oauth_google_token_url,
-            userinfo_url=settings.oauth_google_userinfo_url,
-            jwks_url=settings.oauth_google_jwks_url,
-            issuer=settings.oauth_google_issuer,
-        )
-    if settings.oauth_github_client_id and settings.oauth_github_client_secret:
-        found["github"] = OAuthProvider(
-            name="github",
-            style="github",
-            client_id=settings.oauth_github_client_id,
-            client_secret=settings.oauth_github_client_secret.get_secret_value(),
-            authorize_url=settings.oauth_github_authorize_url,
-            token_url=settings.oauth_github_token_url,
-            userinfo_url=settings.oauth_github_userinfo_url,
-            emails_url=settings.oauth_github_emails_url,
-            scope="read:user user:email",
-        )
-    return found
+    candidates = (
+        _oauth_provider(settings, "google", "oidc"),
+        _oauth_provider(settings, "github", "github", scope="read:user user:email"),
+    )
+    return {provider.name: provider for provider in candidates if provider is not None}
+
+
+def _oauth_provider(
+    settings: Settings, name: str, style: Literal["oidc", "github"], **fixed: str
+) -> OAuthProvider | None:
+    """OAUTH_<NAME>_* as a provider: each OAuthProvider field the settings have for it."""
+    client_id = getattr(settings, f"oauth_{name}_client_id")
+    secret = getattr(settings, f"oauth_{name}_client_secret")
+    if not (client_id and secret):
+        return None
+    configured = {
+        f.name: getattr(settings, f"oauth_{name}_{f.name}")
+        for f in dataclasses.fields(OAuthProvider)
+        if f.name not in {"client_id", "client_secret"}
+        and hasattr(settings, f"oauth_{name}_{f.name}")
+    }
+    return OAuthProvider(
+        name=name,
+        style=style,
+        client_id=client_id,
+        client_secret=secret.get_secret_value(),
+        **configured,
+        **fixed,
+    )
 
 
 async def build(
@@ -172,18 +176,12 @@ async def build(
             timeout=settings.provider_timeout_seconds,
         ),
     )
-
-    def register(server: aio.Server) -> None:
-        auth_service_pb2_grpc.add_AuthServiceServicer_to_server(servicer, server)
-
-    return ServiceDefinition(
-        name="auth",
-        service_names=[SERVICE_NAME],
-        register=register,
-        access={SERVICE_NAME: POLICIES},
-        callers=caller_resolver(settings, redis_client=runtime.redis, api_keys=api_keys),
+    return service_definition(
+        "auth",
+        servicer,
+        auth_service_pb2_grpc.add_AuthServiceServicer_to_server,
+        POLICIES,
+        caller_resolver(settings, redis_client=runtime.redis, api_keys=api_keys),
+        runtime=runtime,
         is_admin=admin.is_admin,
-        readiness=runtime.ready,
-        on_stop=runtime.close,
-        components=runtime.components,
     )

@@ -8,7 +8,6 @@ details name the provider and the last four characters, nothing more.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Protocol
 
 from services.auth.key_store import ProviderKeyEventRecord, ProviderKeyRecord, ProviderKeyStore
@@ -16,7 +15,7 @@ from services.auth.provider_checks import CheckResult, KeyStatus, format_problem
 from tripsage_core.errors import FieldErrors, InvalidArgument, NotFound, PermissionDenied
 from tripsage_core.identity import Principal
 from tripsage_core.key_encryption import KeyEncryption
-from tripsage_core.keyset import BY_CREATION, keyset_page
+from tripsage_core.keyset import BY_CREATION, Page, keyset_page
 from tripsage_core.provider_keys import PROVIDER_SERVICES
 
 logger = logging.getLogger("tripsage.auth.byok")
@@ -26,12 +25,6 @@ MAX_KEY_LENGTH = 512
 
 class ProviderChecker(Protocol):
     async def check(self, service: str, key: str) -> CheckResult: ...
-
-
-@dataclass(frozen=True)
-class EventPage:
-    events: list[ProviderKeyEventRecord]
-    next_page_token: str
 
 
 def _associated(user_id: str, service: str) -> str:
@@ -119,7 +112,9 @@ class ProviderKeys:
             caller.user_id, service, "deleted", actor="user", detail="key deleted"
         )
 
-    async def events(self, caller: Principal, service: str, *, size: int, token: str) -> EventPage:
+    async def events(
+        self, caller: Principal, service: str, *, size: int, token: str
+    ) -> Page[ProviderKeyEventRecord]:
         _require_service(service)
         page = await keyset_page(
             lambda limit, after: self.store.events(
@@ -128,7 +123,7 @@ class ProviderKeys:
             size=size, token=token, fingerprint=service,
             position_of=BY_CREATION.position_of, bound_of=BY_CREATION.bound_of,
         )  # fmt: skip
-        return EventPage(page.rows, page.next_token)
+        return page
 
     async def resolve(
         self, caller: Principal, user_id: str, service: str

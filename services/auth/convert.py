@@ -9,9 +9,9 @@ from google.protobuf import json_format
 from services.auth.key_store import ApiKeyRecord, ProviderKeyEventRecord, ProviderKeyRecord
 from services.auth.store import UserRecord
 from tripsage.auth.v1 import auth_service_pb2 as pb
-from tripsage_core.grpc_kit.timestamps import to_timestamp
 from tripsage_core.identity import Role
 from tripsage_core.principal_proto import ROLE_FROM_PROTO, ROLE_TO_PROTO
+from tripsage_core.proto_fields import message_from
 from tripsage_core.provider_keys import PROVIDER_SERVICES
 
 
@@ -40,63 +40,35 @@ def preferences_to_proto(preferences: dict[str, object]) -> pb.UserPreferences:
 
 
 def user_to_proto(user: UserRecord) -> pb.User:
-    return pb.User(
-        id=user.id,
-        email=user.email,
-        full_name=user.full_name,
+    return message_from(
+        pb.User,
+        user,
         role=ROLE_TO_PROTO[user.role],
         preferences=preferences_to_proto(user.preferences),
-        email_verified=user.email_verified,
-        disabled=user.disabled,
-        create_time=to_timestamp(user.created_at),
-        update_time=to_timestamp(user.updated_at),
         etag=f'W/"{user.version}"',
     )
 
 
 def api_key_to_proto(key: ApiKeyRecord) -> pb.ApiKey:
-    message = pb.ApiKey(
-        id=key.id,
-        owner_id=key.owner_id,
-        name=key.name,
-        prefix=key.prefix,
-        scopes=list(key.scopes),
-        create_time=to_timestamp(key.created_at),
-    )
-    if key.expires_at is not None:
-        message.expire_time.CopyFrom(to_timestamp(key.expires_at))
-    if key.last_used_at is not None:
-        message.last_use_time.CopyFrom(to_timestamp(key.last_used_at))
-    if key.revoked_at is not None:
-        message.revoke_time.CopyFrom(to_timestamp(key.revoked_at))
-    return message
+    return message_from(pb.ApiKey, key)
 
 
 def provider_key_to_proto(key: ProviderKeyRecord) -> pb.ProviderKey:
-    message = pb.ProviderKey(
-        service=provider_to_proto(key.service),  # type: ignore[arg-type]
-        last_four=key.last_four,
-        status=status_to_proto(key.status),  # type: ignore[arg-type]
-        status_message=key.status_message,
-        create_time=to_timestamp(key.created_at),
-        update_time=to_timestamp(key.updated_at),
+    return message_from(
+        pb.ProviderKey,
+        key,
+        service=provider_to_proto(key.service),
+        status=status_to_proto(key.status),
     )
-    if key.last_validated_at is not None:
-        message.last_validate_time.CopyFrom(to_timestamp(key.last_validated_at))
-    if key.last_used_at is not None:
-        message.last_use_time.CopyFrom(to_timestamp(key.last_used_at))
-    return message
 
 
 def event_to_proto(event: ProviderKeyEventRecord) -> pb.ProviderKeyEvent:
-    return pb.ProviderKeyEvent(
-        id=event.id,
-        service=provider_to_proto(event.service),  # type: ignore[arg-type]
-        kind=int(pb.ProviderKeyEventKind.Value(f"PROVIDER_KEY_EVENT_KIND_{event.kind.upper()}")),  # type: ignore[arg-type]
-        status=status_to_proto(event.status),  # type: ignore[arg-type]
-        actor=event.actor,
-        detail=event.detail,
-        create_time=to_timestamp(event.created_at),
+    return message_from(
+        pb.ProviderKeyEvent,
+        event,
+        service=provider_to_proto(event.service),
+        kind=pb.ProviderKeyEventKind.Value(f"PROVIDER_KEY_EVENT_KIND_{event.kind.upper()}"),
+        status=status_to_proto(event.status),
     )
 
 

@@ -12,6 +12,7 @@ import asyncpg
 
 from tripsage_core.database import Database
 from tripsage_core.key_encryption import Sealed
+from tripsage_core.rows import page_query, record_from_row
 
 
 def hash_secret(secret: str) -> bytes:
@@ -58,38 +59,23 @@ class ProviderKeyEventRecord:
 
 
 def _api_key(row: asyncpg.Record) -> ApiKeyRecord:
-    return ApiKeyRecord(
-        id=str(row["id"]),
-        owner_id=str(row["owner_id"]),
-        name=row["name"],
-        prefix=row["prefix"],
-        scopes=tuple(row["scopes"]),
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        last_used_at=row["last_used_at"],
-        revoked_at=row["revoked_at"],
-    )
+    return record_from_row(ApiKeyRecord, row, scopes=tuple(row["scopes"]))
+
+
+def _sealed_columns(sealed: Sealed) -> tuple[bytes, bytes, bytes, str, int]:
+    """ciphertext, nonce, salt, key_id, key_version: the columns `_provider_key` reads back."""
+    return sealed.ciphertext, sealed.nonce, sealed.salt, sealed.key_id, sealed.key_version
 
 
 def _provider_key(row: asyncpg.Record) -> ProviderKeyRecord:
-    return ProviderKeyRecord(
-        user_id=str(row["user_id"]),
-        service=row["service"],
-        sealed=Sealed(
-            bytes(row["ciphertext"]),
-            bytes(row["nonce"]),
-            bytes(row["salt"]),
-            row["key_id"],
-            row["key_version"],
-        ),
-        last_four=row["last_four"],
-        status=row["status"],
-        status_message=row["status_message"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        last_validated_at=row["last_validated_at"],
-        last_used_at=row["last_used_at"],
+    sealed = Sealed(
+        bytes(row["ciphertext"]),
+        bytes(row["nonce"]),
+        bytes(row["salt"]),
+        row["key_id"],
+        row["key_version"],
     )
+    return record_from_row(ProviderKeyRecord, row, sealed=sealed)
 
 
 class ApiKeyStore:
@@ -160,17 +146,11 @@ class ApiKeyStore:
         args: list[Any] = [uuid.UUID(owner_id)]
         if not include_revoked:
             conditions.append("revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())")
-        if after is not None:
-            args.extend([after[0], uuid.UUID(after[1])])
-            conditions.append(f"(created_at, id) < (${len(args) - 1}, ${len(args)})")
-        args.append(limit)
+        query = page_query(
+            "SELECT * FROM tripsage_auth.api_keys", conditions, args, after=after, limit=limit
+        )
         async with self.db.pool.acquire() as conn:
-            rows = await conn.fetch(
-                # Only our own fixed condition strings are joined; values are bound.
-                f"SELECT * FROM tripsage_auth.api_keys WHERE {' AND '.join(conditions)}"  # noqa: S608
-                f" ORDER BY created_at DESC, id DESC LIMIT ${len(args)}",
-                *args,
-            )
+            rows = await conn.fetch(query, *args)
         return [_api_key(row) for row in rows]
 
     async def revoke(self, owner_id: str, key_id: str) -> ApiKeyRecord | None:
@@ -248,11 +228,7 @@ class ProviderKeyStore:
                 """,
                 uuid.UUID(user_id),
                 service,
-                sealed.ciphertext,
-                sealed.nonce,
-                sealed.salt,
-                sealed.key_id,
-                sealed.key_version,
+                *_sealed_columns(sealed),
                 last_four,
                 status,
                 status_message,
@@ -328,25 +304,16 @@ class ProviderKeyStore:
         self, user_id: str, service: str, *, limit: int, after: tuple[datetime, str] | None
     ) -> list[ProviderKeyEventRecord]:
         args: list[Any] = [uuid.UUID(user_id), service]
-        condition = ""
-        if after is not None:
-            args.extend([after[0], uuid.UUID(after[1])])
-            condition = " AND (created_at, id) < ($3, $4)"
-        args.append(limit)
+        query = page_query(
+            "SELECT * FROM tripsage_auth.provider_key_events",
+            ["user_id = $1", "service = $2"],
+            args,
+            after=after,
+            limit=limit,
+        )
         async with self.db.pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT * FROM tripsage_auth.provider_key_events"  # noqa: S608
-                f" WHERE user_id = $1 AND service = $2{condition}"
-                f" ORDER BY created_at DESC, id DESC LIMIT ${len(args)}",
-                *args,
-            )
-        return [
-            ProviderKeyEventRecord(
-                str(r["id"]), r["service"], r["kind"], r["status"], r["actor"], r["detail"],
-                r["created_at"],
-            )
-            for r in rows
-        ]  # fmt: skip
+            rows = await conn.fetch(query, *args)
+        return [record_from_row(ProviderKeyEventRecord, r) for r in rows]
 
     async def all_sealed(self) -> list[ProviderKeyRecord]:
         async with self.db.pool.acquire() as conn:
@@ -368,9 +335,5 @@ class ProviderKeyStore:
             """,
             uuid.UUID(user_id),
             service,
-            sealed.ciphertext,
-            sealed.nonce,
-            sealed.salt,
-            sealed.key_id,
-            sealed.key_version,
+            *_sealed_columns(sealed),
         )

@@ -323,7 +323,7 @@ class OAuthSignIns:
                 # Nobody had proved the address: the account may be a squatter's.
                 existing = await self.accounts.reclaim_unverified(existing)
             return existing, False
-        created = await self.users.create_external_user(
+        created = await self.users.create_user(
             email=identity.email.strip(),
             email_normalized=normalized,
             full_name=identity.name.strip()[:200],

@@ -30,6 +30,7 @@ from tripsage.auth.v1 import auth_service_pb2_grpc as pb_grpc
 from tripsage_core.errors import InvalidArgument
 from tripsage_core.grpc_kit.access import current_caller, optional_caller
 from tripsage_core.grpc_kit.caller import CREDENTIAL_EXPIRES_HEADER, client_address
+from tripsage_core.grpc_kit.replies import page_reply
 from tripsage_core.principal_proto import principal_to_proto
 
 Context = aio.ServicerContext[Any, Any]
@@ -243,10 +244,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
             token=request.page_token,
             include_revoked=request.include_revoked,
         )
-        return pb.ListApiKeysResponse(
-            api_keys=[api_key_to_proto(k) for k in page.keys],
-            next_page_token=page.next_page_token,
-        )
+        return page_reply(pb.ListApiKeysResponse, "api_keys", page, api_key_to_proto)
 
     async def RevokeApiKey(
         self, request: pb.RevokeApiKeyRequest, context: Context
@@ -304,9 +302,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
             size=request.page_size,
             token=request.page_token,
         )
-        return pb.ListProviderKeyEventsResponse(
-            events=[event_to_proto(e) for e in page.events], next_page_token=page.next_page_token
-        )
+        return page_reply(pb.ListProviderKeyEventsResponse, "events", page, event_to_proto)
 
     # Administration
 
@@ -322,9 +318,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
             size=request.page_size,
             token=request.page_token,
         )
-        return pb.ListUsersResponse(
-            users=[user_to_proto(u) for u in page.users], next_page_token=page.next_page_token
-        )
+        return page_reply(pb.ListUsersResponse, "users", page, user_to_proto)
 
     async def SetUserDisabled(
         self, request: pb.SetUserDisabledRequest, context: Context

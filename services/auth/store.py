@@ -13,6 +13,7 @@ import asyncpg
 
 from tripsage_core.database import Database
 from tripsage_core.identity import Role
+from tripsage_core.rows import page_query, record_from_row
 
 
 @dataclass
@@ -44,19 +45,7 @@ def hash_refresh_token(token: str) -> bytes:
 
 
 def _user(row: asyncpg.Record) -> UserRecord:
-    return UserRecord(
-        id=str(row["id"]),
-        email=row["email"],
-        full_name=row["full_name"],
-        role=Role(row["role"]),
-        disabled=row["disabled"],
-        email_verified=row["email_verified"],
-        preferences=row["preferences"],
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        password_hash=row["password_hash"],
-    )
+    return record_from_row(UserRecord, row)
 
 
 class UserStore:
@@ -64,15 +53,22 @@ class UserStore:
         self.db = db
 
     async def create_user(
-        self, *, email: str, email_normalized: str, full_name: str, password_hash: str
+        self,
+        *,
+        email: str,
+        email_normalized: str,
+        full_name: str,
+        password_hash: str | None = None,
+        email_verified: bool = False,
     ) -> UserRecord | None:
-        """The new user, or None when the email is taken."""
+        """The new user, or None when the email is taken. Without a password hash, a user
+        who signs in only through an identity provider."""
         async with self.db.pool.acquire() as conn:
             row = await conn.fetchrow(
                 """
                 INSERT INTO tripsage_auth.users
-                    (id, email, email_normalized, full_name, password_hash)
-                VALUES ($1, $2, $3, $4, $5)
+                    (id, email, email_normalized, full_name, password_hash, email_verified)
+                VALUES ($1, $2, $3, $4, $5, $6)
                 ON CONFLICT (email_normalized) DO NOTHING
                 RETURNING *
                 """,
@@ -81,6 +77,7 @@ class UserStore:
                 email_normalized,
                 full_name,
                 password_hash,
+                email_verified,
             )
         return _user(row) if row else None
 
@@ -145,12 +142,7 @@ class UserStore:
             )
             if row is None:
                 return None, False
-            session = SessionRecord(
-                id=str(row["id"]),
-                user_id=str(row["user_id"]),
-                expires_at=row["expires_at"],
-                revoked_at=row["revoked_at"],
-            )
+            session = record_from_row(SessionRecord, row)
             if row["rotated_at"] is not None:
                 return session, True
             if session.revoked_at is not None:
@@ -182,9 +174,7 @@ class UserStore:
             )
         if row is None:
             return None
-        return SessionRecord(
-            str(row["id"]), str(row["user_id"]), row["expires_at"], row["revoked_at"]
-        )
+        return record_from_row(SessionRecord, row)
 
     async def revoke_session(self, session_id: str, reason: str) -> None:
         async with self.db.pool.acquire() as conn:
@@ -272,17 +262,11 @@ class UserStore:
             conditions.append(f"role = ${len(args)}")
         if not include_disabled:
             conditions.append("NOT disabled")
-        if after is not None:
-            args.extend([after[0], uuid.UUID(after[1])])
-            conditions.append(f"(created_at, id) < (${len(args) - 1}, ${len(args)})")
-        args.append(limit)
+        query = page_query(
+            "SELECT * FROM tripsage_auth.users", conditions, args, after=after, limit=limit
+        )
         async with self.db.pool.acquire() as conn:
-            rows = await conn.fetch(
-                # Only our own fixed condition strings are joined; values are bound.
-                f"SELECT * FROM tripsage_auth.users WHERE {' AND '.join(conditions)}"
-                f" ORDER BY created_at DESC, id DESC LIMIT ${len(args)}",
-                *args,
-            )
+            rows = await conn.fetch(query, *args)
         return [_user(row) for row in rows]
 
     async def create_password_reset(self, user_id: str, token: str, expires_at: datetime) -> None:
@@ -357,16 +341,6 @@ class UserStore:
             )
         return _user(user) if user is not None else None
 
-    async def session_is_active(self, session_id: str) -> bool:
-        async with self.db.pool.acquire() as conn:
-            return bool(
-                await conn.fetchval(
-                    "SELECT revoked_at IS NULL AND expires_at > now()"
-                    " FROM tripsage_auth.sessions WHERE id = $1",
-                    uuid.UUID(session_id),
-                )
-            )
-
     async def lookup(self, *, user_ids: list[uuid.UUID], emails: list[str]) -> list[UserRecord]:
         """Users with any of these ids or normalised emails (disabled users left out)."""
         async with self.db.pool.acquire() as conn:
@@ -400,27 +374,6 @@ class UserStore:
                 uuid.UUID(user_id),
                 email,
             )
-
-    async def create_external_user(
-        self, *, email: str, email_normalized: str, full_name: str, email_verified: bool
-    ) -> UserRecord | None:
-        """A user who signs in only through an identity provider (no password)."""
-        async with self.db.pool.acquire() as conn:
-            row = await conn.fetchrow(
-                """
-                INSERT INTO tripsage_auth.users
-                    (id, email, email_normalized, full_name, email_verified)
-                VALUES ($1, $2, $3, $4, $5)
-                ON CONFLICT (email_normalized) DO NOTHING
-                RETURNING *
-                """,
-                uuid.uuid4(),
-                email,
-                email_normalized,
-                full_name,
-                email_verified,
-            )
-        return _user(row) if row else None
 
     async def mark_email_verified(self, user_id: str) -> None:
         async with self.db.pool.acquire() as conn:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from google.type import latlng_pb2
+
 from services.travel.reference import CITY_CODES, Airport, airports, distance_km, fold
 from tripsage.travel.v1 import travel_service_pb2 as pb
+from tripsage_core.proto_fields import message_from
 
 
 def _rank(airport: Airport, text: str, upper: str) -> int | None:
@@ -41,15 +44,11 @@ def search_airports(query: pb.ListAirportsRequest) -> list[Airport]:
 
 
 def airport_message(airport: Airport) -> pb.Airport:
-    message = pb.Airport(
+    return message_from(
+        pb.Airport,
+        airport,
         iata_code=airport.iata,
         icao_code=airport.icao,
-        name=airport.name,
-        city=airport.city,
-        city_code=airport.city_code,
         country_code=airport.country,
-        time_zone=airport.time_zone,
+        location=latlng_pb2.LatLng(latitude=airport.latitude, longitude=airport.longitude),
     )
-    message.location.latitude = airport.latitude
-    message.location.longitude = airport.longitude
-    return message

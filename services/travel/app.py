@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from grpc import aio
 from prometheus_client import start_http_server
 from redis.asyncio import Redis
 
@@ -28,7 +27,7 @@ from services.travel.sandbox.stays import SandboxStays
 from services.travel.sandbox.weather import SandboxWeather
 from services.travel.servicer import TravelServicer
 from services.travel.travel import Providers, Travel
-from tripsage.travel.v1 import travel_service_pb2, travel_service_pb2_grpc
+from tripsage.travel.v1 import travel_service_pb2_grpc
 from tripsage_core import page_tokens
 from tripsage_core.cache import create_redis
 from tripsage_core.cache import ping as redis_ping
@@ -37,6 +36,7 @@ from tripsage_core.config import Settings
 from tripsage_core.grpc_kit.auth_calls import AuthServiceKeys
 from tripsage_core.grpc_kit.caller import CallerResolver, caller_resolver
 from tripsage_core.grpc_kit.server import ServiceDefinition
+from tripsage_core.grpc_kit.service_app import service_definition
 from tripsage_core.provider_accounts import (
     DUFFEL,
     GOOGLE_MAPS,
@@ -45,7 +45,6 @@ from tripsage_core.provider_accounts import (
     UserKeySource,
 )
 
-SERVICE_NAME = travel_service_pb2.DESCRIPTOR.services_by_name["TravelService"].full_name
 logger = logging.getLogger("tripsage.travel")
 _metrics_started: set[int] = set()
 
@@ -142,9 +141,6 @@ def compose(
     # Loading reference data takes a few seconds; do it off the event loop at start.
     warm_up = asyncio.get_running_loop().run_in_executor(None, _load_reference_data)
 
-    def register(server: aio.Server) -> None:
-        travel_service_pb2_grpc.add_TravelServiceServicer_to_server(servicer, server)
-
     async def ready() -> bool:
         if redis is not None:
             travel.cache.available = await redis_ping(redis)
@@ -157,12 +153,12 @@ def compose(
         if redis is not None:
             await redis.aclose()
 
-    return ServiceDefinition(
-        name="travel",
-        service_names=[SERVICE_NAME],
-        register=register,
-        access={SERVICE_NAME: POLICIES},
-        callers=callers,
+    return service_definition(
+        "travel",
+        servicer,
+        travel_service_pb2_grpc.add_TravelServiceServicer_to_server,
+        POLICIES,
+        callers,
         readiness=ready,
         on_stop=stop,
         components=lambda: {"redis": travel.cache.available} if redis is not None else {},

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from services.trips.sharing import Activity
+from tripsage_core.rows import record_from_row
 
 
 class ActivityRows:
@@ -43,16 +44,4 @@ class ActivityRows:
             before_seq,
             limit,
         )
-        return [
-            Activity(
-                id=str(row["id"]),
-                trip_id=str(row["trip_id"]),
-                actor_id=str(row["actor_id"]),
-                kind=row["kind"],
-                summary=row["summary"],
-                created_at=row["created_at"],
-                details=row["details"],
-                seq=row["seq"],
-            )
-            for row in rows
-        ]
+        return [record_from_row(Activity, row) for row in rows]

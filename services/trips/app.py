@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
-from grpc import aio
 
 from services.trips.collaboration import Collaboration
 from services.trips.itinerary import Itinerary
@@ -13,19 +12,19 @@ from services.trips.rpc_policy import POLICIES
 from services.trips.servicer import TripServicer
 from services.trips.store import TripStore
 from services.trips.trips import Trips
-from tripsage.trips.v1 import trip_service_pb2, trip_service_pb2_grpc
+from tripsage.trips.v1 import trip_service_pb2_grpc
 from tripsage_core.config import Settings
 from tripsage_core.errors import Unavailable
 from tripsage_core.grpc_kit.auth_calls import lookup_users_by_id
 from tripsage_core.grpc_kit.caller import caller_resolver
 from tripsage_core.grpc_kit.server import ServiceDefinition
+from tripsage_core.grpc_kit.service_app import service_definition
 from tripsage_core.idempotency import IdempotencyLedger
 from tripsage_core.money import rate_table
 from tripsage_core.runtime import ServiceRuntime
 from tripsage_core.users import UserSummary
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SERVICE_NAME = trip_service_pb2.DESCRIPTOR.services_by_name["TripService"].full_name
 SCHEMA = "tripsage_trips"
 
 
@@ -60,17 +59,11 @@ async def build(settings: Settings) -> ServiceDefinition:
         Collaboration(store, AuthUserDirectory(settings)),
         Itinerary(store, ledger, rate_table(settings.trips_currency_rates)),
     )
-
-    def register(server: aio.Server) -> None:
-        trip_service_pb2_grpc.add_TripServiceServicer_to_server(servicer, server)
-
-    return ServiceDefinition(
-        name="trips",
-        service_names=[SERVICE_NAME],
-        register=register,
-        access={SERVICE_NAME: POLICIES},
-        callers=caller_resolver(settings),
-        readiness=runtime.ready,
-        on_stop=runtime.close,
-        components=runtime.components,
+    return service_definition(
+        "trips",
+        servicer,
+        trip_service_pb2_grpc.add_TripServiceServicer_to_server,
+        POLICIES,
+        caller_resolver(settings),
+        runtime=runtime,
     )

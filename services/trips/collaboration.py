@@ -10,7 +10,7 @@ accepts it through AcceptTripInvitation; they may also decline it (migrations
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
 from datetime import datetime
 from typing import Protocol
 
@@ -22,7 +22,7 @@ from services.trips.sharing import (
     CollaboratorRole,
     Invitation,
 )
-from services.trips.store import TripStore
+from services.trips.store import TripStore, TripsUnit
 from services.trips.writes import check_etag, stale
 from tripsage_core.emails import email_problem, normalize_email
 from tripsage_core.errors import (
@@ -34,7 +34,7 @@ from tripsage_core.errors import (
     Unavailable,
 )
 from tripsage_core.identity import Principal
-from tripsage_core.keyset import ByCreation, keyset_page
+from tripsage_core.keyset import ByCreation, Page, keyset_page
 from tripsage_core.page_budget import PAGE_BYTES
 from tripsage_core.users import UserSummary
 
@@ -46,20 +46,19 @@ class UserDirectory(Protocol):
     async def by_id(self, user_ids: list[str]) -> dict[str, UserSummary]: ...
 
 
-@dataclass(frozen=True)
-class CollaboratorPage:
-    collaborators: list[Collaborator]
-    next_page_token: str
-
-
-@dataclass(frozen=True)
-class InvitationPage:
-    invitations: list[Invitation]
-    next_page_token: str
-
-
 def _collaborator_not_found(collaborator_id: str) -> NotFound:
     return NotFound(f"collaborator {collaborator_id} not found", reason="COLLABORATOR_NOT_FOUND")
+
+
+async def _managed_collaborator(
+    uow: TripsUnit, trip_id: str, collaborator_id: str, target: uuid.UUID
+) -> Collaborator:
+    """The collaborator an admin of the trip changes or removes (404 when there is none)."""
+    await load_trip(uow, trip_id, ADMIN)
+    current = await uow.collaborators.get(trip_id, target)
+    if current is None:
+        raise _collaborator_not_found(collaborator_id)
+    return current
 
 
 def _invitation_not_found(invitation_id: str) -> NotFound:
@@ -77,7 +76,7 @@ class Collaboration:
 
     async def list_collaborators(
         self, caller: Principal, trip_id: str, *, page_size: int, page_token: str
-    ) -> CollaboratorPage:
+    ) -> Page[Collaborator]:
         async def fetch(limit: int, after: tuple[datetime, str] | None) -> list[Collaborator]:
             async with self.store.unit(caller) as uow:
                 await load_trip(uow, trip_id, MEMBER)
@@ -95,7 +94,7 @@ class Collaboration:
         for row in rows:
             if row.user_id and not row.full_name:
                 row.full_name = names.get(row.user_id, "")
-        return CollaboratorPage(rows, page.next_token)
+        return Page(rows, page.next_token)
 
     async def add(
         self, caller: Principal, trip_id: str, *, email: str, role: str, message: str
@@ -158,10 +157,7 @@ class Collaboration:
             raise InvalidArgument.for_field("role", f"must be one of {', '.join(CollaboratorRole)}")
         target = parse_uuid(collaborator_id, "collaborator_id", "collaborator")
         async with self.store.unit(caller) as uow:
-            await load_trip(uow, trip_id, ADMIN)
-            current = await uow.collaborators.get(trip_id, target)
-            if current is None:
-                raise _collaborator_not_found(collaborator_id)
+            current = await _managed_collaborator(uow, trip_id, collaborator_id, target)
             check_etag(etag, current.etag, "collaborator")
             updated = await uow.collaborators.update_role(current.id, current.version, role)
             if updated is None:
@@ -178,10 +174,7 @@ class Collaboration:
     async def remove(self, caller: Principal, trip_id: str, collaborator_id: str) -> None:
         target = parse_uuid(collaborator_id, "collaborator_id", "collaborator")
         async with self.store.unit(caller) as uow:
-            await load_trip(uow, trip_id, ADMIN)
-            current = await uow.collaborators.get(trip_id, target)
-            if current is None:
-                raise _collaborator_not_found(collaborator_id)
+            current = await _managed_collaborator(uow, trip_id, collaborator_id, target)
             await uow.activity.record(
                 trip_id,
                 caller.user_id,
@@ -216,7 +209,7 @@ class Collaboration:
 
     async def invitations(
         self, caller: Principal, *, page_size: int, page_token: str
-    ) -> InvitationPage:
+    ) -> Page[Invitation]:
         async def fetch(limit: int, before: tuple[datetime, str] | None) -> list[Invitation]:
             async with self.store.unit(caller) as uow:
                 return await uow.collaborators.invitations(limit, before)
@@ -230,7 +223,7 @@ class Collaboration:
         inviters = await self._names({row.invited_by for row in rows})
         for row in rows:
             row.invited_by_name = inviters.get(row.invited_by, "")
-        return InvitationPage(rows, page.next_token)
+        return Page(rows, page.next_token)
 
     async def accept(self, caller: Principal, invitation_id: str) -> Trip:
         target = parse_uuid(invitation_id, "invitation_id", "invitation")

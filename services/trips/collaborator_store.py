@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from services.trips.sharing import Collaborator, Invitation
+from tripsage_core.rows import record_from_row
 
 _COLUMNS = """
     c.id, c.trip_id, c.user_id, c.email, c.full_name, c.role, c.state, c.added_by,
@@ -17,19 +18,7 @@ _COLUMNS = """
 
 
 def _collaborator(row: asyncpg.Record) -> Collaborator:
-    return Collaborator(
-        id=str(row["id"]),
-        trip_id=str(row["trip_id"]),
-        user_id=str(row["user_id"]) if row["user_id"] else None,
-        email=row["email"],
-        full_name=row["full_name"],
-        role=row["role"],
-        state=row["state"],
-        invited_by=str(row["added_by"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
-    )
+    return record_from_row(Collaborator, row, invited_by=str(row["added_by"]))
 
 
 class CollaboratorRows:
@@ -142,18 +131,7 @@ class CollaboratorRows:
             uuid.UUID(before[1]) if before else None,
             limit,
         )
-        return [
-            Invitation(
-                id=str(row["id"]),
-                trip_id=str(row["trip_id"]),
-                trip_title=row["trip_title"],
-                role=row["role"],
-                invited_by=str(row["invited_by"]),
-                message=row["message"],
-                created_at=row["created_at"],
-            )
-            for row in rows
-        ]
+        return [record_from_row(Invitation, row) for row in rows]
 
     async def accept(self, invitation_id: uuid.UUID) -> str | None:
         """The trip joined, or None when no such invitation is addressed to the caller."""

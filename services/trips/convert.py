@@ -11,7 +11,7 @@ from services.trips.model import Destination, Trip, TripDraft, TripStatus, Visib
 from tripsage.trips.v1 import trip_service_pb2 as pb
 from tripsage_core import money
 from tripsage_core.errors import FieldErrors
-from tripsage_core.grpc_kit.timestamps import to_timestamp
+from tripsage_core.proto_fields import message_from
 from tripsage_core.validators.dates import parse_date as parse_date  # the servicer's too
 
 _ACCESS = {
@@ -77,11 +77,9 @@ def draft_from_proto(trip: pb.Trip, errors: FieldErrors) -> TripDraft:
 
 
 def trip_to_proto(trip: Trip) -> pb.Trip:
-    message = pb.Trip(
-        id=trip.id,
-        owner_id=trip.owner_id,
-        title=trip.title,
-        description=trip.description,
+    message = message_from(
+        pb.Trip,
+        trip,
         start_date=trip.start_date.isoformat() if trip.start_date else "",
         end_date=trip.end_date.isoformat() if trip.end_date else "",
         destinations=[
@@ -100,17 +98,11 @@ def trip_to_proto(trip: Trip) -> pb.Trip:
         ],
         travelers=pb.Travelers(adults=trip.adults, children=trip.children),
         status=word_to_enum(pb.TripStatus, trip.status, "TRIP_STATUS_"),
-        tags=trip.tags,
         visibility=word_to_enum(pb.TripVisibility, trip.visibility, "TRIP_VISIBILITY_"),
         caller_access=_ACCESS.get(trip.access, pb.TRIP_ACCESS_UNSPECIFIED),
-        etag=trip.etag,
     )
     if trip.budget is not None:
         message.budget.CopyFrom(money.to_proto(trip.budget))
-    if trip.created_at:
-        message.create_time.CopyFrom(to_timestamp(trip.created_at))
-    if trip.updated_at:
-        message.update_time.CopyFrom(to_timestamp(trip.updated_at))
     if trip.preferences:
         preferences = struct_pb2.Struct()
         preferences.update(trip.preferences)

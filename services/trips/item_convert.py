@@ -13,9 +13,9 @@ from services.trips.items import BookingStatus, ItemDraft, ItemLocation, Itinera
 from services.trips.model import Trip
 from services.trips.planning import Summary
 from tripsage.trips.v1 import trip_service_pb2 as pb
-from tripsage_core.grpc_kit.timestamps import to_timestamp
 from tripsage_core.money import from_proto
 from tripsage_core.money import to_proto as money_to_proto
+from tripsage_core.proto_fields import message_from
 
 
 def item_draft_from_proto(item: pb.ItineraryItem) -> ItemDraft:
@@ -58,26 +58,13 @@ def snapshot_size(item: pb.ItineraryItem) -> int:
 
 
 def item_to_proto(item: ItineraryItem) -> pb.ItineraryItem:
-    message = pb.ItineraryItem(
-        id=item.id,
-        trip_id=item.trip_id,
+    message = message_from(
+        pb.ItineraryItem,
+        item,
         kind=word_to_enum(pb.ItineraryItemKind, item.kind, "ITINERARY_ITEM_KIND_"),
-        title=item.title,
-        description=item.description,
         day=item.day.isoformat() if item.day else "",
-        time_zone=item.time_zone,
         booking_status=word_to_enum(pb.BookingStatus, item.booking_status, "BOOKING_STATUS_"),
-        booking_reference=item.booking_reference,
-        provider=item.provider,
-        offer_id=item.offer_id,
-        position=item.position,
-        created_by=item.created_by,
-        etag=item.etag,
     )
-    if item.start_time:
-        message.start_time.CopyFrom(to_timestamp(item.start_time))
-    if item.end_time:
-        message.end_time.CopyFrom(to_timestamp(item.end_time))
     if item.location is not None:
         location = item.location
         message.location.CopyFrom(
@@ -95,28 +82,17 @@ def item_to_proto(item: ItineraryItem) -> pb.ItineraryItem:
         snapshot = struct_pb2.Struct()
         snapshot.update(item.offer_snapshot)
         message.offer_snapshot.CopyFrom(snapshot)
-    if item.created_at:
-        message.create_time.CopyFrom(to_timestamp(item.created_at))
-    if item.updated_at:
-        message.update_time.CopyFrom(to_timestamp(item.updated_at))
     return message
 
 
 def summary_to_proto(summary: Summary) -> pb.TripSummary:
-    message = pb.TripSummary(
-        trip_id=summary.trip_id,
-        day_count=summary.day_count,
+    message = message_from(
+        pb.TripSummary,
+        summary,
         travelers=pb.Travelers(adults=summary.adults, children=summary.children),
         traveler_count=summary.adults + summary.children,
         planned_spend=money_to_proto(summary.money(summary.planned_spend)),
         booked_spend=money_to_proto(summary.money(summary.booked_spend)),
-        over_budget=summary.over_budget,
-        unconverted_item_count=summary.unconverted_item_count,
-        converted_item_count=summary.converted_item_count,
-        item_count=summary.item_count,
-        booked_item_count=summary.booked_item_count,
-        collaborator_count=summary.collaborator_count,
-        destination_count=summary.destination_count,
         spend_by_category=[
             pb.CategorySpend(
                 kind=word_to_enum(pb.ItineraryItemKind, spend.kind, "ITINERARY_ITEM_KIND_"),

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from services.trips.items import ItemDraft, ItemFilter, ItemLocation, ItineraryItem
-from services.trips.model import Money
+from tripsage_core.rows import money_columns, money_from_row, record_from_row
 
 _COLUMNS = """
     i.id, i.trip_id, i.kind, i.title, i.description, i.start_time, i.end_time, i.time_zone,
@@ -23,35 +23,15 @@ _ORDER = f"{_DAY_KEY}, i.position, i.id"
 
 
 def _item(row: asyncpg.Record) -> ItineraryItem:
-    cost = None
-    if row["cost_currency"]:
-        cost = Money(row["cost_currency"], row["cost_units"] or 0, row["cost_nanos"] or 0)
-    return ItineraryItem(
-        id=str(row["id"]),
-        trip_id=str(row["trip_id"]),
-        kind=row["kind"],
-        title=row["title"],
-        description=row["description"],
-        start_time=row["start_time"],
-        end_time=row["end_time"],
-        time_zone=row["time_zone"],
+    return record_from_row(
+        ItineraryItem,
+        row,
         location=ItemLocation.from_json(row["location"]) if row["location"] else None,
-        cost=cost,
-        booking_status=row["booking_status"],
-        booking_reference=row["booking_reference"],
-        provider=row["provider"],
-        offer_id=row["offer_id"],
-        offer_snapshot=row["offer_snapshot"],
-        position=row["position"],
-        created_by=str(row["created_by"]),
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+        cost=money_from_row(row, "cost"),
     )
 
 
 def _values(draft: ItemDraft) -> list[Any]:
-    cost = draft.cost
     return [
         draft.kind,
         draft.title,
@@ -61,9 +41,7 @@ def _values(draft: ItemDraft) -> list[Any]:
         draft.end_time,
         draft.time_zone,
         draft.location.as_json() if draft.location else None,
-        cost.currency if cost else None,
-        cost.units if cost else None,
-        cost.nanos if cost else None,
+        *money_columns(draft.cost),
         draft.booking_status,
         draft.booking_reference,
         draft.provider,

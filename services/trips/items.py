@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
@@ -154,9 +154,3 @@ class ItemFilter:
     limit: int = 100
     # Keyset position: (day or None for undated, position, id) of the last item seen.
     after: tuple[date | None, int, str] | None = None
-
-
-@dataclass
-class ItemPage:
-    items: list[ItineraryItem] = field(default_factory=list)
-    next_page_token: str = ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 
 from services.trips import limits
@@ -12,7 +12,6 @@ from services.trips.items import (
     EDITABLE_ITEM_FIELDS,
     ItemDraft,
     ItemFilter,
-    ItemPage,
     ItineraryItem,
     validate_item,
 )
@@ -25,18 +24,12 @@ from services.trips.writes import check_etag, stale
 from tripsage_core.errors import FailedPrecondition, InvalidArgument, NotFound
 from tripsage_core.idempotency import IdempotencyKey, IdempotencyLedger
 from tripsage_core.identity import Principal
-from tripsage_core.keyset import Position, keyset_page
+from tripsage_core.keyset import Page, Position, keyset_page
 from tripsage_core.money import RateTable
 from tripsage_core.page_budget import PAGE_BYTES
 
 DEFAULT_ITEM_PAGE = 100
 MAX_ITEM_PAGE = 500
-
-
-@dataclass(frozen=True)
-class ActivityPage:
-    activities: list[Activity]
-    next_page_token: str
 
 
 def _item_not_found(item_id: str) -> NotFound:
@@ -105,7 +98,7 @@ class Itinerary:
         kind: str | None,
         page_size: int,
         page_token: str,
-    ) -> ItemPage:
+    ) -> Page[ItineraryItem]:
         trip: Trip | None = None
 
         async def fetch(limit: int, after: ItemBound | None) -> list[ItineraryItem]:
@@ -122,7 +115,7 @@ class Itinerary:
             default=DEFAULT_ITEM_PAGE, maximum=MAX_ITEM_PAGE, byte_budget=PAGE_BYTES,
         )  # fmt: skip
         assert trip is not None  # fetch ran
-        return ItemPage(items_for_reader(trip, page.rows), page.next_token)
+        return Page(items_for_reader(trip, page.rows), page.next_token)
 
     async def update(
         self,
@@ -216,7 +209,7 @@ class Itinerary:
 
     async def activity(
         self, caller: Principal, trip_id: str, *, page_size: int, page_token: str
-    ) -> ActivityPage:
+    ) -> Page[Activity]:
         async def fetch(limit: int, before: int | None) -> list[Activity]:
             async with self.store.unit(caller) as uow:
                 await load_trip(uow, trip_id, MEMBER)
@@ -227,7 +220,7 @@ class Itinerary:
             position_of=lambda entry: {"s": entry.seq},
             bound_of=lambda position: int(position["s"]), byte_budget=PAGE_BYTES,
         )  # fmt: skip
-        return ActivityPage(page.rows, page.next_token)
+        return page
 
 
 # Items page by (day, position, id); a token names them "d", "p" and "id".

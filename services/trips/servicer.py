@@ -30,6 +30,7 @@ from tripsage.trips.v1 import trip_service_pb2_grpc as pb_grpc
 from tripsage_core.errors import FieldErrors
 from tripsage_core.grpc_kit.access import current_caller
 from tripsage_core.grpc_kit.metadata import idempotency_key
+from tripsage_core.grpc_kit.replies import page_reply
 
 Context = aio.ServicerContext[Any, Any]
 _ROLE = "COLLABORATOR_ROLE_"
@@ -96,9 +97,7 @@ class TripServicer(pb_grpc.TripServiceServicer):
         page = await self.trips.list(
             caller, filters, page_size=request.page_size, page_token=request.page_token
         )
-        return pb.ListTripsResponse(
-            trips=[trip_to_proto(t) for t in page.trips], next_page_token=page.next_page_token
-        )
+        return page_reply(pb.ListTripsResponse, "trips", page, trip_to_proto)
 
     async def UpdateTrip(
         self, request: pb.UpdateTripRequest, context: Context
@@ -156,9 +155,8 @@ class TripServicer(pb_grpc.TripServiceServicer):
         page = await self.collaboration.list_collaborators(
             caller, request.trip_id, page_size=request.page_size, page_token=request.page_token
         )
-        return pb.ListCollaboratorsResponse(
-            collaborators=[collaborator_to_proto(c) for c in page.collaborators],
-            next_page_token=page.next_page_token,
+        return page_reply(
+            pb.ListCollaboratorsResponse, "collaborators", page, collaborator_to_proto
         )
 
     async def AddCollaborator(
@@ -208,10 +206,7 @@ class TripServicer(pb_grpc.TripServiceServicer):
         page = await self.collaboration.invitations(
             caller, page_size=request.page_size, page_token=request.page_token
         )
-        return pb.ListTripInvitationsResponse(
-            invitations=[invitation_to_proto(i) for i in page.invitations],
-            next_page_token=page.next_page_token,
-        )
+        return page_reply(pb.ListTripInvitationsResponse, "invitations", page, invitation_to_proto)
 
     async def AcceptTripInvitation(
         self, request: pb.AcceptTripInvitationRequest, context: Context
@@ -270,9 +265,7 @@ class TripServicer(pb_grpc.TripServiceServicer):
             page_size=request.page_size,
             page_token=request.page_token,
         )
-        return pb.ListItineraryItemsResponse(
-            items=[item_to_proto(i) for i in page.items], next_page_token=page.next_page_token
-        )
+        return page_reply(pb.ListItineraryItemsResponse, "items", page, item_to_proto)
 
     async def UpdateItineraryItem(
         self, request: pb.UpdateItineraryItemRequest, context: Context
@@ -340,7 +333,4 @@ class TripServicer(pb_grpc.TripServiceServicer):
         page = await self.itinerary.activity(
             caller, request.trip_id, page_size=request.page_size, page_token=request.page_token
         )
-        return pb.ListTripActivityResponse(
-            activities=[activity_to_proto(a) for a in page.activities],
-            next_page_token=page.next_page_token,
-        )
+        return page_reply(pb.ListTripActivityResponse, "activities", page, activity_to_proto)

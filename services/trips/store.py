@@ -15,10 +15,11 @@ import asyncpg
 from services.trips.activity_store import ActivityRows
 from services.trips.collaborator_store import CollaboratorRows
 from services.trips.item_store import ItemRows
-from services.trips.model import Destination, Money, Trip, TripDraft
+from services.trips.model import Destination, Trip, TripDraft
 from tripsage_core.database import Database, user_transaction
 from tripsage_core.emails import normalize_email
 from tripsage_core.identity import Principal
+from tripsage_core.rows import money_columns, money_from_row, record_from_row
 
 CALLER_ROLE = "tripsage_trips_caller"
 # The caller's token email and whether it is verified, transaction-local like app.user_id;
@@ -35,42 +36,24 @@ _COLUMNS = """
 
 
 def _trip(row: asyncpg.Record) -> Trip:
-    budget = None
-    if row["budget_currency"]:
-        budget = Money(row["budget_currency"], row["budget_units"] or 0, row["budget_nanos"] or 0)
-    return Trip(
-        id=str(row["id"]),
-        owner_id=str(row["owner_id"]),
-        title=row["title"],
-        description=row["description"],
-        start_date=row["start_date"],
-        end_date=row["end_date"],
+    return record_from_row(
+        Trip,
+        row,
         destinations=[Destination.from_json(d) for d in row["destinations"]],
-        budget=budget,
-        adults=row["adults"],
-        children=row["children"],
-        status=row["status"],
+        budget=money_from_row(row, "budget"),
         tags=list(row["tags"]),
-        visibility=row["visibility"],
-        preferences=row["preferences"],
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
         access=row["access"] or "owner",
     )
 
 
 def _values(draft: TripDraft) -> list[Any]:
-    budget = draft.budget
     return [
         draft.title,
         draft.description,
         draft.start_date,
         draft.end_date,
         [d.as_json() for d in draft.destinations],
-        budget.currency if budget else None,
-        budget.units if budget else None,
-        budget.nanos if budget else None,
+        *money_columns(draft.budget),
         draft.adults,
         draft.children,
         draft.status,

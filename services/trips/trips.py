@@ -23,7 +23,7 @@ from services.trips.writes import check_etag, stale
 from tripsage_core.errors import FailedPrecondition, InvalidArgument
 from tripsage_core.idempotency import IdempotencyKey, IdempotencyLedger
 from tripsage_core.identity import Principal
-from tripsage_core.keyset import Position, keyset_page
+from tripsage_core.keyset import Page, Position, keyset_page
 from tripsage_core.page_budget import PAGE_BYTES
 
 EDITABLE_FIELDS = {
@@ -39,12 +39,6 @@ class TripFilter:
     start_to: date | None = None
     text: str | None = None
     order: str = "update_time"  # or "start_date"
-
-
-@dataclass(frozen=True)
-class TripPage:
-    trips: list[Trip]
-    next_page_token: str
 
 
 class Trips:
@@ -76,7 +70,7 @@ class Trips:
 
     async def list(
         self, caller: Principal, filters: TripFilter, *, page_size: int, page_token: str
-    ) -> TripPage:
+    ) -> Page[Trip]:
         if filters.start_from and filters.start_to and filters.start_to < filters.start_from:
             raise InvalidArgument.for_field("start_date_to", "must not be before start_date_from")
         fingerprint = (
@@ -114,7 +108,7 @@ class Trips:
             fetch, size=page_size, token=page_token, fingerprint=fingerprint,
             position_of=position_of, bound_of=bound_of, byte_budget=PAGE_BYTES,
         )  # fmt: skip
-        return TripPage(page.rows, page.next_token)
+        return page
 
     async def update(
         self, caller: Principal, trip_id: str, changes: TripDraft, fields: set[str], etag: str

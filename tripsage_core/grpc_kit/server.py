@@ -32,7 +32,7 @@ logger = logging.getLogger("tripsage.server")
 Readiness = Callable[[], Awaitable[bool]]
 
 
-async def _always_ready() -> bool:
+async def always_ready() -> bool:
     return True
 
 
@@ -49,7 +49,7 @@ class ServiceDefinition:
     callers: CallerResolver | None = None
     # How ADMIN policies confirm the role (default: the token's role claim).
     is_admin: AdminCheck | None = None
-    readiness: Readiness = _always_ready
+    readiness: Readiness = always_ready
     on_stop: Callable[[], Awaitable[None]] | None = None
     # Last-known state of each dependency ("database", "redis", ...), read after each
     # readiness check and published as health names "<service>/<component>". They
