@@ -167,6 +167,10 @@ class Settings(BaseSettings):
     openai_model: str = Field(default="gpt-4o-mini", min_length=1)
     openai_timeout_seconds: float = Field(default=60.0, gt=0)
     openai_max_retries: int = Field(default=2, ge=0, le=10)
+    # Semantic memory search (pgvector) with this OpenAI-compatible embeddings model;
+    # unset: full-text search. The base URL defaults to OPENAI_BASE_URL.
+    embedding_model: str | None = None
+    embedding_base_url: str | None = None
     assistant_daily_messages: int = Field(default=200, ge=0)
     assistant_daily_tokens: int = Field(default=500_000, ge=0)
 

@@ -19,6 +19,7 @@ from services.assistant.memories import Memories
 from services.assistant.model import TripAccess
 from services.assistant.models import ModelChooser
 from services.assistant.offline_model import OfflineAssistant
+from services.assistant.openai_embeddings import OpenAIEmbedder, embedder_from
 from services.assistant.rpc_policy import POLICIES
 from services.assistant.servicer import AssistantServicer
 from services.assistant.store import AssistantStore
@@ -80,7 +81,8 @@ async def build(settings: Settings) -> ServiceDefinition:
     runtime = ServiceRuntime(settings, service="assistant", migrations_dir=MIGRATIONS)
     store = AssistantStore(runtime.db)
     conversations = Conversations(store, TripsServiceRights(settings), IdempotencyLedger(SCHEMA))
-    memories = Memories(store)
+    embedder = embedder_from(settings)
+    memories = Memories(store, embedder)
     toolbox = Toolbox([*service_tools(settings), RememberTool(memories), RecallTool(memories)])
     models = ModelChooser(settings, AuthServiceKeys(settings), OfflineAssistant())
     allowance = DailyAllowance(settings.assistant_daily_messages, settings.assistant_daily_tokens)
@@ -96,11 +98,15 @@ async def build(settings: Settings) -> ServiceDefinition:
         POLICIES,
         caller_resolver(settings, redis_client=runtime.redis),
         readiness=runtime.ready,
-        on_stop=lambda: _close(runtime, models),
+        on_stop=lambda: _close(runtime, models, embedder),
         components=runtime.components,
     )
 
 
-async def _close(runtime: ServiceRuntime, models: ModelChooser) -> None:
+async def _close(
+    runtime: ServiceRuntime, models: ModelChooser, embedder: OpenAIEmbedder | None
+) -> None:
     await models.close()
+    if embedder is not None:
+        await embedder.close()
     await runtime.close()

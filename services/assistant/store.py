@@ -379,6 +379,63 @@ class AssistantUnit:
         )
         return [(_memory(r), float(r["rank"])) for r in rows]
 
+    # Embeddings (migration 0005, where the database has pgvector)
+
+    async def embeddings_supported(self) -> bool:
+        return bool(
+            await self.conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM information_schema.columns"
+                " WHERE table_schema = 'tripsage_assistant' AND table_name = 'memories'"
+                " AND column_name = 'embedding')"
+            )
+        )
+
+    async def memories_without_embedding(self, model: str, limit: int) -> list[Memory]:
+        rows = await self.conn.fetch(
+            f"SELECT {_MEMORY} FROM tripsage_assistant.memories WHERE user_id = $1"
+            " AND embedding_model IS DISTINCT FROM $2 ORDER BY created_at DESC LIMIT $3",
+            uuid.UUID(self.caller_id),
+            model,
+            limit,
+        )
+        return [_memory(r) for r in rows]
+
+    async def set_embedding(self, memory_id: str, vector: list[float], model: str) -> None:
+        await self.conn.execute(
+            "UPDATE tripsage_assistant.memories"
+            " SET embedding = $2::text::vector, embedding_model = $3 WHERE id = $1",
+            uuid.UUID(memory_id),
+            _vector_text(vector),
+            model,
+        )
+
+    async def nearest_memories(
+        self,
+        vector: list[float],
+        model: str,
+        *,
+        category: MemoryCategory | None,
+        limit: int,
+        after: tuple[float, str] | None,
+        min_similarity: float,
+    ) -> list[tuple[Memory, float]]:
+        """Most similar first (cosine similarity, then id), with each memory's similarity."""
+        similarity = "(1 - (embedding <=> $2::text::vector))"
+        where = ["user_id = $1", "embedding_model = $4", f"{similarity} >= $5"]
+        args: list[Any] = [uuid.UUID(self.caller_id), _vector_text(vector), limit, model]
+        args.append(min_similarity)
+        if category is not None:
+            args.append(category.value)
+            where.append(f"category = ${len(args)}")
+        if after is not None:
+            where.append(after_key(args, after, similarity, cast="::float8"))
+        rows = await self.conn.fetch(
+            f"SELECT {_MEMORY}, {similarity} AS similarity FROM tripsage_assistant.memories"
+            f" WHERE {' AND '.join(where)} ORDER BY similarity DESC, id DESC LIMIT $3",
+            *args,
+        )
+        return [(_memory(r), float(r["similarity"])) for r in rows]
+
     async def delete_memory(self, memory_id: uuid.UUID) -> bool:
         deleted = await self.conn.fetchval(
             "DELETE FROM tripsage_assistant.memories WHERE id = $1 RETURNING true", memory_id
@@ -411,3 +468,8 @@ class AssistantStore:
                     grant.access.value,
                 )
             yield AssistantUnit(conn, caller_id)
+
+
+def _vector_text(vector: list[float]) -> str:
+    # pgvector's text form; asyncpg has no codec for the type.
+    return "[" + ",".join(repr(float(x)) for x in vector) + "]"

@@ -1,8 +1,8 @@
 """The chat turn with an OpenAI-compatible model: the real `openai` client against a local
 server that speaks the chat-completions protocol (tests/support/fake_openai.py), the
 whole suite around it. Parallel and malformed tool calls, refusals, 429s, dropped
-connections, the user's own key, cancellation, fenced tool results and the daily
-allowance."""
+connections, the user's own key, cancellation, fenced tool results, the daily
+allowance, and semantic memory search through the embeddings API."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
+import asyncpg
 import grpc
 import httpx
 import pytest
@@ -59,6 +60,7 @@ async def suite(
         openai_max_retries=1,
         assistant_daily_messages=DAILY_MESSAGES,
         assistant_daily_tokens=DAILY_TOKENS,
+        embedding_model="fake-embed-1",
     )
     running = RunningSuite(settings)
     try:
@@ -301,3 +303,82 @@ async def test_the_daily_allowance_of_messages_and_tokens(
         await send(assistant, dee, "and another")
     assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert "tokens" in (raised.value.details() or "")
+
+
+async def _has_pgvector(dsn: str) -> bool:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return bool(
+            await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'vector')"
+            )
+        )
+    finally:
+        await conn.close()
+
+
+async def test_memories_are_searched_by_meaning_with_embeddings(
+    assistant: Stub, ana: Account, model: FakeOpenAI, database_dsn: str
+) -> None:
+    if not await _has_pgvector(database_dsn):
+        pytest.skip("this PostgreSQL has no pgvector: search stays full-text (tested elsewhere)")
+    for said in ("I don't eat meat", "I prefer aisle seats", "We travel with two kids"):
+        await assistant.CreateMemory(
+            pb.CreateMemoryRequest(memory=pb.Memory(content=said)), metadata=ana.metadata
+        )
+    assert "I don't eat meat" in model.embedded
+
+    async def search(query: str) -> list[str]:
+        found = await assistant.ListMemories(
+            pb.ListMemoriesRequest(query=query), metadata=ana.metadata
+        )
+        return [m.content for m in found.memories]
+
+    # No word in common, so full text would find nothing; the meaning is close.
+    assert await search("vegetarian restaurant") == ["I don't eat meat"]
+    assert await search("window or aisle?") == ["I prefer aisle seats"]
+    assert await search("family friendly") == ["We travel with two kids"]
+    assert await search("opera") == []
+
+    # With the embeddings server down, search falls back to full text, not to an error.
+    model.embeddings_down = True
+    try:
+        assert await search("vegetarian") == []
+        assert await search("aisle") == ["I prefer aisle seats"]
+        told = await assistant.CreateMemory(
+            pb.CreateMemoryRequest(memory=pb.Memory(content="I love slow mornings")),
+            metadata=ana.metadata,
+        )
+        assert told.memory.content == "I love slow mornings"
+    finally:
+        model.embeddings_down = False
+    # Told while embeddings were down: embedded by the next search that meets it.
+    assert await search("a relaxed pace") == ["I love slow mornings"]
+
+
+async def test_semantic_search_pages_and_stays_private(
+    assistant: Stub, suite: RunningSuite, database_dsn: str
+) -> None:
+    if not await _has_pgvector(database_dsn):
+        pytest.skip("this PostgreSQL has no pgvector")
+    eve = await register(suite.address("auth"), "eve")
+    fay = await register(suite.address("auth"), "fay")
+    for n in range(5):
+        await assistant.CreateMemory(
+            pb.CreateMemoryRequest(memory=pb.Memory(content=f"vegan dinner spot {n}")),
+            metadata=eve.metadata,
+        )
+    first = await assistant.ListMemories(
+        pb.ListMemoriesRequest(query="food", page_size=3), metadata=eve.metadata
+    )
+    second = await assistant.ListMemories(
+        pb.ListMemoriesRequest(query="food", page_size=3, page_token=first.next_page_token),
+        metadata=eve.metadata,
+    )
+    seen = [m.content for m in [*first.memories, *second.memories]]
+    assert sorted(seen) == [f"vegan dinner spot {n}" for n in range(5)]
+    assert not second.next_page_token
+    other = await assistant.ListMemories(
+        pb.ListMemoriesRequest(query="food"), metadata=fay.metadata
+    )
+    assert list(other.memories) == []

@@ -17,6 +17,9 @@ What it answers is scripted by a word in the latest user message:
 - `expensive`: text with 6000 tokens of usage;
 - anything else: when the last message is a tool result, "The tool said: <its content>";
   else "Echo: <the message>".
+POST /v1/embeddings answers vectors over a few travel concepts (food, seats, access,
+children, pace), so that "vegetarian" lands near "I don't eat meat" although the two
+share no word; `embeddings_down` makes it answer 503.
 Every request is kept (body and authorization header) for the tests to read.
 """
 
@@ -24,6 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,9 +45,31 @@ class FakeOpenAI:
     keys: list[str] = field(default_factory=list)
     busy_once_seen: set[str] = field(default_factory=set)
     disconnected: asyncio.Event = field(default_factory=asyncio.Event)
+    embedded: list[str] = field(default_factory=list)
+    embeddings_down: bool = False
 
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/v1/chat/completions", self.completions, methods=["POST"])])
+        return Starlette(
+            routes=[
+                Route("/v1/chat/completions", self.completions, methods=["POST"]),
+                Route("/v1/embeddings", self.embeddings, methods=["POST"]),
+            ]
+        )
+
+    async def embeddings(self, request: Request) -> Response:
+        if self.embeddings_down:
+            return JSONResponse({"error": {"message": "down"}}, status_code=503)
+        body = await request.json()
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        self.embedded += texts
+        data = [
+            {"object": "embedding", "index": i, "embedding": _concepts(text)}
+            for i, text in enumerate(texts)
+        ]
+        usage = {"prompt_tokens": len(texts), "total_tokens": len(texts)}
+        return JSONResponse(
+            {"object": "list", "data": data, "model": body["model"], "usage": usage}
+        )
 
     async def completions(self, request: Request) -> Response:
         body = await request.json()
@@ -162,3 +189,19 @@ async def _dropping(model: str) -> AsyncIterator[bytes]:
     yield _event(_chunk(model, {"role": "assistant", "content": "Half an ans"}))
     await asyncio.sleep(0.05)
     raise ConnectionResetError("dropped on purpose")  # uvicorn aborts the response
+
+
+_CONCEPTS = (
+    {"meat", "vegetarian", "vegan", "eat", "food", "dietary", "diet", "restaurant", "dinner"},
+    {"aisle", "window", "seat", "seats", "legroom"},
+    {"wheelchair", "accessible", "step-free", "mobility", "accessibility"},
+    {"child", "children", "kids", "son", "daughter", "family"},
+    {"slow", "relaxed", "pace", "busy", "rushed"},
+)
+
+
+def _concepts(text: str) -> list[float]:
+    words = set(re.findall(r"[a-z-]+", text.lower()))
+    vector = [float(len(words & concept)) for concept in _CONCEPTS] + [0.01]
+    norm = math.sqrt(sum(x * x for x in vector))
+    return [x / norm for x in vector]
