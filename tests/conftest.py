@@ -105,6 +105,7 @@ async def suite(
 # of the whole run may contain one in plain text: a leak fails the session.
 _PLAINTEXT_KEY = re.compile(
     r"sk-(?:test|proj|rotation|wrong-provider)[-A-Za-z0-9]{8,}|duffel_test_[A-Za-z0-9_]{8,}"
+    r"|m0-test[-A-Za-z0-9]{8,}"
 )
 
 

@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     google_maps_api_key: SecretStr | None = None
     openweathermap_api_key: SecretStr | None = None
     mem0_api_key: SecretStr | None = None
+    mem0_api_url: str = "https://api.mem0.ai"
 
     upstash_redis_rest_url: str | None = None
     upstash_redis_rest_token: SecretStr | None = None

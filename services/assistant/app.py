@@ -16,6 +16,7 @@ import grpc
 from services.assistant.clients import service_tools
 from services.assistant.conversations import Conversations
 from services.assistant.memories import Memories
+from services.assistant.memory_accounts import MemoryAccounts
 from services.assistant.model import TripAccess
 from services.assistant.models import ModelChooser
 from services.assistant.offline_model import OfflineAssistant
@@ -82,7 +83,13 @@ async def build(settings: Settings) -> ServiceDefinition:
     store = AssistantStore(runtime.db)
     conversations = Conversations(store, TripsServiceRights(settings), IdempotencyLedger(SCHEMA))
     embedder = embedder_from(settings)
-    memories = Memories(store, embedder)
+    memories = MemoryAccounts(
+        Memories(store, embedder),
+        server_key=settings.mem0_api_key.get_secret_value() if settings.mem0_api_key else None,
+        user_keys=AuthServiceKeys(settings),
+        mem0_url=settings.mem0_api_url,
+        timeout=min(settings.provider_timeout_seconds, 10.0),
+    )
     toolbox = Toolbox([*service_tools(settings), RememberTool(memories), RecallTool(memories)])
     models = ModelChooser(settings, AuthServiceKeys(settings), OfflineAssistant())
     allowance = DailyAllowance(settings.assistant_daily_messages, settings.assistant_daily_tokens)
@@ -98,15 +105,19 @@ async def build(settings: Settings) -> ServiceDefinition:
         POLICIES,
         caller_resolver(settings, redis_client=runtime.redis),
         readiness=runtime.ready,
-        on_stop=lambda: _close(runtime, models, embedder),
+        on_stop=lambda: _close(runtime, models, memories, embedder),
         components=runtime.components,
     )
 
 
 async def _close(
-    runtime: ServiceRuntime, models: ModelChooser, embedder: OpenAIEmbedder | None
+    runtime: ServiceRuntime,
+    models: ModelChooser,
+    memories: MemoryAccounts,
+    embedder: OpenAIEmbedder | None,
 ) -> None:
     await models.close()
+    await memories.close()
     if embedder is not None:
         await embedder.close()
     await runtime.close()

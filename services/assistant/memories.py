@@ -50,6 +50,39 @@ def memory_not_found(memory_id: str) -> NotFound:
     return NotFound(f"memory {memory_id} not found", reason="MEMORY_NOT_FOUND")
 
 
+def statement_of(content: str) -> str:
+    """The statement to keep, white space folded; a 400 naming the field when empty or long."""
+    statement = " ".join(content.split())
+    errors = FieldErrors()
+    if not statement:
+        errors.add("memory.content", "is required")
+    elif len(statement) > limits.MEMORY:
+        errors.add("memory.content", f"must be at most {limits.MEMORY} characters")
+    errors.raise_if_any()
+    return statement
+
+
+class MemoryBook(Protocol):
+    """Where one user's memories are kept: PostgreSQL (Memories) or Mem0."""
+
+    async def remember(
+        self,
+        caller: Principal,
+        content: str,
+        category: MemoryCategory,
+        *,
+        conversation_id: str | None = None,
+    ) -> Memory: ...
+
+    async def list(
+        self, caller: Principal, filters: MemoryFilter, *, page_size: int, page_token: str
+    ) -> Page[Memory]: ...
+
+    async def forget(self, caller: Principal, memory_id: str) -> None: ...
+
+    async def forget_all(self, caller: Principal) -> int: ...
+
+
 def _rank_bound(position: Position) -> tuple[float, str]:
     rank = position["r"]
     if not isinstance(rank, float):
@@ -89,13 +122,7 @@ class Memories:
         *,
         conversation_id: str | None = None,
     ) -> Memory:
-        statement = " ".join(content.split())
-        errors = FieldErrors()
-        if not statement:
-            errors.add("memory.content", "is required")
-        elif len(statement) > limits.MEMORY:
-            errors.add("memory.content", f"must be at most {limits.MEMORY} characters")
-        errors.raise_if_any()
+        statement = statement_of(content)
         async with self.store.unit(caller.user_id) as uow:
             if await uow.count_memories() >= limits.MEMORIES_PER_USER:
                 raise FailedPrecondition(

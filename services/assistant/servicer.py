@@ -18,7 +18,7 @@ from services.assistant.convert import (
     memory_to_proto,
     message_to_proto,
 )
-from services.assistant.memories import Memories, MemoryFilter
+from services.assistant.memories import MemoryBook, MemoryFilter
 from services.assistant.model import MemoryCategory
 from services.assistant.turns import (
     ApprovalNeeded,
@@ -45,7 +45,7 @@ _UPDATABLE = {"title", "auto_approve"}
 
 
 class AssistantServicer(pb_grpc.AssistantServiceServicer):
-    def __init__(self, conversations: Conversations, memories: Memories, turns: Turns) -> None:
+    def __init__(self, conversations: Conversations, memories: MemoryBook, turns: Turns) -> None:
         self.conversations = conversations
         self.memories = memories
         self.turns = turns

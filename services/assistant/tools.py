@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from services.assistant.chat import ToolCallRequest, ToolSpec
-from services.assistant.memories import Memories, MemoryFilter
+from services.assistant.memories import MemoryBook, MemoryFilter
 from services.assistant.model import MemoryCategory
 from tripsage_core.errors import DomainError
 from tripsage_core.identity import Principal
@@ -101,7 +101,7 @@ class RememberTool:
         },
     )
 
-    def __init__(self, memories: Memories) -> None:
+    def __init__(self, memories: MemoryBook) -> None:
         self.memories = memories
 
     async def run(self, caller: Principal, arguments: dict[str, Any]) -> ToolOutcome:
@@ -130,7 +130,7 @@ class RecallTool:
         },
     )
 
-    def __init__(self, memories: Memories) -> None:
+    def __init__(self, memories: MemoryBook) -> None:
         self.memories = memories
 
     async def run(self, caller: Principal, arguments: dict[str, Any]) -> ToolOutcome:

@@ -29,7 +29,7 @@ from services.assistant.chat import (
     fenced,
 )
 from services.assistant.conversations import Conversations
-from services.assistant.memories import Memories, MemoryFilter
+from services.assistant.memories import MemoryBook, MemoryFilter
 from services.assistant.model import (
     Conversation,
     Message,
@@ -160,7 +160,7 @@ class Turns:
         self,
         store: AssistantStore,
         conversations: Conversations,
-        memories: Memories,
+        memories: MemoryBook,
         toolbox: Toolbox,
         model_for: Callable[[Principal], Awaitable[ChatModel]],
         allowance: DailyAllowance | None = None,

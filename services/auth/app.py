@@ -50,7 +50,7 @@ def provider_checker(settings: Settings) -> HttpProviderChecker:
             duffel=settings.duffel_api_url,
             google_maps=settings.google_geocoding_api_url,
             openweathermap=settings.openweathermap_api_url,
-            mem0=getattr(settings, "mem0_api_url", None) or defaults.mem0,
+            mem0=settings.mem0_api_url,
         ),
         timeout=min(settings.provider_timeout_seconds, 5.0),
     )
