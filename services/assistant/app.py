@@ -1,10 +1,10 @@
 """Composition root of the assistant service.
 
-Conversations, memories and the chat turn (an OpenAI-compatible model or the offline
-assistant, with the travel and memory tools) are served; PlanTrip still answers
-UNIMPLEMENTED. It depends on PostgreSQL (its own schema), Redis (revocations), the
-trips service (who may read a trip's conversations), the travel service (its tools)
-and auth (users' own OpenAI keys).
+Conversations, memories (PostgreSQL or Mem0), the chat turn (an OpenAI-compatible model
+or the offline assistant, with the travel, trips and memory tools) and trip plans (the
+offline planner over the same tools). It depends on PostgreSQL (its own schema), Redis
+(revocations), the trips service (who may read a trip's conversations; trip tools),
+the travel service (its tools) and auth (users' own OpenAI and Mem0 keys).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from services.assistant.model import TripAccess
 from services.assistant.models import ModelChooser
 from services.assistant.offline_model import OfflineAssistant
 from services.assistant.openai_embeddings import OpenAIEmbedder, embedder_from
+from services.assistant.planner import Planner, save_plan
 from services.assistant.rpc_policy import POLICIES
 from services.assistant.servicer import AssistantServicer
 from services.assistant.store import AssistantStore
@@ -96,8 +97,14 @@ async def build(settings: Settings) -> ServiceDefinition:
     turns = Turns(
         store, conversations, memories, toolbox, model_for=models.for_caller, allowance=allowance
     )
-    # PlanTrip is still the generated base class's (UNIMPLEMENTED).
-    servicer = AssistantServicer(conversations, memories, turns)  # type: ignore[abstract]
+    planner = Planner(toolbox)
+    servicer = AssistantServicer(
+        conversations,
+        memories,
+        turns,
+        planner,
+        lambda caller, plan: save_plan(toolbox, caller, plan),
+    )
     return service_definition(
         "assistant",
         servicer,

@@ -573,6 +573,16 @@ class PlanItem(_message.Message):
     LOCATION_FIELD_NUMBER: _builtins.int
     ESTIMATED_COST_FIELD_NUMBER: _builtins.int
     OFFER_ID_FIELD_NUMBER: _builtins.int
+    BASED_ON_ID_FIELD_NUMBER: _builtins.int
+    START_LOCAL_TIME_FIELD_NUMBER: _builtins.int
+    END_LOCAL_TIME_FIELD_NUMBER: _builtins.int
+    TIME_ZONE_FIELD_NUMBER: _builtins.int
+    FROM_PLACE_FIELD_NUMBER: _builtins.int
+    TO_PLACE_FIELD_NUMBER: _builtins.int
+    MODE_FIELD_NUMBER: _builtins.int
+    CHECK_IN_DATE_FIELD_NUMBER: _builtins.int
+    CHECK_OUT_DATE_FIELD_NUMBER: _builtins.int
+    ROOMS_FIELD_NUMBER: _builtins.int
     kind: Global___PlanItemKind.ValueType
     """What it is."""
     title: _builtins.str
@@ -587,6 +597,28 @@ class PlanItem(_message.Message):
     """Where, by name."""
     offer_id: _builtins.str
     """The travel offer it is based on, if any."""
+    based_on_id: _builtins.str
+    """What it is based on: the flight offer, the stay or the place id of the
+    search result it comes from (every planned item has one).
+    """
+    start_local_time: _builtins.str
+    """Local start, ISO-8601 date and time without offset, in time_zone."""
+    end_local_time: _builtins.str
+    """Local end, ISO-8601 date and time without offset, in time_zone."""
+    time_zone: _builtins.str
+    """IANA time zone of the local times, e.g. "Europe/Lisbon"."""
+    from_place: _builtins.str
+    """Transport: where from."""
+    to_place: _builtins.str
+    """Transport: where to."""
+    mode: _builtins.str
+    """Transport: how, e.g. "flight"."""
+    check_in_date: _builtins.str
+    """Stays: the check-in day, ISO-8601 date."""
+    check_out_date: _builtins.str
+    """Stays: the check-out day, ISO-8601 date."""
+    rooms: _builtins.int
+    """Stays: rooms booked."""
     @_builtins.property
     def location(self) -> _latlng_pb2.LatLng:
         """Where, as coordinates."""
@@ -607,10 +639,20 @@ class PlanItem(_message.Message):
         location: _latlng_pb2.LatLng | None = ...,
         estimated_cost: _money_pb2.Money | None = ...,
         offer_id: _builtins.str = ...,
+        based_on_id: _builtins.str = ...,
+        start_local_time: _builtins.str = ...,
+        end_local_time: _builtins.str = ...,
+        time_zone: _builtins.str = ...,
+        from_place: _builtins.str = ...,
+        to_place: _builtins.str = ...,
+        mode: _builtins.str = ...,
+        check_in_date: _builtins.str = ...,
+        check_out_date: _builtins.str = ...,
+        rooms: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["estimated_cost", b"estimated_cost", "location", b"location"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "end_time", b"end_time", "estimated_cost", b"estimated_cost", "kind", b"kind", "location", b"location", "location_name", b"location_name", "offer_id", b"offer_id", "start_time", b"start_time", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["based_on_id", b"based_on_id", "check_in_date", b"check_in_date", "check_out_date", b"check_out_date", "description", b"description", "end_local_time", b"end_local_time", "end_time", b"end_time", "estimated_cost", b"estimated_cost", "from_place", b"from_place", "kind", b"kind", "location", b"location", "location_name", b"location_name", "mode", b"mode", "offer_id", b"offer_id", "rooms", b"rooms", "start_local_time", b"start_local_time", "start_time", b"start_time", "time_zone", b"time_zone", "title", b"title", "to_place", b"to_place"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -625,10 +667,13 @@ class PlanDay(_message.Message):
     DATE_FIELD_NUMBER: _builtins.int
     TITLE_FIELD_NUMBER: _builtins.int
     ITEMS_FIELD_NUMBER: _builtins.int
+    CITY_FIELD_NUMBER: _builtins.int
     date: _builtins.str
     """The day, ISO-8601 date."""
     title: _builtins.str
     """A theme or title for the day."""
+    city: _builtins.str
+    """The city the day is spent in."""
     @_builtins.property
     def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___PlanItem]:
         """The items, in order."""
@@ -639,10 +684,11 @@ class PlanDay(_message.Message):
         date: _builtins.str = ...,
         title: _builtins.str = ...,
         items: _abc.Iterable[Global___PlanItem] | None = ...,
+        city: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["date", b"date", "items", b"items", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city", b"city", "date", b"date", "items", b"items", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -654,6 +700,26 @@ class TripPlan(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class ExchangeRatesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     TITLE_FIELD_NUMBER: _builtins.int
     SUMMARY_FIELD_NUMBER: _builtins.int
     DESTINATION_FIELD_NUMBER: _builtins.int
@@ -663,6 +729,11 @@ class TripPlan(_message.Message):
     ESTIMATED_COST_FIELD_NUMBER: _builtins.int
     NOTES_FIELD_NUMBER: _builtins.int
     SANDBOX_DATA_FIELD_NUMBER: _builtins.int
+    ADULTS_FIELD_NUMBER: _builtins.int
+    CHILDREN_FIELD_NUMBER: _builtins.int
+    ROOMS_FIELD_NUMBER: _builtins.int
+    BUDGET_FIELD_NUMBER: _builtins.int
+    EXCHANGE_RATES_FIELD_NUMBER: _builtins.int
     title: _builtins.str
     """A title for the trip."""
     summary: _builtins.str
@@ -677,6 +748,12 @@ class TripPlan(_message.Message):
     """Whether any travel data behind the plan came from sandbox providers
     (then prices and offers are made up).
     """
+    adults: _builtins.int
+    """Adult travellers the plan is for."""
+    children: _builtins.int
+    """Children the plan is for."""
+    rooms: _builtins.int
+    """Rooms of every stay."""
     @_builtins.property
     def days(self) -> _containers.RepeatedCompositeFieldContainer[Global___PlanDay]:
         """The days, in order."""
@@ -688,6 +765,16 @@ class TripPlan(_message.Message):
     @_builtins.property
     def notes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Advice and caveats, e.g. weather or visa notes."""
+
+    @_builtins.property
+    def budget(self) -> _money_pb2.Money:
+        """The budget it was planned within (unset: none given)."""
+
+    @_builtins.property
+    def exchange_rates(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """The exchange rates used: one unit of the key currency is this many
+        units of estimated_cost's currency (decimal strings).
+        """
 
     def __init__(
         self,
@@ -701,10 +788,15 @@ class TripPlan(_message.Message):
         estimated_cost: _money_pb2.Money | None = ...,
         notes: _abc.Iterable[_builtins.str] | None = ...,
         sandbox_data: _builtins.bool = ...,
+        adults: _builtins.int = ...,
+        children: _builtins.int = ...,
+        rooms: _builtins.int = ...,
+        budget: _money_pb2.Money | None = ...,
+        exchange_rates: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["estimated_cost", b"estimated_cost"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "estimated_cost", b"estimated_cost"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days", "destination", b"destination", "end_date", b"end_date", "estimated_cost", b"estimated_cost", "notes", b"notes", "sandbox_data", b"sandbox_data", "start_date", b"start_date", "summary", b"summary", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adults", b"adults", "budget", b"budget", "children", b"children", "days", b"days", "destination", b"destination", "end_date", b"end_date", "estimated_cost", b"estimated_cost", "exchange_rates", b"exchange_rates", "notes", b"notes", "rooms", b"rooms", "sandbox_data", b"sandbox_data", "start_date", b"start_date", "summary", b"summary", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1317,6 +1409,12 @@ class PlanTripRequest(_message.Message):
     INTERESTS_FIELD_NUMBER: _builtins.int
     SAVE_FIELD_NUMBER: _builtins.int
     TRIP_ID_FIELD_NUMBER: _builtins.int
+    CHILD_AGES_FIELD_NUMBER: _builtins.int
+    ROOMS_FIELD_NUMBER: _builtins.int
+    DIETARY_FIELD_NUMBER: _builtins.int
+    ACCESSIBILITY_FIELD_NUMBER: _builtins.int
+    PACE_FIELD_NUMBER: _builtins.int
+    NO_FLIGHTS_FIELD_NUMBER: _builtins.int
     prompt: _builtins.str
     """What the user wants, in their words, e.g. "5 relaxed days in Lisbon
     with good food".
@@ -1341,6 +1439,12 @@ class PlanTripRequest(_message.Message):
     """An existing trip to plan for; its details fill in what the request
     leaves out, and with save the plan is added to it.
     """
+    rooms: _builtins.int
+    """Rooms for the party (default: one per two adults)."""
+    pace: _builtins.str
+    """"relaxed", "moderate" (default) or "packed"."""
+    no_flights: _builtins.bool
+    """No flights: getting there is left to the traveller and said so."""
     @_builtins.property
     def budget(self) -> _money_pb2.Money:
         """The total budget."""
@@ -1348,6 +1452,18 @@ class PlanTripRequest(_message.Message):
     @_builtins.property
     def interests(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Interests, e.g. "museums", "hiking"."""
+
+    @_builtins.property
+    def child_ages(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Ages of the children (0 to 17), one per child."""
+
+    @_builtins.property
+    def dietary(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Dietary needs, e.g. "vegetarian"."""
+
+    @_builtins.property
+    def accessibility(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Accessibility needs, e.g. "wheelchair"."""
 
     def __init__(
         self,
@@ -1363,10 +1479,16 @@ class PlanTripRequest(_message.Message):
         interests: _abc.Iterable[_builtins.str] | None = ...,
         save: _builtins.bool = ...,
         trip_id: _builtins.str = ...,
+        child_ages: _abc.Iterable[_builtins.int] | None = ...,
+        rooms: _builtins.int = ...,
+        dietary: _abc.Iterable[_builtins.str] | None = ...,
+        accessibility: _abc.Iterable[_builtins.str] | None = ...,
+        pace: _builtins.str = ...,
+        no_flights: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["adults", b"adults", "budget", b"budget", "children", b"children", "destination", b"destination", "end_date", b"end_date", "interests", b"interests", "origin", b"origin", "prompt", b"prompt", "save", b"save", "start_date", b"start_date", "trip_id", b"trip_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accessibility", b"accessibility", "adults", b"adults", "budget", b"budget", "child_ages", b"child_ages", "children", b"children", "destination", b"destination", "dietary", b"dietary", "end_date", b"end_date", "interests", b"interests", "no_flights", b"no_flights", "origin", b"origin", "pace", b"pace", "prompt", b"prompt", "rooms", b"rooms", "save", b"save", "start_date", b"start_date", "trip_id", b"trip_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

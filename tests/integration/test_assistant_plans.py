@@ -1,0 +1,213 @@
+"""PlanTrip with the offline planner over the sandbox providers: itineraries from search
+results that an independent checker (tests/support/plan_checker.py) passes, refusals
+that name the failing constraint, and saving a plan as a trip. Over gRPC and the gateway;
+a property test runs many generated requests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import grpc
+import httpx
+import pytest
+from google.type import money_pb2
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.support.accounts import Account, register
+from tests.support.plan_checker import check
+from tests.support.suite import RunningSuite
+from tripsage.assistant.v1 import assistant_service_pb2 as pb
+from tripsage.trips.v1 import trip_service_pb2 as trips_pb
+from tripsage.trips.v1 import trip_service_pb2_grpc as trips_grpc
+
+if TYPE_CHECKING:
+    from tripsage.assistant.v1.assistant_service_pb2_grpc import AssistantServiceAsyncStub as Stub
+
+pytestmark = pytest.mark.database
+
+TODAY = datetime.now(UTC).date()
+CITIES = ("Lisbon", "Paris", "Rome", "Barcelona", "Berlin", "Amsterdam", "Madrid", "Prague")
+ORIGINS = ("London", "New York", "Frankfurt", "Dublin")
+
+
+@pytest.fixture
+async def ana(suite: RunningSuite) -> Account:
+    return await register(suite.address("auth"), "ana")
+
+
+def _eur(amount: int) -> money_pb2.Money:
+    return money_pb2.Money(currency_code="EUR", units=amount)
+
+
+async def plan(assistant: Stub, who: Account, request: pb.PlanTripRequest) -> pb.PlanTripResponse:
+    return await assistant.PlanTrip(request, metadata=who.metadata)
+
+
+async def test_the_issue_example_from_a_prompt(assistant: Stub, ana: Account) -> None:
+    reply = await plan(
+        assistant,
+        ana,
+        pb.PlanTripRequest(
+            prompt="Plan 4 days in Lisbon from London in May for two, about 2000 euros,"
+            " we love food and museums"
+        ),
+    )
+    trip = reply.plan
+    assert trip.destination == "Lisbon"
+    assert len(trip.days) == 4
+    assert trip.start_date.endswith("-05-10")
+    assert (trip.adults, trip.children) == (2, 0)
+    assert trip.estimated_cost.currency_code == "EUR"
+    assert trip.budget.units == 2000
+    kinds = [i.kind for d in trip.days for i in d.items]
+    assert kinds.count(pb.PLAN_ITEM_KIND_TRANSPORT) == 2  # there and back
+    assert kinds.count(pb.PLAN_ITEM_KIND_ACCOMMODATION) == 1
+    assert pb.PLAN_ITEM_KIND_MEAL in kinds
+    assert pb.PLAN_ITEM_KIND_ACTIVITY in kinds
+    assert trip.sandbox_data
+    structured = pb.PlanTripRequest(
+        destination="Lisbon", origin="London", start_date=trip.start_date,
+        end_date=trip.end_date, adults=2, budget=_eur(2000),
+    )  # fmt: skip
+    assert check(trip, structured) == set()
+
+
+async def test_a_budget_too_small_says_by_how_much(assistant: Stub, ana: Account) -> None:
+    start = TODAY + timedelta(days=40)
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await plan(
+            assistant,
+            ana,
+            pb.PlanTripRequest(
+                destination="Paris", origin="London", start_date=start.isoformat(),
+                end_date=(start + timedelta(days=4)).isoformat(), adults=2, budget=_eur(50),
+            ),
+        )  # fmt: skip
+    assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    details = raised.value.details() or ""
+    assert "over the budget of 50.00 EUR" in details
+
+
+async def test_unknown_places_and_bad_fields(assistant: Stub, ana: Account) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await plan(assistant, ana, pb.PlanTripRequest(destination="Zzyzxqville"))
+    assert raised.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "Zzyzxqville" in (raised.value.details() or "")
+    for bad, field in (
+        (pb.PlanTripRequest(), "destination"),
+        (pb.PlanTripRequest(destination="Rome", start_date="2027-02-30"), "start_date"),
+        (pb.PlanTripRequest(destination="Rome", start_date="2020-01-01"), "start_date"),
+        (pb.PlanTripRequest(destination="Rome", start_date="2027-03-01",
+                            end_date="2027-05-01"), "end_date"),
+        (pb.PlanTripRequest(destination="Rome", adults=40), "adults"),
+        (pb.PlanTripRequest(destination="Rome", pace="frantic"), "pace"),
+        (pb.PlanTripRequest(destination="Rome", child_ages=[30]), "child_ages"),
+        (pb.PlanTripRequest(destination="Rome",
+                            budget=money_pb2.Money(currency_code="XYZ", units=5)),
+         "budget.currency_code"),
+        (pb.PlanTripRequest(destination="Rome", prompt="x" * 2001), "prompt"),
+    ):  # fmt: skip
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await plan(assistant, ana, bad)
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT, field
+        assert field in (raised.value.details() or ""), field
+
+
+async def test_no_flights_and_a_family(assistant: Stub, ana: Account) -> None:
+    start = TODAY + timedelta(days=60)
+    request = pb.PlanTripRequest(
+        destination="Barcelona", origin="Madrid", no_flights=True, adults=2, child_ages=[6, 9],
+        rooms=2, start_date=start.isoformat(), end_date=(start + timedelta(days=2)).isoformat(),
+        pace="relaxed", dietary=["vegetarian"],
+    )  # fmt: skip
+    trip = (await plan(assistant, ana, request)).plan
+    assert check(trip, request) == set()
+    assert not any(i.mode == "flight" for d in trip.days for i in d.items)
+    assert any("No flights" in note for note in trip.notes)
+    stay = next(i for d in trip.days for i in d.items if i.kind == pb.PLAN_ITEM_KIND_ACCOMMODATION)
+    assert stay.rooms == 2
+    assert trip.children == 2
+
+
+async def test_a_saved_plan_is_a_trip_with_its_items(
+    assistant: Stub, trips: trips_grpc.TripServiceAsyncStub, ana: Account
+) -> None:
+    start = TODAY + timedelta(days=30)
+    reply = await plan(
+        assistant,
+        ana,
+        pb.PlanTripRequest(
+            destination="Rome", start_date=start.isoformat(),
+            end_date=(start + timedelta(days=2)).isoformat(), save=True,
+        ),
+    )  # fmt: skip
+    assert reply.trip_id
+    got = await trips.GetTrip(trips_pb.GetTripRequest(trip_id=reply.trip_id), metadata=ana.metadata)
+    assert got.trip.title == reply.plan.title
+    items = await trips.ListItineraryItems(
+        trips_pb.ListItineraryItemsRequest(trip_id=reply.trip_id), metadata=ana.metadata
+    )
+    planned = [i for d in reply.plan.days for i in d.items]
+    assert sorted(i.title for i in items.items) == sorted(i.title for i in planned)
+
+
+async def test_plan_through_the_gateway(http: httpx.AsyncClient, ana: Account) -> None:
+    answer = await http.post(
+        "/api/v1/trips:plan", json={"prompt": "3 relaxed days in Prague"}, headers=ana.headers
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()["plan"]
+    assert body["destination"] == "Prague"
+    assert len(body["days"]) == 3
+    assert body["days"][0]["items"][0]["basedOnId"]
+    refused = await http.post("/api/v1/trips:plan", json={"destination": ""}, headers=ana.headers)
+    assert refused.status_code == 400
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> pb.PlanTripRequest:
+    start = TODAY + timedelta(days=draw(st.integers(10, 300)))
+    days = draw(st.integers(1, 7))
+    adults = draw(st.integers(1, 4))
+    children = draw(st.integers(0, 2))
+    request = pb.PlanTripRequest(
+        destination=draw(st.sampled_from(CITIES)),
+        start_date=start.isoformat(),
+        end_date=(start + timedelta(days=days - 1)).isoformat(),
+        adults=adults,
+        child_ages=draw(st.lists(st.integers(0, 17), min_size=children, max_size=children)),
+        interests=draw(st.lists(st.sampled_from(["museums", "food", "history", "parks"]),
+                                max_size=3, unique=True)),
+        pace=draw(st.sampled_from(["", "relaxed", "moderate", "packed"])),
+        no_flights=draw(st.booleans()),
+    )  # fmt: skip
+    if draw(st.booleans()):
+        request.origin = draw(st.sampled_from(ORIGINS))
+    if draw(st.booleans()):
+        request.budget.CopyFrom(_eur(draw(st.integers(100, 8000))))
+    return request
+
+
+@pytest.mark.asyncio(loop_scope="session")
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(request=requests())
+async def test_every_plan_passes_the_checker_and_every_refusal_names_its_constraint(
+    assistant: Stub, ana: Account, request: pb.PlanTripRequest
+) -> None:
+    try:
+        trip = (await plan(assistant, ana, request)).plan
+    except grpc.aio.AioRpcError as refused:
+        failure = refused
+    else:
+        lines = [f"{d.date} {i.kind} {i.start_local_time}..{i.end_local_time} {i.title}"
+                 for d in trip.days for i in d.items]  # fmt: skip
+        assert check(trip, request) == set(), "\n".join(lines)
+        return
+    # A refusal names the constraint that fails: the budget (with the shortfall) or a
+    # search that found nothing for this request.
+    assert failure.code() == grpc.StatusCode.FAILED_PRECONDITION, failure.details()
+    assert "budget" in (failure.details() or "") or "no " in (failure.details() or "")
