@@ -36,7 +36,6 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import grpc
 import httpx
@@ -48,15 +47,14 @@ from starlette.routing import Route
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from read_path import start_suite  # noqa: E402
 
 from tripsage.assistant.v1 import assistant_service_pb2 as pb  # noqa: E402
 from tripsage.assistant.v1 import assistant_service_pb2_grpc as pb_grpc  # noqa: E402
 from tripsage.auth.v1 import auth_service_pb2 as auth_pb  # noqa: E402
 from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc  # noqa: E402
-from tripsage.launcher import Suite  # noqa: E402
-from tripsage_core.config import load_settings  # noqa: E402
-from tripsage_core.embedded import free_port  # noqa: E402
-from tripsage_core.service_registry import SERVICE_NAMES  # noqa: E402
 
 
 class ModelServer:
@@ -96,25 +94,6 @@ def serve_in_thread(app: Starlette) -> tuple[uvicorn.Server, int]:
     while not server.started:
         time.sleep(0.01)
     return server, sock.getsockname()[1]
-
-
-def start_suite(data_dir: Path, log: Any, **env: str) -> tuple[Suite, dict[str, str], int]:
-    ports = {name: free_port() for name in SERVICE_NAMES}
-    gateway_port = free_port()
-    os.environ.update(
-        TRIPSAGE_DATA_DIR=str(data_dir),
-        PORT=str(gateway_port),
-        ASSISTANT_DAILY_MESSAGES="0",
-        RATE_LIMIT_PER_MINUTE="100000",
-        **{f"{name.upper()}_SERVICE_ADDR": f"127.0.0.1:{port}" for name, port in ports.items()},
-        **env,
-    )
-    suite = Suite(load_settings(), output=log)
-    suite.start()
-    if not suite.wait_until_healthy(gateway_port, timeout=120):
-        suite.stop()
-        raise SystemExit(f"the suite did not become healthy; see {log.name}")
-    return suite, {name: f"127.0.0.1:{port}" for name, port in ports.items()}, gateway_port
 
 
 async def sign_up(addresses: dict[str, str]) -> str:
@@ -210,13 +189,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tripsage-bench-") as tmp:
         log = open(Path(tmp) / "suite.log", "wb")  # noqa: SIM115 (closed below)
         url = f"http://127.0.0.1:{port}/v1"
-        suite, addresses, gateway = start_suite(Path(tmp) / "live", log, OPENAI_BASE_URL=url)
+        suite, addresses, gateway = start_suite(
+            Path(tmp) / "live", log, OPENAI_BASE_URL=url, ASSISTANT_DAILY_MESSAGES="0"
+        )
         try:
             asyncio.run(live(model, addresses, gateway, args.turns))
         finally:
             suite.stop()
         os.environ.pop("OPENAI_BASE_URL")
-        suite, addresses, gateway = start_suite(Path(tmp) / "offline", log)
+        suite, addresses, gateway = start_suite(
+            Path(tmp) / "offline", log, ASSISTANT_DAILY_MESSAGES="0"
+        )
         try:
             asyncio.run(offline(addresses, gateway, args.turns))
         finally:

@@ -66,7 +66,9 @@ BARE = "/bench.Bare/Get"
 # -- the suite and its data ------------------------------------------------------------
 
 
-def start_suite(data_dir: Path, log: Any) -> tuple[Suite, dict[str, str], int]:
+def start_suite(data_dir: Path, log: Any, **env: str) -> tuple[Suite, dict[str, str], int]:
+    """The suite as `tripsage up` runs it, on free ports, with `env` on top; its service
+    addresses and the gateway's port."""
     ports = {name: free_port() for name in SERVICE_NAMES}
     gateway_port = free_port()
     os.environ.update(
@@ -75,6 +77,7 @@ def start_suite(data_dir: Path, log: Any) -> tuple[Suite, dict[str, str], int]:
         RATE_LIMIT_PER_MINUTE="100000000",  # on, as in production, but never refusing here
         ACCESS_TOKEN_TTL_SECONDS="3600",
         **{f"{name.upper()}_SERVICE_ADDR": f"127.0.0.1:{port}" for name, port in ports.items()},
+        **env,
     )
     suite = Suite(load_settings(), output=log)
     suite.start()

@@ -16,10 +16,9 @@ import pytest
 import pytest_asyncio
 import redis
 
-from tests.support.suite import RunningSuite, make_settings
+from tests.support.suite import RunningSuite, make_settings, whole_suite
 from tripsage_core.database import with_database
 from tripsage_core.embedded import EmbeddedPostgres, EmbeddedValkey
-from tripsage_core.service_registry import SERVICE_NAMES
 
 
 @pytest.fixture(scope="session")
@@ -91,14 +90,10 @@ async def suite(
     database_dsn: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningSuite]:
     """All four services and the gateway, in this process, on a fresh database."""
-    running = RunningSuite(make_settings(database_dsn, redis_url, tmp_path_factory.mktemp("data")))
-    try:
-        for name in SERVICE_NAMES:
-            await running.start_service(name)
-        await running.start_gateway()
+    async with whole_suite(
+        make_settings(database_dsn, redis_url, tmp_path_factory.mktemp("data"))
+    ) as running:
         yield running
-    finally:
-        await running.stop()
 
 
 # Provider keys the tests store or configure (BYOK and server keys). No log line

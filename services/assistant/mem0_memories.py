@@ -21,9 +21,14 @@ from typing import Any
 import httpx
 
 from services.assistant import limits
-from services.assistant.memories import MemoryFilter, memory_not_found, statement_of
+from services.assistant.memories import (
+    MemoryFilter,
+    memory_not_found,
+    statement_of,
+    too_many_memories,
+)
 from services.assistant.model import Memory, MemoryCategory
-from tripsage_core.errors import FailedPrecondition, Unavailable
+from tripsage_core.errors import Unavailable
 from tripsage_core.identity import Principal
 from tripsage_core.keyset import Page, Position, keyset_page
 from tripsage_core.validators.ids import parse_uuid
@@ -121,10 +126,7 @@ class Mem0Memories:
         if same is not None:
             return same
         if len(known) >= limits.MEMORIES_PER_USER:
-            raise FailedPrecondition(
-                f"at most {limits.MEMORIES_PER_USER} memories are kept; delete some first",
-                reason="TOO_MANY_MEMORIES",
-            )
+            raise too_many_memories()
         metadata = {"category": category.value}
         if conversation_id:
             metadata["conversation_id"] = conversation_id

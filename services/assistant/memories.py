@@ -50,6 +50,13 @@ def memory_not_found(memory_id: str) -> NotFound:
     return NotFound(f"memory {memory_id} not found", reason="MEMORY_NOT_FOUND")
 
 
+def too_many_memories() -> FailedPrecondition:
+    return FailedPrecondition(
+        f"at most {limits.MEMORIES_PER_USER} memories are kept; delete some first",
+        reason="TOO_MANY_MEMORIES",
+    )
+
+
 def statement_of(content: str) -> str:
     """The statement to keep, white space folded; a 400 naming the field when empty or long."""
     statement = " ".join(content.split())
@@ -125,10 +132,7 @@ class Memories:
         statement = statement_of(content)
         async with self.store.unit(caller.user_id) as uow:
             if await uow.count_memories() >= limits.MEMORIES_PER_USER:
-                raise FailedPrecondition(
-                    f"at most {limits.MEMORIES_PER_USER} memories are kept; delete some first",
-                    reason="TOO_MANY_MEMORIES",
-                )
+                raise too_many_memories()
             memory = await uow.insert_memory(statement, category, conversation_id)
         await self._embed(caller, [memory])
         return memory

@@ -47,6 +47,7 @@ HISTORY = 40  # earlier messages the model reads
 MESSAGE_CHARACTERS = 8000
 RESULT_CHARACTERS = 12000  # of one tool result, as the model reads it
 REASON_CHARACTERS = 500  # of a rejection's reason
+TOOL_CALL_ID_CHARACTERS = 200  # models' call ids are short ("call_…")
 
 SYSTEM_PROMPT = (
     "You are TripSage, a travel-planning assistant. Answer with what the tools return;"
@@ -202,6 +203,8 @@ class Turns:
         errors = FieldErrors()
         if not tool_call_id.strip():
             errors.add("tool_call_id", "is required")
+        elif len(tool_call_id) > TOOL_CALL_ID_CHARACTERS:
+            errors.add("tool_call_id", f"must be at most {TOOL_CALL_ID_CHARACTERS} characters")
         if len(decision.reason) > REASON_CHARACTERS:
             errors.add("reason", f"must be at most {REASON_CHARACTERS} characters")
         errors.raise_if_any()
@@ -212,7 +215,7 @@ class Turns:
             pending = await uow.decide_pending(conversation.id, tool_call_id, verdict, refusal)
         if pending is None:
             raise FailedPrecondition(
-                f"no change with tool call id {tool_call_id[:80]!r} waits for a decision in"
+                f"no change with tool call id {tool_call_id!r} waits for a decision in"
                 " this conversation (it may have been decided already)",
                 reason="NOTHING_TO_DECIDE",
             )

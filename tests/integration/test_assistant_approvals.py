@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.support.accounts import Account, register
+from tests.support.assistant import talk
 from tests.support.suite import RunningSuite
 from tests.support.trips import Cast, code_of
 from tripsage.assistant.v1 import assistant_service_pb2 as pb
@@ -29,14 +30,6 @@ ASK = "Create a trip to Lisbon from 2027-05-01 to 2027-05-04"
 @pytest.fixture
 async def ana(suite: RunningSuite) -> Account:
     return await register(suite.address("auth"), "ana")
-
-
-async def talk(assistant: Stub, who: Account, **fields: object) -> str:
-    reply = await assistant.CreateConversation(
-        pb.CreateConversationRequest(conversation=pb.Conversation(**fields)),  # type: ignore[arg-type]
-        metadata=who.metadata,
-    )
-    return reply.conversation.id
 
 
 async def titles(trips: trips_grpc.TripServiceAsyncStub, who: Account) -> list[str]:
@@ -195,6 +188,9 @@ async def test_deciding_through_the_gateway_and_bad_input(
     )
     assert long.status_code == 400
     assert "reason" in long.text
+    huge = await http.post(f"{base}/{'c' * 201}:approve", json={}, headers=ana.headers)
+    assert huge.status_code == 400
+    assert "tool_call_id" in huge.text
     unknown = await http.post(f"{base}/call_nope:approve", json={}, headers=ana.headers)
     assert unknown.status_code == 400
     assert "NOTHING_TO_DECIDE" in unknown.text

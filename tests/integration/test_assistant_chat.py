@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.support.accounts import Account, register
+from tests.support.assistant import talk
 from tests.support.suite import RunningSuite
 from tests.support.trips import Cast, code_of
 from tripsage.assistant.v1 import assistant_service_pb2 as pb
@@ -29,14 +30,6 @@ SOON = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
 @pytest.fixture
 async def ana(suite: RunningSuite) -> Account:
     return await register(suite.address("auth"), "ana")
-
-
-async def talk(assistant: Stub, who: Account, **fields: object) -> str:
-    reply = await assistant.CreateConversation(
-        pb.CreateConversationRequest(conversation=pb.Conversation(**fields)),  # type: ignore[arg-type]
-        metadata=who.metadata,
-    )
-    return reply.conversation.id
 
 
 async def send(

@@ -15,12 +15,11 @@ import pytest_asyncio
 from tests.support.accounts import Account, register
 from tests.support.fake_mem0 import FakeMem0
 from tests.support.http_server import serve_asgi
-from tests.support.suite import RunningSuite, make_settings
+from tests.support.suite import RunningSuite, make_settings, whole_suite
 from tests.support.trips import code_of
 from tripsage.assistant.v1 import assistant_service_pb2 as pb
 from tripsage.auth.v1 import auth_service_pb2 as auth_pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
-from tripsage_core.service_registry import SERVICE_NAMES
 
 if TYPE_CHECKING:
     from tripsage.assistant.v1.assistant_service_pb2_grpc import AssistantServiceAsyncStub as Stub
@@ -52,14 +51,8 @@ async def suite(
         mem0_api_key=SERVER_KEY,
         mem0_api_url=fake[1],
     )
-    running = RunningSuite(settings)
-    try:
-        for name in SERVICE_NAMES:
-            await running.start_service(name)
-        await running.start_gateway()
+    async with whole_suite(settings) as running:
         yield running
-    finally:
-        await running.stop()
 
 
 @pytest.fixture

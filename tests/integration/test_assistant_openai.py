@@ -17,13 +17,13 @@ import pytest
 import pytest_asyncio
 
 from tests.support.accounts import Account, register
+from tests.support.assistant import talk
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.http_server import serve_asgi
-from tests.support.suite import RunningSuite, make_settings
+from tests.support.suite import RunningSuite, make_settings, whole_suite
 from tripsage.assistant.v1 import assistant_service_pb2 as pb
 from tripsage.auth.v1 import auth_service_pb2 as auth_pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
-from tripsage_core.service_registry import SERVICE_NAMES
 
 if TYPE_CHECKING:
     from tripsage.assistant.v1.assistant_service_pb2_grpc import AssistantServiceAsyncStub as Stub
@@ -62,14 +62,8 @@ async def suite(
         assistant_daily_tokens=DAILY_TOKENS,
         embedding_model="fake-embed-1",
     )
-    running = RunningSuite(settings)
-    try:
-        for name in SERVICE_NAMES:
-            await running.start_service(name)
-        await running.start_gateway()
+    async with whole_suite(settings) as running:
         yield running
-    finally:
-        await running.stop()
 
 
 @pytest.fixture
@@ -84,13 +78,6 @@ async def ana(suite: RunningSuite) -> Account:
 
 def _reason(answer: httpx.Response) -> str:
     return next(d["reason"] for d in answer.json()["error"]["details"] if "reason" in d)
-
-
-async def talk(assistant: Stub, who: Account) -> str:
-    reply = await assistant.CreateConversation(
-        pb.CreateConversationRequest(conversation=pb.Conversation()), metadata=who.metadata
-    )
-    return reply.conversation.id
 
 
 async def send(assistant: Stub, who: Account, text: str) -> pb.SendMessageResponse:

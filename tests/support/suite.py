@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,3 +125,16 @@ class RunningSuite:
         await self._gateway.aclose()
         for service in self.services.values():
             await service.stop()
+
+
+@asynccontextmanager
+async def whole_suite(settings: Settings) -> AsyncIterator[RunningSuite]:
+    """Every service and the gateway with these settings, stopped afterwards."""
+    running = RunningSuite(settings)
+    try:
+        for name in BUILDERS:
+            await running.start_service(name)
+        await running.start_gateway()
+        yield running
+    finally:
+        await running.stop()
