@@ -23,8 +23,8 @@ import httpx
 from services.assistant import limits
 from services.assistant.memories import (
     MemoryFilter,
+    NewMemory,
     memory_not_found,
-    statement_of,
     too_many_memories,
 )
 from services.assistant.model import Memory, MemoryCategory
@@ -112,24 +112,17 @@ class Mem0Memories:
             return None
         return _memory(found, caller.user_id)
 
-    async def remember(
-        self,
-        caller: Principal,
-        content: str,
-        category: MemoryCategory,
-        *,
-        conversation_id: str | None = None,
-    ) -> Memory:
-        statement = statement_of(content)
+    async def remember(self, caller: Principal, note: NewMemory) -> Memory:
+        statement = note.statement
         known = await self._all(caller)
         same = next((m for m in known if m.content.lower() == statement.lower()), None)
         if same is not None:
             return same
         if len(known) >= limits.MEMORIES_PER_USER:
             raise too_many_memories()
-        metadata = {"category": category.value}
-        if conversation_id:
-            metadata["conversation_id"] = conversation_id
+        metadata = {"category": note.category.value}
+        if note.conversation_id:
+            metadata["conversation_id"] = note.conversation_id
         added = await self._call(
             "POST",
             "/v1/memories/",
@@ -152,8 +145,8 @@ class Mem0Memories:
             id=str(results[0]["id"]),
             user_id=caller.user_id,
             content=str(results[0].get("memory") or statement),
-            category=category,
-            conversation_id=conversation_id,
+            category=note.category,
+            conversation_id=note.conversation_id,
             created_at=now,
             updated_at=now,
         )

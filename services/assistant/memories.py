@@ -69,17 +69,23 @@ def statement_of(content: str) -> str:
     return statement
 
 
+@dataclass(frozen=True)
+class NewMemory:
+    """What to remember: a statement in the user's words, its category, where it was said."""
+
+    content: str
+    category: MemoryCategory
+    conversation_id: str | None = None
+
+    @property
+    def statement(self) -> str:
+        return statement_of(self.content)
+
+
 class MemoryBook(Protocol):
     """Where one user's memories are kept: PostgreSQL (Memories) or Mem0."""
 
-    async def remember(
-        self,
-        caller: Principal,
-        content: str,
-        category: MemoryCategory,
-        *,
-        conversation_id: str | None = None,
-    ) -> Memory: ...
+    async def remember(self, caller: Principal, note: NewMemory) -> Memory: ...
 
     async def list(
         self, caller: Principal, filters: MemoryFilter, *, page_size: int, page_token: str
@@ -121,19 +127,11 @@ class Memories:
                                " memories are searched by full text")  # fmt: skip
         return self.embedder if self._vectors else None
 
-    async def remember(
-        self,
-        caller: Principal,
-        content: str,
-        category: MemoryCategory,
-        *,
-        conversation_id: str | None = None,
-    ) -> Memory:
-        statement = statement_of(content)
+    async def remember(self, caller: Principal, note: NewMemory) -> Memory:
         async with self.store.unit(caller.user_id) as uow:
             if await uow.count_memories() >= limits.MEMORIES_PER_USER:
                 raise too_many_memories()
-            memory = await uow.insert_memory(statement, category, conversation_id)
+            memory = await uow.insert_memory(note.statement, note.category, note.conversation_id)
         await self._embed(caller, [memory])
         return memory
 

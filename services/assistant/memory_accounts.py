@@ -10,8 +10,8 @@ from __future__ import annotations
 import httpx
 
 from services.assistant.mem0_memories import Mem0Memories
-from services.assistant.memories import MemoryBook, MemoryFilter
-from services.assistant.model import Memory, MemoryCategory
+from services.assistant.memories import MemoryBook, MemoryFilter, NewMemory
+from services.assistant.model import Memory
 from tripsage_core.identity import Principal
 from tripsage_core.keyset import Page
 from tripsage_core.provider_accounts import KeyChooser, UserKeySource
@@ -40,16 +40,8 @@ class MemoryAccounts:
             return self.local
         return Mem0Memories(self.http, self.mem0_url, account.key)
 
-    async def remember(
-        self,
-        caller: Principal,
-        content: str,
-        category: MemoryCategory,
-        *,
-        conversation_id: str | None = None,
-    ) -> Memory:
-        book = await self.book(caller)
-        return await book.remember(caller, content, category, conversation_id=conversation_id)
+    async def remember(self, caller: Principal, note: NewMemory) -> Memory:
+        return await (await self.book(caller)).remember(caller, note)
 
     async def list(
         self, caller: Principal, filters: MemoryFilter, *, page_size: int, page_token: str

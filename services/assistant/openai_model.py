@@ -18,15 +18,7 @@ from typing import Any
 
 import openai
 
-from services.assistant.chat import (
-    ChatMessage,
-    Finished,
-    ModelEvent,
-    TextPiece,
-    ToolCallRequest,
-    ToolRequested,
-    ToolSpec,
-)
+from services.assistant import chat
 from tripsage_core.errors import FailedPrecondition, Unavailable
 
 logger = logging.getLogger("tripsage.assistant.openai")
@@ -41,20 +33,22 @@ class _PendingCall:
     name: str = ""
     arguments: list[str] = field(default_factory=list)
 
-    def request(self) -> ToolCallRequest:
+    def request(self) -> chat.ToolCallRequest:
         text = "".join(self.arguments).strip() or "{}"
         try:
             parsed = json.loads(text)
         except ValueError:
-            return ToolCallRequest(self.id, self.name, {}, problem="the arguments are not JSON")
+            return chat.ToolCallRequest(
+                self.id, self.name, {}, problem="the arguments are not JSON"
+            )
         if not isinstance(parsed, dict):
-            return ToolCallRequest(
+            return chat.ToolCallRequest(
                 self.id, self.name, {}, problem="the arguments are not an object"
             )
-        return ToolCallRequest(self.id, self.name, parsed)
+        return chat.ToolCallRequest(self.id, self.name, parsed)
 
 
-def to_openai_messages(messages: list[ChatMessage]) -> list[dict[str, Any]]:
+def to_openai_messages(messages: list[chat.ChatMessage]) -> list[dict[str, Any]]:
     """The conversation as chat-completions messages. History is cut to its last
     messages, so a tool result may have lost its call (or a call its results, when a
     turn was cancelled); the API refuses either, so such halves are left out."""
@@ -91,7 +85,7 @@ def to_openai_messages(messages: list[ChatMessage]) -> list[dict[str, Any]]:
     return out
 
 
-def to_openai_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
+def to_openai_tools(tools: list[chat.ToolSpec]) -> list[dict[str, Any]]:
     return [
         {
             "type": "function",
@@ -127,8 +121,8 @@ class OpenAIChatModel:
         )
 
     async def stream(
-        self, messages: list[ChatMessage], tools: list[ToolSpec]
-    ) -> AsyncIterator[ModelEvent]:
+        self, messages: list[chat.ChatMessage], tools: list[chat.ToolSpec]
+    ) -> AsyncIterator[chat.ModelEvent]:
         request: dict[str, Any] = {
             "model": self.name,
             "messages": to_openai_messages(messages),
@@ -138,21 +132,21 @@ class OpenAIChatModel:
         if tools:
             request["tools"] = to_openai_tools(tools)
         pending: dict[int, _PendingCall] = {}
-        usage = Finished()
+        usage = chat.Finished()
         try:
             stream = await self.client.chat.completions.create(**request)
             try:
                 async for chunk in stream:
                     if chunk.usage is not None:
-                        usage = Finished(
+                        usage = chat.Finished(
                             chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0
                         )
                     for choice in chunk.choices:
                         delta = choice.delta
                         if delta.content:
-                            yield TextPiece(delta.content)
+                            yield chat.TextPiece(delta.content)
                         if getattr(delta, "refusal", None):
-                            yield TextPiece(delta.refusal or "")
+                            yield chat.TextPiece(delta.refusal or "")
                         for part in delta.tool_calls or ():
                             call = pending.setdefault(part.index, _PendingCall())
                             call.id = part.id or call.id
@@ -167,7 +161,7 @@ class OpenAIChatModel:
         for index in sorted(pending):
             call = pending[index]
             if call.name:
-                yield ToolRequested(call.request())
+                yield chat.ToolRequested(call.request())
         yield usage
 
     def _domain_error(self, error: openai.APIError) -> Exception:

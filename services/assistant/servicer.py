@@ -16,7 +16,7 @@ from services.assistant.convert import (
     memory_to_proto,
     message_to_proto,
 )
-from services.assistant.memories import MemoryBook, MemoryFilter
+from services.assistant.memories import MemoryBook, MemoryFilter, NewMemory
 from services.assistant.model import MemoryCategory
 from services.assistant.plan_convert import plan_to_proto, request_from_proto
 from services.assistant.planner import Plan, Planner
@@ -245,7 +245,9 @@ class AssistantServicer(pb_grpc.AssistantServiceServicer):
         self, request: pb.CreateMemoryRequest, context: Context
     ) -> pb.CreateMemoryResponse:
         category = category_from_proto(request.memory.category) or MemoryCategory.FACT
-        memory = await self.memories.remember(current_caller(), request.memory.content, category)
+        memory = await self.memories.remember(
+            current_caller(), NewMemory(request.memory.content, category)
+        )
         return pb.CreateMemoryResponse(memory=memory_to_proto(memory))
 
     async def DeleteMemory(

@@ -364,20 +364,43 @@ class AssistantUnit:
         after: tuple[float, str] | None,
     ) -> list[tuple[Memory, float]]:
         """Best match first (full-text rank, then id), with each memory's rank."""
-        where = ["user_id = $1", "search @@ websearch_to_tsquery('english', $2)"]
-        args: list[Any] = [uuid.UUID(self.caller_id), query, limit]
+        return await self._ranked(
+            "ts_rank(search, websearch_to_tsquery('english', $2))",
+            "::real",
+            ["search @@ websearch_to_tsquery('english', $2)"],
+            [query],
+            category=category,
+            limit=limit,
+            after=after,
+        )
+
+    async def _ranked(
+        self,
+        score: str,
+        cast: str,
+        where: list[str],
+        args: list[Any],
+        *,
+        category: MemoryCategory | None,
+        limit: int,
+        after: tuple[float, str] | None,
+    ) -> list[tuple[Memory, float]]:
+        """The caller's memories matching `where`, highest `score` first, then id; `args`
+        are $2 onwards (the caller is $1, the limit comes after them)."""
+        args = [uuid.UUID(self.caller_id), *args, limit]
+        limit_at = len(args)
+        where = ["user_id = $1", *where]
         if category is not None:
             args.append(category.value)
             where.append(f"category = ${len(args)}")
-        rank = "ts_rank(search, websearch_to_tsquery('english', $2))"
         if after is not None:
-            where.append(after_key(args, after, rank, cast="::real"))
+            where.append(after_key(args, after, score, cast=cast))
         rows = await self.conn.fetch(
-            f"SELECT {_MEMORY}, {rank} AS rank FROM tripsage_assistant.memories"
-            f" WHERE {' AND '.join(where)} ORDER BY rank DESC, id DESC LIMIT $3",
+            f"SELECT {_MEMORY}, {score} AS score FROM tripsage_assistant.memories"
+            f" WHERE {' AND '.join(where)} ORDER BY score DESC, id DESC LIMIT ${limit_at}",
             *args,
         )
-        return [(_memory(r), float(r["rank"])) for r in rows]
+        return [(_memory(r), float(r["score"])) for r in rows]
 
     # Embeddings (migration 0005, where the database has pgvector)
 
@@ -421,20 +444,15 @@ class AssistantUnit:
     ) -> list[tuple[Memory, float]]:
         """Most similar first (cosine similarity, then id), with each memory's similarity."""
         similarity = "(1 - (embedding <=> $2::text::vector))"
-        where = ["user_id = $1", "embedding_model = $4", f"{similarity} >= $5"]
-        args: list[Any] = [uuid.UUID(self.caller_id), _vector_text(vector), limit, model]
-        args.append(min_similarity)
-        if category is not None:
-            args.append(category.value)
-            where.append(f"category = ${len(args)}")
-        if after is not None:
-            where.append(after_key(args, after, similarity, cast="::float8"))
-        rows = await self.conn.fetch(
-            f"SELECT {_MEMORY}, {similarity} AS similarity FROM tripsage_assistant.memories"
-            f" WHERE {' AND '.join(where)} ORDER BY similarity DESC, id DESC LIMIT $3",
-            *args,
+        return await self._ranked(
+            similarity,
+            "::float8",
+            ["embedding_model = $3", f"{similarity} >= $4"],
+            [_vector_text(vector), model, min_similarity],
+            category=category,
+            limit=limit,
+            after=after,
         )
-        return [(_memory(r), float(r["similarity"])) for r in rows]
 
     async def delete_memory(self, memory_id: uuid.UUID) -> bool:
         deleted = await self.conn.fetchval(

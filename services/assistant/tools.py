@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from services.assistant.chat import ToolCallRequest, ToolSpec
-from services.assistant.memories import MemoryBook, MemoryFilter
+from services.assistant.memories import MemoryBook, MemoryFilter, NewMemory
 from services.assistant.model import MemoryCategory
 from tripsage_core.errors import DomainError
 from tripsage_core.identity import Principal
@@ -110,7 +110,7 @@ class RememberTool:
             raise ToolArgumentsInvalid("content must be a string")
         category = _CATEGORIES.get(str(arguments.get("category", "preference")))
         memory = await self.memories.remember(
-            caller, content, category or MemoryCategory.PREFERENCE
+            caller, NewMemory(content, category or MemoryCategory.PREFERENCE)
         )
         return ToolOutcome(
             {"id": memory.id, "content": memory.content, "category": memory.category.value},
