@@ -13,6 +13,7 @@ from tripsage_core.money import from_proto, money_problems, proto_of
 from tripsage_core.validators.dates import parse_date
 
 PROMPT = 2000
+WORDS, WORD = 10, 40  # interests, dietary and accessibility needs: how many, how long
 _KINDS = {
     PlanKind.TRANSPORT: pb.PLAN_ITEM_KIND_TRANSPORT,
     PlanKind.STAY: pb.PLAN_ITEM_KIND_ACCOMMODATION,
@@ -56,9 +57,11 @@ def request_from_proto(request: pb.PlanTripRequest, today: date) -> TravelReques
         changes["budget"], changes["currency"] = budget.amount(), budget.currency
     for name, given in (("interests", request.interests), ("dietary", request.dietary),
                         ("accessibility", request.accessibility)):  # fmt: skip
-        words = tuple(" ".join(w.split()).lower()[:40] for w in given if w.strip())
-        if len(words) > 10:
-            errors.add(name, "at most 10")
+        words = tuple(" ".join(w.split()).lower() for w in given if w.strip())
+        if len(words) > WORDS:
+            errors.add(name, f"at most {WORDS}")
+        elif long := [i for i, w in enumerate(given) if len(" ".join(w.split())) > WORD]:
+            errors.add(f"{name}[{long[0]}]", f"must be at most {WORD} characters")
         elif words:
             changes[name] = words
     if request.pace:

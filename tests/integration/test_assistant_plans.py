@@ -108,6 +108,9 @@ async def test_unknown_places_and_bad_fields(assistant: Stub, ana: Account) -> N
                             budget=money_pb2.Money(currency_code="XYZ", units=5)),
          "budget.currency_code"),
         (pb.PlanTripRequest(destination="Rome", prompt="x" * 2001), "prompt"),
+        (pb.PlanTripRequest(destination="Rome", interests=["food", "x" * 41]), "interests[1]"),
+        (pb.PlanTripRequest(destination="Rome", dietary=["v" * 41]), "dietary[0]"),
+        (pb.PlanTripRequest(destination="Rome", accessibility=["a"] * 11), "accessibility"),
     ):  # fmt: skip
         with pytest.raises(grpc.aio.AioRpcError) as raised:
             await plan(assistant, ana, bad)
