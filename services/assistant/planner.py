@@ -26,6 +26,7 @@ from services.assistant.travel_request import TravelRequest
 from tripsage_core.errors import FailedPrecondition, FieldErrors
 from tripsage_core.identity import Principal
 from tripsage_core.money import BUILT_IN_TABLE, CENT, REFERENCE_CURRENCY, RateTable, is_currency
+from tripsage_core.validators.dates import BOOKING_HORIZON_DAYS
 
 MAX_DAYS = 14
 DEFAULT_DAYS = 3
@@ -120,12 +121,15 @@ def _checked(request: TravelRequest, today: date) -> TravelRequest:
         errors.add("children", f"the party is at most {MAX_PARTY}")
     if any(not 0 <= age <= 17 for age in request.child_ages):
         errors.add("child_ages", "each child is 0 to 17")
-    if request.rooms is not None and not 1 <= request.rooms <= adults + request.children:
-        errors.add("rooms", "must be at least 1 and at most one per traveller")
+    if request.rooms is not None and not 1 <= request.rooms <= adults:
+        errors.add("rooms", "must be at least 1 and at most one per adult (a room needs one)")
     start = request.start or today + timedelta(days=28)
     end = request.end or start + timedelta(days=DEFAULT_DAYS - 1)
     if start < today:
         errors.add("start_date", "is in the past")
+    elif end > (horizon := today + timedelta(days=BOOKING_HORIZON_DAYS)):
+        field = "end_date" if start <= horizon else "start_date"
+        errors.add(field, f"is more than {BOOKING_HORIZON_DAYS} days ahead: searches reach a year")
     if end < start:
         errors.add("end_date", "is before start_date")
     elif (end - start).days + 1 > MAX_DAYS:
@@ -251,14 +255,16 @@ class Planner:
                 notes.append("Babies beyond one per adult have a seat of their own.")
             sandbox = sandbox or _sandbox(found)
             offers = sorted(
-                (o for o in found.get("offers") or [] if _round_trip_fits(o)),
+                (o for o in found.get("offers") or []
+                 if _round_trip_fits(o, zone, request.start, request.end)),
                 key=lambda o: cost(o.get("totalPrice")),
-            )
+            )  # fmt: skip
             if not offers:
                 raise plan_refused(
                     "transport",
-                    f"no flights from {request.origin} to {city} and back that leave time"
-                    " there (at least 4 hours between landing and flying home)",
+                    f"no flights from {request.origin} to {city} and back that land on the"
+                    " first day and leave on the last, with time there (at least 4 hours"
+                    " between landing and flying home)",
                 )
             offer = offers[0]
             fare = cost(offer.get("totalPrice"))
@@ -513,14 +519,20 @@ def _place_item(
     )  # fmt: skip
 
 
-def _round_trip_fits(offer: dict[str, Any]) -> bool:
-    """Both ways, each with local times, and the way back at least 4 h after landing."""
+def _round_trip_fits(offer: dict[str, Any], zone: str, first: date, last: date) -> bool:
+    """Both ways, each with local times; on the destination's clock the way there leaves
+    and lands on the first day and the way back leaves on the last (so each flight sits in
+    its day), at least 4 h after landing."""
     legs = offer.get("slices") or []
     if len(legs) != 2 or not all(leg.get("segments") for leg in legs):
         return False
-    landed = _in_zone(legs[0]["segments"][-1].get("arrivalTime", ""), "UTC")
-    leaves = _in_zone(legs[1]["segments"][0].get("departureTime", ""), "UTC")
-    return bool(landed and leaves and leaves >= landed + timedelta(hours=4))
+    departs = _in_zone(legs[0]["segments"][0].get("departureTime", ""), zone)
+    landed = _in_zone(legs[0]["segments"][-1].get("arrivalTime", ""), zone)
+    leaves = _in_zone(legs[1]["segments"][0].get("departureTime", ""), zone)
+    if departs is None or landed is None or leaves is None:
+        return False
+    on_time = departs.date() == landed.date() == first and leaves.date() == last
+    return on_time and leaves >= landed + timedelta(hours=4)
 
 
 def _sandbox(answer: dict[str, Any]) -> bool:

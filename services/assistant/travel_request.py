@@ -154,8 +154,12 @@ def _dates(text: str, today: date) -> tuple[date | None, date | None]:
     start = explicit[0] if explicit else None
     if start is None and (match := _MONTH.search(text)):
         month = _MONTHS[match.group(1).lower()]
-        year = today.year if month > today.month else today.year + 1
-        start = date(year, month, 10)  # mid-month, clear of month-end rushes
+        # The 10th, clear of month-end rushes; this month while days of it are left.
+        start = date(today.year if month >= today.month else today.year + 1, month, 10)
+        if month == today.month and start < today + timedelta(days=3):
+            start = today + timedelta(days=3)
+            if start.month != month:
+                start = date(today.year + 1, month, 10)
     if start is None and length is not None:
         start = today + timedelta(days=28)
     if start is None:

@@ -111,6 +111,12 @@ async def test_unknown_places_and_bad_fields(assistant: Stub, ana: Account) -> N
         (pb.PlanTripRequest(destination="Rome", interests=["food", "x" * 41]), "interests[1]"),
         (pb.PlanTripRequest(destination="Rome", dietary=["v" * 41]), "dietary[0]"),
         (pb.PlanTripRequest(destination="Rome", accessibility=["a"] * 11), "accessibility"),
+        (pb.PlanTripRequest(destination="Rome", child_ages=[4], rooms=2), "rooms"),
+        (pb.PlanTripRequest(destination="Rome", start_date=(TODAY + timedelta(days=400))
+                            .isoformat()), "start_date"),
+        (pb.PlanTripRequest(destination="Rome", start_date=(TODAY + timedelta(days=362))
+                            .isoformat(), end_date=(TODAY + timedelta(days=368)).isoformat()),
+         "end_date"),
     ):  # fmt: skip
         with pytest.raises(grpc.aio.AioRpcError) as raised:
             await plan(assistant, ana, bad)

@@ -32,6 +32,14 @@ def test_the_issue_example() -> None:
     assert asked.days == 4
 
 
+def test_a_month_means_the_next_one_of_that_name_this_month_while_it_lasts() -> None:
+    assert parse("3 days in Rome in May", TODAY).start == date(2027, 5, 10)
+    assert parse("3 days in Rome in December", TODAY).start == date(2026, 12, 10)
+    assert parse("3 days in Rome in December", date(2026, 12, 20)).start == date(2026, 12, 23)
+    assert parse("3 days in Rome in December", date(2026, 12, 30)).start == date(2027, 12, 10)
+    assert parse("3 days in Rome in November", TODAY).start == date(2027, 11, 10)
+
+
 def test_families_diets_access_pace_rooms_and_no_flying() -> None:
     asked = parse(
         "A relaxed week to Porto by train from Madrid, 2 adults and 2 kids aged 5 and 8,"

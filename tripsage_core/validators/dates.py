@@ -19,6 +19,7 @@ FIRST_DAY = date(MIN_YEAR, 1, 1)
 LAST_DAY = date(MAX_YEAR, 12, 31)
 OUT_OF_CALENDAR = f"must be between the years {MIN_YEAR} and {MAX_YEAR}"
 TIME_ZONE_PROBLEM = "must be an IANA time zone such as Europe/Lisbon"
+BOOKING_HORIZON_DAYS = 365  # how far ahead travel searches (and so plans) may reach
 
 _ZONES = available_timezones()
 
