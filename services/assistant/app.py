@@ -21,7 +21,8 @@ from services.assistant.model import TripAccess
 from services.assistant.models import ModelChooser
 from services.assistant.offline_model import OfflineAssistant
 from services.assistant.openai_embeddings import OpenAIEmbedder, embedder_from
-from services.assistant.planner import Planner, save_plan
+from services.assistant.plan_tool import PlanTool
+from services.assistant.planner import Plan, Planner, save_plan
 from services.assistant.rpc_policy import POLICIES
 from services.assistant.servicer import AssistantServicer
 from services.assistant.store import AssistantStore
@@ -98,13 +99,12 @@ async def build(settings: Settings) -> ServiceDefinition:
         store, conversations, memories, toolbox, model_for=models.for_caller, allowance=allowance
     )
     planner = Planner(toolbox)
-    servicer = AssistantServicer(
-        conversations,
-        memories,
-        turns,
-        planner,
-        lambda caller, plan: save_plan(toolbox, caller, plan),
-    )
+
+    async def save(caller: Principal, plan: Plan) -> str:
+        return await save_plan(toolbox, caller, plan)
+
+    toolbox.add(PlanTool(planner, save))
+    servicer = AssistantServicer(conversations, memories, turns, planner, save)
     return service_definition(
         "assistant",
         servicer,

@@ -39,8 +39,9 @@ class ToolSpec:
     description: str
     parameters: dict[str, Any]  # JSON Schema of the arguments
     # Set for tools that change something (a trip): the change in words, from the
-    # arguments. Such calls run only once the user approves (turns.py).
-    proposal: Callable[[dict[str, Any]], str] | None = None
+    # arguments (None when these arguments change nothing). Such calls run only once the
+    # user approves (turns.py).
+    proposal: Callable[[dict[str, Any]], str | None] | None = None
 
     @property
     def changes(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from services.assistant.chat import (
     ToolRequested,
     ToolSpec,
 )
+from services.assistant.travel_request import parse
 
 _PLACE = r"(?P<place>[a-zà-ÿ' .-]+?)"
 _END = r"(?=\s+(?:from|on|for|between|next|this|tomorrow|today|in \d|\d)\b|[?.!,]|$)"
@@ -54,6 +55,8 @@ _NEW_TRIP = re.compile(
     re.I,
 )
 _RECALL = re.compile(r"\bwhat do you (?:remember|know) about me\b", re.I)
+_PLAN = re.compile(r"\b(?:plan|itinerary|organi[sz]e)\b", re.I)
+_SAVE = re.compile(r"\bsave\b", re.I)
 _IATA = re.compile(r"^[A-Za-z]{3}$")
 
 _ABILITIES = (
@@ -99,7 +102,7 @@ class OfflineAssistant:
                 for piece in _pieces(self._answer(results)):
                     yield TextPiece(piece)
         else:
-            calls = self._plan(request, available)
+            calls = self._plan(request, available, messages[:last_user])
             if calls:
                 for call in calls:
                     yield call
@@ -110,7 +113,11 @@ class OfflineAssistant:
                 )
         yield Finished()
 
-    def _plan(self, text: str, available: set[str]) -> list[ToolRequested]:
+    def _plan(
+        self, text: str, available: set[str], history: Sequence[ChatMessage] = ()
+    ) -> list[ToolRequested]:
+        if "plan_trip" in available and (planned := self._trip_plan(text, history)):
+            return [planned]
         calls: list[ToolRequested] = []
         if match := _REMEMBER.match(text) or _STATEMENT.match(text):
             calls.append(_call("remember", content=match.group("fact").strip(" .!")))
@@ -156,6 +163,18 @@ class OfflineAssistant:
             else:
                 calls.append(self._flights(origin, destination, text))
         return [c for c in calls if c.call.name in available]
+
+    def _trip_plan(self, text: str, history: Sequence[ChatMessage]) -> ToolRequested | None:
+        """A whole trip planned ("Plan 4 days in Lisbon from London in May for two..."),
+        or the plan before saved ("save it as a trip"), which the user then approves."""
+        if _PLAN.search(text) and parse(text, datetime.now(UTC).date()).destination:
+            return _call("plan_trip", prompt=text, save=bool(_SAVE.search(text)))
+        if not _SAVE.search(text):
+            return None
+        planned = [c for m in history for c in m.tool_calls if c.name == "plan_trip"]
+        if not planned:
+            return None
+        return _call("plan_trip", **{**planned[-1].arguments, "save": True})
 
     def _flights(self, origin: str, destination: str, text: str) -> ToolRequested:
         dates = _dates(text)
@@ -283,4 +302,24 @@ def _describe(result: ChatMessage) -> str:
         )
     if result.name == "list_airports":
         return ""  # only a step towards a flight search
+    if result.name == "plan_trip":
+        return _described_plan(data)
     return result.content
+
+
+def _described_plan(data: dict[str, Any]) -> str:
+    plan = data.get("plan") or {}
+    lines = [f"{plan.get('title', 'Your plan')}: {plan.get('summary', '')}".strip()]
+    for day in plan.get("days") or []:
+        lines.append(f"\n{day.get('date')} — {day.get('title') or day.get('city', '')}")
+        for item in day.get("items") or []:
+            cost = _money(item.get("estimatedCost"))
+            priced = f" ({cost})" if cost and not cost.startswith("0.00") else ""
+            lines.append(f"- {item.get('startTime', '')} {item.get('title', '')}{priced}")
+    lines.append(f"\nIn all about {_money(plan.get('estimatedCost'))}.")
+    lines += [f"Note: {note}" for note in plan.get("notes") or []]
+    if data.get("tripId"):
+        lines.append(f"I saved it as a trip (id {data['tripId']}).")
+    else:
+        lines.append('Say "save it" and I will save it as a trip, once you approve.')
+    return "\n".join(lines)

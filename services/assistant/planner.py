@@ -359,9 +359,11 @@ class Planner:
         used: set[str] = set()
 
         def take(pool: list[dict[str, Any]]) -> dict[str, Any] | None:
+            # Once each: by id, and by name (two listings of one museum are one visit).
             for place in pool:
-                if place.get("id") and place["id"] not in used:
-                    used.add(place["id"])
+                name = " ".join(str(place.get("name", "")).lower().split())
+                if place.get("id") and not {place["id"], name} & used:
+                    used.update((place["id"], name))
                     return place
             return None
 

@@ -48,6 +48,10 @@ class Toolbox:
         self.tools = {tool.spec.name: tool for tool in tools}
         self.timeout = timeout
 
+    def add(self, tool: Tool) -> None:
+        """A tool that itself runs others (plan_trip), added once the box exists."""
+        self.tools[tool.spec.name] = tool
+
     @property
     def specs(self) -> list[ToolSpec]:
         return [tool.spec for tool in self.tools.values()]

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.accounts import Account, register
+from tests.support.assistant import talk
 from tests.support.plan_checker import check
 from tests.support.suite import RunningSuite
 from tripsage.assistant.v1 import assistant_service_pb2 as pb
@@ -220,3 +221,69 @@ async def test_every_plan_passes_the_checker_and_every_refusal_names_its_constra
     # search that found nothing for this request.
     assert failure.code() == grpc.StatusCode.FAILED_PRECONDITION, failure.details()
     assert "budget" in (failure.details() or "") or "no " in (failure.details() or "")
+
+
+ISSUE_EXAMPLE = (
+    "Plan 4 days in Lisbon from London in May for two, about 2000 euros, we love food and museums"
+)
+
+
+async def test_the_offline_assistant_plans_in_a_conversation_and_saves_once_approved(
+    assistant: Stub, trips: trips_grpc.TripServiceAsyncStub, ana: Account
+) -> None:
+    conversation = await talk(assistant, ana)
+    planned = await assistant.SendMessage(
+        pb.SendMessageRequest(conversation_id=conversation, content=ISSUE_EXAMPLE),
+        metadata=ana.metadata,
+    )
+    (call,) = [c for m in planned.turn_messages for c in m.tool_calls]
+    (result,) = [m.tool_result for m in planned.turn_messages if m.role == pb.MESSAGE_ROLE_TOOL]
+    assert call.name == "plan_trip"
+    assert not result.error, result
+    assert result.result["plan"]["destination"] == "Lisbon"
+    answer = planned.message.content
+    assert "Lisbon" in answer
+    assert answer.count("\n2027-05-1") == 4, answer
+    assert "save it" in answer
+    listed = await trips.ListTrips(trips_pb.ListTripsRequest(), metadata=ana.metadata)
+    assert not listed.trips  # planning changes nothing
+
+    saving = await assistant.SendMessage(
+        pb.SendMessageRequest(conversation_id=conversation, content="Great, save it"),
+        metadata=ana.metadata,
+    )
+    assert saving.message.status == pb.MESSAGE_STATUS_AWAITING_APPROVAL
+    (save_call,) = saving.message.tool_calls
+    assert save_call.name == "plan_trip"
+    assert save_call.arguments["save"] is True
+    assert "save the plan" in saving.turn_messages[-1].content
+    assert not (await trips.ListTrips(trips_pb.ListTripsRequest(), metadata=ana.metadata)).trips
+
+    approved = await assistant.ApproveToolCall(
+        pb.ApproveToolCallRequest(conversation_id=conversation, tool_call_id=save_call.id),
+        metadata=ana.metadata,
+    )
+    trip_id = approved.turn_messages[0].tool_result.result["tripId"]
+    assert trip_id in approved.message.content
+    items = await trips.ListItineraryItems(
+        trips_pb.ListItineraryItemsRequest(trip_id=trip_id, page_size=100), metadata=ana.metadata
+    )
+    assert len(items.items) > 8  # flights, the stay, meals and activities of four days
+
+
+async def test_a_plan_the_assistant_cannot_make_is_said_plainly(
+    assistant: Stub, ana: Account
+) -> None:
+    conversation = await talk(assistant, ana)
+    refused = await assistant.SendMessage(
+        pb.SendMessageRequest(
+            conversation_id=conversation,
+            content="Plan 5 days in Paris from New York in June for four, about 100 euros",
+        ),
+        metadata=ana.metadata,
+    )
+    (call,) = [c for m in refused.turn_messages for c in m.tool_calls]
+    (result,) = [m.tool_result for m in refused.turn_messages if m.role == pb.MESSAGE_ROLE_TOOL]
+    assert call.name == "plan_trip"
+    assert "budget" in result.error, result
+    assert "budget" in refused.message.content, refused.message.content

@@ -92,9 +92,11 @@ def check(plan: pb.TripPlan, request: pb.PlanTripRequest) -> set[str]:
             if item.kind == pb.PLAN_ITEM_KIND_TRANSPORT:
                 flights.append(item)
             if item.kind in (pb.PLAN_ITEM_KIND_MEAL, pb.PLAN_ITEM_KIND_ACTIVITY):
-                if item.based_on_id in seen_places:
+                # The same place twice, by its id or by its name (TravelPlanner's rule).
+                name = " ".join(item.title.lower().split())
+                if {item.based_on_id, name} & seen_places:
                     broken.add("diverse")
-                seen_places.add(item.based_on_id)
+                seen_places |= {item.based_on_id, name}
             timed.append((start, end))
         timed.sort()
         for (_, end_a), (start_b, _) in itertools.pairwise(timed):
