@@ -45,6 +45,7 @@ FRESHNESS: dict[str, Freshness] = {
     "stay": Freshness(600, 3600),
     "weather": Freshness(600, 6 * 3600),
     "places": Freshness(86400, 7 * 86400),
+    "place": Freshness(86400, 7 * 86400),
     "geocode": Freshness(86400, 7 * 86400),
     "reverse_geocode": Freshness(86400, 7 * 86400),
     "travel_time": Freshness(3600, 86400),

@@ -9,6 +9,7 @@ POLICIES: AccessTable = {
     "GetAccommodation": USER,
     "ListAirports": USER,
     "SearchPlaces": USER,
+    "GetPlace": USER,
     "Geocode": USER,
     "ReverseGeocode": USER,
     "GetWeather": USER,

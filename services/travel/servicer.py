@@ -50,6 +50,9 @@ class TravelServicer(pb_grpc.TravelServiceServicer):
     ) -> pb.SearchPlacesResponse:
         return await self.travel.search_places(current_caller(), request)
 
+    async def GetPlace(self, request: pb.GetPlaceRequest, context: Context) -> pb.GetPlaceResponse:
+        return await self.travel.get_place(current_caller(), request)
+
     async def Geocode(self, request: pb.GeocodeRequest, context: Context) -> pb.GeocodeResponse:
         return await self.travel.geocode(current_caller(), request)
 

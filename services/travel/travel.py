@@ -37,6 +37,7 @@ from services.travel.providers.http import (
 )
 from services.travel.reference import distance_km, find_city, nearest_city
 from services.travel.sandbox.flights import OFFER_PREFIX
+from services.travel.sandbox.maps import PLACE_PREFIX
 from services.travel.sandbox.seeded import NAME as SANDBOX
 from services.travel.sandbox.stays import STAY_PREFIX
 from tripsage.travel.v1 import travel_service_pb2 as pb
@@ -176,6 +177,25 @@ class Travel:
 
         identity = _casefolded(query, "query")  # text search ignores case
         return await self._maps(caller, "places", identity, pb.SearchPlacesResponse, call)
+
+    async def get_place(
+        self, caller: Principal, request: pb.GetPlaceRequest
+    ) -> pb.GetPlaceResponse:
+        query = validation.place_id(request)
+        sandboxed = query.place_id.startswith(PLACE_PREFIX)
+        account = await self.keys.choose(caller, GOOGLE_MAPS)
+        if not sandboxed and account.is_sandbox:
+            raise NotFound(f"place {query.place_id!r} not found", reason="PLACE_NOT_FOUND")
+
+        async def call(provider: MapsProvider, key: str | None) -> pb.GetPlaceResponse:
+            return pb.GetPlaceResponse(place=await provider.get_place(query, key))
+
+        # The id says which provider issued it, whatever key the caller has now.
+        live = self.sandbox.maps if sandboxed else self.live.maps
+        return await self._answer(
+            caller, GOOGLE_MAPS, "place", query, pb.GetPlaceResponse,
+            live, self.sandbox.maps, call, account=account,
+        )  # fmt: skip
 
     async def geocode(self, caller: Principal, request: pb.GeocodeRequest) -> pb.GeocodeResponse:
         query = validation.geocode(request)

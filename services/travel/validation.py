@@ -209,15 +209,7 @@ def stays(request: pb.SearchAccommodationsRequest) -> pb.SearchAccommodationsReq
             errors.add("check_out_date", "must be after check_in_date")
         elif (check_out - check_in).days > MAX_NIGHTS:
             errors.add("check_out_date", f"stays are at most {MAX_NIGHTS} nights")
-    if out.adults < 0 or out.adults > MAX_PASSENGERS:
-        errors.add("adults", f"must be between 1 and {MAX_PASSENGERS}")
-    out.adults = out.adults or 1
-    for index, age in enumerate(out.child_ages):
-        if not 0 <= age <= 17:
-            errors.add(f"child_ages[{index}]", "a child is 0 to 17")
-    if out.rooms < 0 or out.rooms > out.adults:
-        errors.add("rooms", "every room needs an adult")
-    out.rooms = out.rooms or 1
+    _party(out, errors)
     out.currency = _currency(out.currency, "currency", errors)
     if out.HasField("max_nightly_price"):
         out.currency = _price_cap(out.max_nightly_price, "max_nightly_price", out.currency, errors)
@@ -248,9 +240,44 @@ def stay(request: pb.GetAccommodationRequest) -> pb.GetAccommodationRequest:
         check_out = parse_day(out.check_out_date, "check_out_date", errors)
         if check_in and check_out and check_out <= check_in:
             errors.add("check_out_date", "must be after check_in_date")
+    _party(out, errors, defaults=False)
+    out.currency = _currency(out.currency, "currency", errors)
+    errors.raise_if_any()
+    return out
+
+
+def _party(
+    out: pb.SearchAccommodationsRequest | pb.GetAccommodationRequest,
+    errors: FieldErrors,
+    *,
+    defaults: bool = True,
+) -> None:
+    """Who stays: adults (default 1), children's ages, rooms (default 1, each with an
+    adult). Without `defaults` (GetAccommodation), unset ones stay unset: the searched."""
     if out.adults < 0 or out.adults > MAX_PASSENGERS:
         errors.add("adults", f"must be between 1 and {MAX_PASSENGERS}")
-    out.currency = _currency(out.currency, "currency", errors)
+    if not defaults and not out.adults:
+        if out.rooms or out.child_ages:
+            errors.add("adults", "is required with rooms or child_ages")
+        return
+    out.adults = out.adults or 1
+    if len(out.child_ages) > MAX_PASSENGERS:
+        errors.add("child_ages", f"at most {MAX_PASSENGERS} children")
+    for index, age in enumerate(out.child_ages):
+        if not 0 <= age <= 17:
+            errors.add(f"child_ages[{index}]", "a child is 0 to 17")
+    if out.rooms < 0 or out.rooms > out.adults:
+        errors.add("rooms", "every room needs an adult")
+    out.rooms = out.rooms or 1
+
+
+def place_id(request: pb.GetPlaceRequest) -> pb.GetPlaceRequest:
+    errors = FieldErrors()
+    out = _copy(request)
+    out.place_id = out.place_id.strip()
+    _required(out.place_id, MAX_ID, "place_id", errors)
+    out.language_code = out.language_code.strip() or "en"
+    _text(out.language_code, 35, "language_code", errors)
     errors.raise_if_any()
     return out
 

@@ -169,6 +169,23 @@ async def test_google_places_geocoding_and_routes(fake: FakeProviders) -> None:
         "languageCode": "en",
         "includedType": "museum",
     }
+    restaurant = places[1]
+    assert restaurant.dietary_options == ["vegetarian"]  # servesVegetarianFood
+    assert restaurant.typical_price.start_price.units == 20  # priceRange
+    assert restaurant.typical_price.end_price.units == 30
+    assert not restaurant.accessibility.wheelchair_accessible_entrance
+    assert places[0].accessibility.wheelchair_accessible_restroom
+    # Google's day 0 is Sunday; the contract's DayOfWeek says SUNDAY = 7. Monday closed.
+    days = [p.open_day for p in places[0].opening_periods]
+    assert days == [7, 2, 3, 4, 5, 6]
+    assert places[0].opening_periods[0].close_time.hours == 18
+    detail = await maps.get_place(pb.GetPlaceRequest(place_id=restaurant.id), GOOGLE_KEY)
+    assert detail == restaurant
+    sent = fake.calls("/v1/places/")[-1]
+    assert sent.headers["x-goog-fieldmask"].split(",")[0] == "id"  # no "places." prefix
+    assert sent.params["languageCode"] == "en"
+    with pytest.raises(ProviderNotFound):
+        await maps.get_place(pb.GetPlaceRequest(place_id="ChIJnothing"), GOOGLE_KEY)
     with pytest.raises(ProviderAuthFailed):
         await maps.search_places(pb.SearchPlacesRequest(query="x", max_results=1), REJECTED_KEY)
     with pytest.raises(ProviderAuthFailed, match="invalid"):

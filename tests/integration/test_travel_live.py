@@ -290,6 +290,14 @@ async def test_places_geocoding_and_routes_through_google(
     assert places.places[0].price_level == -1  # unknown
     assert places.places[1].price_level == 2
     assert len(places.places[0].opening_hours) == 7
+    detail = await http.get(f"/api/v1/places/{places.places[1].id}", headers=ana.headers)
+    assert detail.status_code == 200, detail.text
+    assert detail.json()["place"]["dietaryOptions"] == ["vegetarian"]
+    assert detail.json()["source"]["dataSource"] == "DATA_SOURCE_LIVE"
+    (details_call,) = fake.calls("/v1/places/ChIJ")
+    assert details_call.headers["x-goog-api-key"] == GOOGLE_KEY
+    gone = await http.get("/api/v1/places/ChIJnothing", headers=ana.headers)
+    assert gone.status_code == 404, gone.text
     geocoded = await http.get("/api/v1/geocode", headers=ana.headers, params={"address": "Lisboa"})
     assert geocoded.status_code == 200, geocoded.text
     result = geocoded.json()["results"][0]

@@ -363,6 +363,21 @@ async def test_stay_details_with_rates(
     assert reply.json()["accommodation"]["checkInDate"] == day(20)
     missing = await http.get("/api/v1/accommodations/sbx_acc_nope", headers=ana.headers)
     assert missing.status_code == 404
+    # Details priced for another party: two rooms, two adults and two children.
+    family = await travel.GetAccommodation(
+        pb.GetAccommodationRequest(accommodation_id=stay.id, adults=2, child_ages=[4, 9], rooms=2),
+        metadata=ana.metadata,
+    )
+    assert family.accommodation.total_price.units > detail.accommodation.total_price.units
+    for bad, field in (
+        (pb.GetAccommodationRequest(accommodation_id=stay.id, rooms=2), "adults"),
+        (pb.GetAccommodationRequest(accommodation_id=stay.id, adults=1, rooms=2), "rooms"),
+        (pb.GetAccommodationRequest(accommodation_id=stay.id, adults=1, child_ages=[18]),
+         "child_ages[0]"),
+    ):  # fmt: skip
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await travel.GetAccommodation(bad, metadata=ana.metadata)
+        assert field in field_violations(caught.value), field
 
 
 async def test_stay_input_errors(travel: pb_grpc.TravelServiceAsyncStub, ana: Account) -> None:
@@ -412,6 +427,55 @@ async def test_places_near_a_city_and_by_text(
     assert "Porto" in places[0]["address"]
     bad = await http.get("/api/v1/places", headers=ana.headers)
     assert bad.status_code == 400
+
+
+async def test_a_place_by_id_with_hours_diets_access_and_typical_prices(
+    travel: pb_grpc.TravelServiceAsyncStub, http: httpx.AsyncClient, ana: Account
+) -> None:
+    found = await travel.SearchPlaces(
+        pb.SearchPlacesRequest(query="vegetarian restaurants and museums in Lisbon",
+                               max_results=12),
+        metadata=ana.metadata,
+    )  # fmt: skip
+    restaurants = [p for p in found.places if "restaurant" in p.types]
+    museums = [p for p in found.places if "museum" in p.types]
+    assert restaurants
+    assert museums
+    assert all("vegetarian" in p.dietary_options for p in restaurants)  # the diet asked for
+    for place in found.places:
+        got = await travel.GetPlace(pb.GetPlaceRequest(place_id=place.id), metadata=ana.metadata)
+        assert got.place == place  # the same place, whichever way it was reached
+        assert_sandbox(got.source)
+        assert place.opening_periods
+        for period in place.opening_periods:
+            assert period.open_time.hours < 24
+            assert period.close_day in (period.open_day, period.open_day % 7 + 1)
+    meal = restaurants[0]
+    assert meal.typical_price.start_price.currency_code == "EUR"
+    assert 0 < meal.typical_price.start_price.units < meal.typical_price.end_price.units
+    # Museums closed on Mondays say so in both forms.
+    for museum in museums:
+        days = {p.open_day for p in museum.opening_periods}
+        assert ("Monday: Closed" in museum.opening_hours) == (1 not in days)
+    assert any(p.HasField("accessibility") for p in found.places)
+
+    reply = await http.get(f"/api/v1/places/{meal.id}", headers=ana.headers)
+    assert reply.status_code == 200, reply.text
+    body = reply.json()["place"]
+    assert body["openingPeriods"][0]["openDay"] in ("MONDAY", "SUNDAY")
+    assert body["typicalPrice"]["startPrice"]["currencyCode"] == "EUR"
+    for unknown in ("sbx_place_0_museum_1", "sbx_place_2267057_nothing_1",
+                    "sbx_place_2267057_museum_99999", "ChIJnot-a-sandbox-id"):  # fmt: skip
+        with pytest.raises(grpc.aio.AioRpcError) as missing:
+            await travel.GetPlace(pb.GetPlaceRequest(place_id=unknown), metadata=ana.metadata)
+        assert missing.value.code() == grpc.StatusCode.NOT_FOUND, unknown
+    for bad in ("", " ", "x" * 201):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await travel.GetPlace(pb.GetPlaceRequest(place_id=bad), metadata=ana.metadata)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "place_id" in field_violations(refused.value)
+    nul = await http.get("/api/v1/places/a%00b", headers=ana.headers)
+    assert nul.status_code == 400, nul.text
 
 
 async def test_geocode_and_reverse_geocode(

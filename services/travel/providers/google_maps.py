@@ -1,4 +1,4 @@
-"""Google Maps Platform: Places API (New) text search, Geocoding API, Routes API.
+"""Google Maps Platform: Places API (New) text search and details, Geocoding API, Routes API.
 
 Places and Routes take the key in `X-Goog-Api-Key` and the wanted fields in
 `X-Goog-FieldMask`; Geocoding takes `key=` and answers a `status` of its own.
@@ -7,6 +7,9 @@ Places and Routes take the key in `X-Goog-Api-Key` and the wanted fields in
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
+
+from google.type import money_pb2, timeofday_pb2
 
 from services.travel.durations import duration, google_seconds
 from services.travel.providers.http import (
@@ -18,23 +21,13 @@ from services.travel.providers.http import (
 from tripsage.travel.v1 import travel_service_pb2 as pb
 
 NAME = "google_maps"
-PLACES_FIELD_MASK = ",".join(
-    f"places.{f}"
-    for f in (
-        "id",
-        "displayName",
-        "formattedAddress",
-        "location",
-        "types",
-        "rating",
-        "userRatingCount",
-        "priceLevel",
-        "websiteUri",
-        "internationalPhoneNumber",
-        "regularOpeningHours",
-        "editorialSummary",
-    )
-)
+PLACE_FIELDS = (
+    "id", "displayName", "formattedAddress", "location", "types", "rating",
+    "userRatingCount", "priceLevel", "priceRange", "websiteUri", "internationalPhoneNumber",
+    "regularOpeningHours", "editorialSummary", "servesVegetarianFood", "accessibilityOptions",
+)  # fmt: skip
+PLACES_FIELD_MASK = ",".join(f"places.{f}" for f in PLACE_FIELDS)  # Text Search
+PLACE_FIELD_MASK = ",".join(PLACE_FIELDS)  # Place Details
 ROUTES_FIELD_MASK = "routes.duration,routes.distanceMeters"
 PRICE_LEVELS = {
     "PRICE_LEVEL_FREE": 0,
@@ -86,6 +79,15 @@ class GoogleMapsProvider:
             self.places, "/v1/places:searchText", "places.searchText", key, PLACES_FIELD_MASK, body
         )
         return [place_from_google(p) for p in reply.get("places", [])][: request.max_results]
+
+    async def get_place(self, request: pb.GetPlaceRequest, key: str | None) -> pb.Place:
+        # Place Details (New): GET /v1/places/{id}, the fields in the same header.
+        raw = await self.places.request(
+            "GET", f"/v1/places/{quote(request.place_id, safe='')}", operation="places.get",
+            idempotent=True, params={"languageCode": request.language_code or "en"},
+            headers={"X-Goog-Api-Key": key or "", "X-Goog-FieldMask": PLACE_FIELD_MASK},
+        )  # fmt: skip
+        return place_from_google(raw)
 
     async def geocode(self, request: pb.GeocodeRequest, key: str | None) -> list[pb.GeocodeResult]:
         params = {"address": request.address, "key": key or ""}
@@ -188,12 +190,56 @@ def place_from_google(raw: dict[str, Any]) -> pb.Place:
         phone_number=raw.get("internationalPhoneNumber", ""),
         opening_hours=(raw.get("regularOpeningHours") or {}).get("weekdayDescriptions", []),
         summary=(raw.get("editorialSummary") or {}).get("text", ""),
-    )
+        opening_periods=[_period(p) for p in (raw.get("regularOpeningHours") or {}).get(
+            "periods", []) if isinstance(p, dict) and isinstance(p.get("open"), dict)],
+    )  # fmt: skip
+    if raw.get("servesVegetarianFood"):  # the only diet Places reports
+        place.dietary_options.append("vegetarian")
+    access = raw.get("accessibilityOptions")
+    if isinstance(access, dict):
+        place.accessibility.CopyFrom(pb.PlaceAccessibility(
+            wheelchair_accessible_entrance=bool(access.get("wheelchairAccessibleEntrance")),
+            wheelchair_accessible_parking=bool(access.get("wheelchairAccessibleParking")),
+            wheelchair_accessible_restroom=bool(access.get("wheelchairAccessibleRestroom")),
+            wheelchair_accessible_seating=bool(access.get("wheelchairAccessibleSeating")),
+        ))  # fmt: skip
+    prices = raw.get("priceRange")
+    if isinstance(prices, dict) and isinstance(prices.get("startPrice"), dict):
+        place.typical_price.start_price.CopyFrom(_money(prices["startPrice"]))
+        if isinstance(prices.get("endPrice"), dict):
+            place.typical_price.end_price.CopyFrom(_money(prices["endPrice"]))
     location = raw.get("location")
     if location:
         place.location.latitude = float(location.get("latitude", 0))
         place.location.longitude = float(location.get("longitude", 0))
     return place
+
+
+def _period(raw: dict[str, Any]) -> pb.OpeningPeriod:
+    """Google's {open: {day: 0 = Sunday, hour, minute}, close: ...} as DayOfWeek (Sunday 7)."""
+
+    def day(point: dict[str, Any]) -> int:
+        number = int(point.get("day", 0) or 0)
+        return number if 1 <= number <= 6 else 7
+
+    def time(point: dict[str, Any]) -> timeofday_pb2.TimeOfDay:
+        hour, minute = int(point.get("hour", 0) or 0), int(point.get("minute", 0) or 0)
+        return timeofday_pb2.TimeOfDay(hours=min(max(hour, 0), 23), minutes=min(max(minute, 0), 59))
+
+    period = pb.OpeningPeriod(open_day=day(raw["open"]), open_time=time(raw["open"]))
+    close = raw.get("close")
+    if isinstance(close, dict):  # no close: open around the clock
+        period.close_day = day(close)
+        period.close_time.CopyFrom(time(close))
+    return period
+
+
+def _money(raw: dict[str, Any]) -> money_pb2.Money:
+    return money_pb2.Money(
+        currency_code=str(raw.get("currencyCode", "")),
+        units=int(raw.get("units", 0) or 0),
+        nanos=int(raw.get("nanos", 0) or 0),
+    )
 
 
 def geocode_from_google(raw: dict[str, Any]) -> pb.GeocodeResult:

@@ -4,7 +4,9 @@ Geocoding matches city names (and their alternate names) and answers the
 city's centre; reverse geocoding answers the nearest cities. Places are made up
 around the city the query names (or the nearest one to the bias point): a few
 of each kind asked for ("museum", "restaurant", "park", ...) with seeded names,
-ratings, price levels and opening hours. Travel time is the great-circle
+ratings, price levels, opening hours (half the museums close on Mondays), diets
+catered for (restaurants and cafés; a diet in the query keeps those that cater for
+it), wheelchair access and typical prices for one adult. Travel time is the great-circle
 distance times a detour factor (drive 1.3, walk 1.2, bicycle 1.25, transit
 1.35) at a typical speed (drive 50 km/h in town, 85 km/h beyond 50 km; walk
 4.8; bicycle 15; transit 25 km/h plus 8 minutes of waiting), marked estimated.
@@ -13,6 +15,9 @@ distance times a detour factor (drive 1.3, walk 1.2, bicycle 1.25, transit
 from __future__ import annotations
 
 import math
+from decimal import Decimal
+
+from google.type import dayofweek_pb2, timeofday_pb2
 
 from services.travel.durations import duration
 from services.travel.ports import GeoPoint
@@ -20,15 +25,17 @@ from services.travel.reference import (
     City,
     cities,
     city_by_id,
+    currency_of_country,
     distance_km,
     find_city,
     fold,
     nearest_cities,
     nearest_city,
 )
-from services.travel.sandbox.seeded import NAME, rng
+from services.travel.sandbox.seeded import NAME, from_eur, priced_currency, rng
 from tripsage.travel.v1 import travel_service_pb2 as pb
-from tripsage_core.errors import InvalidArgument
+from tripsage_core.errors import InvalidArgument, NotFound
+from tripsage_core.money import proto_of
 
 CITY_PREFIX = "sbx_city_"
 PLACE_PREFIX = "sbx_place_"
@@ -96,6 +103,14 @@ WORDS = (
     "Cedar", "Sunset", "Market", "Lantern", "Orchard", "Crown", "Heritage", "Anchor",
 )  # fmt: skip
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MEAL_KINDS = ("restaurant", "cafe")
+DIETS = {"vegetarian": 0.7, "vegan": 0.35, "gluten-free": 0.3}  # share of places catering
+DIET_WORDS = {"vegetarian": "vegetarian", "veggie": "vegetarian", "vegan": "vegan",
+              "gluten-free": "gluten-free", "gluten": "gluten-free", "coeliac": "gluten-free",
+              "celiac": "gluten-free"}  # fmt: skip
+# One adult's typical spend in EUR by price level 1..4: a meal, and a visit.
+MEAL_EUR = ((10, 20), (20, 35), (35, 60), (60, 120))
+VISIT_EUR = ((8, 15), (15, 25), (25, 40), (40, 80))
 DETOUR = {
     pb.TRAVEL_MODE_DRIVE: 1.3,
     pb.TRAVEL_MODE_WALK: 1.2,
@@ -135,6 +150,38 @@ def _kinds_for(request: pb.SearchPlacesRequest) -> list[str]:
     return kinds or ["tourist_attraction", "museum", "restaurant", "park"]
 
 
+def _periods(hours: str, closed: str | None) -> list[pb.OpeningPeriod]:
+    """The kind's hours (one span or two, comma-separated, written with en dashes) every
+    day but `closed`, as Google's periods (an opening past midnight closes the next
+    day)."""
+    if hours == "Open 24 hours":
+        return [pb.OpeningPeriod(open_day=dayofweek_pb2.SUNDAY)]  # Google's "always open"
+    periods = []
+    for number, name in enumerate(WEEKDAYS, start=1):  # DayOfWeek: MONDAY = 1
+        if name == closed:
+            continue
+        for span in hours.split(", "):
+            opens, closes = (timeofday_pb2.TimeOfDay(hours=int(t[:2]), minutes=int(t[3:]))
+                             for t in span.split(" – "))  # fmt: skip
+            past_midnight = (closes.hours, closes.minutes) <= (opens.hours, opens.minutes)
+            periods.append(pb.OpeningPeriod(
+                open_day=number, open_time=opens, close_time=closes,
+                close_day=number % 7 + 1 if past_midnight else number,
+            ))  # fmt: skip
+    return periods
+
+
+def _typical_price(kind: str, level: int, currency: str) -> pb.PriceRange | None:
+    """What one adult typically spends, by kind and price level, in the city's currency."""
+    if level <= 0:
+        return None if level < 0 else pb.PriceRange(start_price=proto_of(Decimal(0), currency))
+    low, high = (MEAL_EUR if kind in MEAL_KINDS else VISIT_EUR)[min(level, 4) - 1]
+    return pb.PriceRange(
+        start_price=proto_of(Decimal(str(round(from_eur(low, currency)))), currency),
+        end_price=proto_of(Decimal(str(round(from_eur(high, currency)))), currency),
+    )
+
+
 def _place(city: City, kind: str, number: int) -> pb.Place:
     types, patterns, prices, hours = PLACE_KINDS[kind]
     draw = rng("place", city.geoname_id, kind, number)
@@ -153,9 +200,26 @@ def _place(city: City, kind: str, number: int) -> pb.Place:
         price_level=draw.choice(prices),
         website_uri=f"https://example.com/{city.geoname_id}/{kind}/{number}",
         phone_number=f"+{draw.randint(1, 99)} {draw.randint(100000000, 999999999)}",
-        opening_hours=[f"{day}: {hours}" for day in WEEKDAYS],
         summary=f"A {kind.replace('_', ' ')} in {city.name} (sandbox data).",
     )
+    # Drawn after the fields above, so those stay what they were for every place.
+    closed = "Monday" if kind == "museum" and draw.random() < 0.5 else None
+    place.opening_hours.extend(f"{day}: {'Closed' if day == closed else hours}" for day in WEEKDAYS)
+    place.opening_periods.extend(_periods(hours, closed))
+    if kind in MEAL_KINDS:
+        place.dietary_options.extend(d for d, share in DIETS.items() if draw.random() < share)
+    if draw.random() < 0.8:  # a fifth of places do not say
+        entrance = draw.random() < 0.75
+        place.accessibility.CopyFrom(pb.PlaceAccessibility(
+            wheelchair_accessible_entrance=entrance,
+            wheelchair_accessible_restroom=entrance and draw.random() < 0.7,
+            wheelchair_accessible_seating=entrance and kind in MEAL_KINDS,
+            wheelchair_accessible_parking=draw.random() < 0.4,
+        ))  # fmt: skip
+    currency = priced_currency(currency_of_country(city.country))
+    typical = _typical_price(kind, place.price_level, currency)
+    if typical is not None:
+        place.typical_price.CopyFrom(typical)
     place.location.latitude = round(lat, 6)
     place.location.longitude = round(lng, 6)
     return place
@@ -183,16 +247,25 @@ def place_point(place_id: str) -> GeoPoint | None:
         if place_id.startswith(CITY_PREFIX):
             city = city_by_id(int(place_id[len(CITY_PREFIX) :]))
             return GeoPoint(city.latitude, city.longitude) if city else None
-        if place_id.startswith(PLACE_PREFIX):
-            geoname, kind, number = place_id[len(PLACE_PREFIX) :].rsplit("_", 2)
-            city = city_by_id(int(geoname))
-            if city is None or kind not in PLACE_KINDS:
-                return None
-            place = _place(city, kind, int(number))
-            return GeoPoint(place.location.latitude, place.location.longitude)
     except ValueError:
         return None
-    return None
+    place = place_by_id(place_id)
+    return GeoPoint(place.location.latitude, place.location.longitude) if place else None
+
+
+def place_by_id(place_id: str) -> pb.Place | None:
+    """The made-up place an id stands for (ids carry their city, kind and number)."""
+    if not place_id.startswith(PLACE_PREFIX):
+        return None
+    try:
+        geoname, kind, number = place_id[len(PLACE_PREFIX) :].rsplit("_", 2)
+        city = city_by_id(int(geoname))
+        index = int(number)
+    except ValueError:
+        return None
+    if city is None or kind not in PLACE_KINDS or not 0 <= index < 1000:
+        return None
+    return _place(city, kind, index)
 
 
 class SandboxMaps:
@@ -209,8 +282,13 @@ class SandboxMaps:
         if city is None:
             return []
         kinds = _kinds_for(request)
-        per_kind = max(1, -(-request.max_results // len(kinds)))
+        words = fold(request.query).replace(",", " ").split()
+        diets = {DIET_WORDS[w] for w in words if w in DIET_WORDS}
+        # Enough of each kind that a diet asked for still leaves max_results places.
+        per_kind = max(1, -(-request.max_results // len(kinds))) * (3 if diets else 1)
         places = [_place(city, kind, n) for n in range(per_kind) for kind in kinds]
+        if diets:  # "vegetarian restaurants": places that cater for it, as a text search
+            places = [p for p in places if diets <= set(p.dietary_options) or "food" not in p.types]
         if request.HasField("location"):
             near = request.location
             places = [
@@ -224,6 +302,12 @@ class SandboxMaps:
             ]
         places.sort(key=lambda p: -p.rating * (p.user_rating_count**0.1))
         return places[: request.max_results]
+
+    async def get_place(self, request: pb.GetPlaceRequest, key: str | None) -> pb.Place:
+        place = place_by_id(request.place_id)
+        if place is None:
+            raise NotFound(f"place {request.place_id!r} not found", reason="PLACE_NOT_FOUND")
+        return place
 
     async def geocode(self, request: pb.GeocodeRequest, key: str | None) -> list[pb.GeocodeResult]:
         found = cities_named(request.address, request.region_code)

@@ -216,8 +216,11 @@ class SandboxStays:
         if request.check_in_date:
             searched.check_in_date = request.check_in_date
             searched.check_out_date = request.check_out_date
-        if request.adults:
+        if request.adults:  # a party given prices for that party; else the searched one
             searched.adults = request.adults
+            searched.rooms = request.rooms or 1
+            del searched.child_ages[:]
+            searched.child_ages.extend(request.child_ages)
         searched.currency = request.currency
         stay = _stay(city, index, searched)
         nights = (

@@ -87,6 +87,7 @@ class FakeProviders:
                 ),
                 Route("/stays/quotes", self.stays_quote, methods=["POST"]),
                 Route("/v1/places:searchText", self.places_search, methods=["POST"]),
+                Route("/v1/places/{place_id}", self.place_details, methods=["GET"]),
                 Route("/maps/api/geocode/json", self.geocode, methods=["GET"]),
                 Route("/directions/v2:computeRoutes", self.compute_routes, methods=["POST"]),
                 Route("/data/2.5/weather", self.current_weather, methods=["GET"]),
@@ -459,38 +460,28 @@ class FakeProviders:
             "latitude": 38.7223,
             "longitude": -9.1393,
         }
-        places = []
-        for number, (name, kind, price) in enumerate(
-            (
-                ("Museu Nacional do Azulejo", "museum", None),
-                ("Cervejaria Ramiro", "restaurant", "PRICE_LEVEL_MODERATE"),
-                ("Jardim da Estrela", "park", "PRICE_LEVEL_FREE"),
-            )
-        ):
-            place: dict[str, Any] = {
-                "id": f"ChIJ{number}test{uuid.uuid5(uuid.NAMESPACE_URL, name).hex[:12]}",
-                "displayName": {"text": name, "languageCode": body.get("languageCode", "en")},
-                "formattedAddress": f"{number + 1} Rua Teste, 1100-001 Lisboa, Portugal",
-                "location": {
-                    "latitude": center["latitude"] + 0.01 * number,
-                    "longitude": center["longitude"] + 0.01 * number,
-                },
-                "types": [kind, "point_of_interest", "establishment"],
-                "rating": 4.3 + 0.2 * number,
-                "userRatingCount": 1200 * (number + 1),
-                "websiteUri": f"https://example.test/{number}",
-                "internationalPhoneNumber": "+351 21 000 0000",
-                "regularOpeningHours": {
-                    "openNow": True,
-                    "weekdayDescriptions": [f"{d}: 10:00 AM – 6:00 PM" for d in _WEEKDAYS],
-                },
-                "editorialSummary": {"text": f"{name}, a test place.", "languageCode": "en"},
-            }
-            if price:
-                place["priceLevel"] = price
-            places.append(place)
+        places = _google_places(center, body.get("languageCode", "en"))
         wanted = body.get("pageSize") or body.get("maxResultCount") or 20
         return JSONResponse({"places": places[:wanted]})
+
+    async def place_details(self, request: Request) -> Response:
+        """Place Details (New): the fields the X-Goog-FieldMask names (no "places."
+        prefix, unlike Text Search), or 404 NOT_FOUND."""
+        recorded, scripted = await self._record(request)
+        if scripted is not None:
+            return scripted
+        if (failure := self._google_check(recorded, field_mask=True)) is not None:
+            return failure
+        fields = recorded.headers["x-goog-fieldmask"].split(",")
+        if any(f.startswith("places.") for f in fields):
+            return _google_error(400, "Invalid field: places.", "INVALID_ARGUMENT")
+        language = recorded.params.get("languageCode", "en")
+        center = {"latitude": 38.7223, "longitude": -9.1393}
+        wanted = request.path_params["place_id"]
+        for place in _google_places(center, language):
+            if place["id"] == wanted:
+                return JSONResponse({k: v for k, v in place.items() if k in fields})
+        return _google_error(404, f"The place ID '{wanted}' is not found.", "NOT_FOUND")
 
     async def geocode(self, request: Request) -> Response:
         recorded, scripted = await self._record(request)
@@ -680,3 +671,57 @@ def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
     )
     return 2 * 6371 * math.asin(math.sqrt(a))
+
+
+def _google_places(center: dict[str, float], language: str) -> list[dict[str, Any]]:
+    """Three places of Lisbon as Places API (New) describes them."""
+    places = []
+    for number, (name, kind, price) in enumerate(
+        (
+            ("Museu Nacional do Azulejo", "museum", None),
+            ("Cervejaria Ramiro", "restaurant", "PRICE_LEVEL_MODERATE"),
+            ("Jardim da Estrela", "park", "PRICE_LEVEL_FREE"),
+        )
+    ):
+        place: dict[str, Any] = {
+            "id": f"ChIJ{number}test{uuid.uuid5(uuid.NAMESPACE_URL, name).hex[:12]}",
+            "displayName": {"text": name, "languageCode": language},
+            "formattedAddress": f"{number + 1} Rua Teste, 1100-001 Lisboa, Portugal",
+            "location": {
+                "latitude": center["latitude"] + 0.01 * number,
+                "longitude": center["longitude"] + 0.01 * number,
+            },
+            "types": [kind, "point_of_interest", "establishment"],
+            "rating": 4.3 + 0.2 * number,
+            "userRatingCount": 1200 * (number + 1),
+            "websiteUri": f"https://example.test/{number}",
+            "internationalPhoneNumber": "+351 21 000 0000",
+            "regularOpeningHours": {
+                "openNow": True,
+                # day 0 is Sunday; Monday closed, as many museums are
+                "periods": [
+                    {"open": {"day": day, "hour": 10, "minute": 0},
+                     "close": {"day": day, "hour": 18, "minute": 0}}
+                    for day in (0, 2, 3, 4, 5, 6)
+                ],
+                "weekdayDescriptions": [
+                    f"{d}: {'Closed' if d == 'Monday' else '10:00 AM – 6:00 PM'}"
+                    for d in _WEEKDAYS
+                ],
+            },
+            "editorialSummary": {"text": f"{name}, a test place.", "languageCode": "en"},
+            "accessibilityOptions": {
+                "wheelchairAccessibleEntrance": number != 1,
+                "wheelchairAccessibleRestroom": number == 0,
+            },
+        }  # fmt: skip
+        if price:
+            place["priceLevel"] = price
+        if kind == "restaurant":
+            place["servesVegetarianFood"] = True
+            place["priceRange"] = {
+                "startPrice": {"currencyCode": "EUR", "units": "20"},
+                "endPrice": {"currencyCode": "EUR", "units": "30"},
+            }
+        places.append(place)
+    return places

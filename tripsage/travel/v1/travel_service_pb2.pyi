@@ -10,8 +10,10 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.type import dayofweek_pb2 as _dayofweek_pb2
 from google.type import latlng_pb2 as _latlng_pb2
 from google.type import money_pb2 as _money_pb2
+from google.type import timeofday_pb2 as _timeofday_pb2
 from tripsage.common.v1 import cabin_class_pb2 as _cabin_class_pb2
 import builtins as _builtins
 import sys
@@ -816,6 +818,10 @@ class Place(_message.Message):
     PHONE_NUMBER_FIELD_NUMBER: _builtins.int
     OPENING_HOURS_FIELD_NUMBER: _builtins.int
     SUMMARY_FIELD_NUMBER: _builtins.int
+    OPENING_PERIODS_FIELD_NUMBER: _builtins.int
+    DIETARY_OPTIONS_FIELD_NUMBER: _builtins.int
+    ACCESSIBILITY_FIELD_NUMBER: _builtins.int
+    TYPICAL_PRICE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """The provider's id for the place."""
     name: _builtins.str
@@ -846,6 +852,26 @@ class Place(_message.Message):
     def opening_hours(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Opening hours, one human-readable line per weekday."""
 
+    @_builtins.property
+    def opening_periods(self) -> _containers.RepeatedCompositeFieldContainer[Global___OpeningPeriod]:
+        """The weekly opening hours, one period per opening (empty: not known; a
+        single period opening on Sunday at 00:00 with no close: always open).
+        """
+
+    @_builtins.property
+    def dietary_options(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Diets the place caters for, e.g. "vegetarian", "vegan", "gluten-free"
+        (empty: not known).
+        """
+
+    @_builtins.property
+    def accessibility(self) -> Global___PlaceAccessibility:
+        """Accessibility for wheelchair users (unset: not known)."""
+
+    @_builtins.property
+    def typical_price(self) -> Global___PriceRange:
+        """What a visit or a meal typically costs one adult (unset: not known)."""
+
     def __init__(
         self,
         *,
@@ -861,14 +887,122 @@ class Place(_message.Message):
         phone_number: _builtins.str = ...,
         opening_hours: _abc.Iterable[_builtins.str] | None = ...,
         summary: _builtins.str = ...,
+        opening_periods: _abc.Iterable[Global___OpeningPeriod] | None = ...,
+        dietary_options: _abc.Iterable[_builtins.str] | None = ...,
+        accessibility: Global___PlaceAccessibility | None = ...,
+        typical_price: Global___PriceRange | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["location", b"location"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["accessibility", b"accessibility", "location", b"location", "typical_price", b"typical_price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "id", b"id", "location", b"location", "name", b"name", "opening_hours", b"opening_hours", "phone_number", b"phone_number", "price_level", b"price_level", "rating", b"rating", "summary", b"summary", "types", b"types", "user_rating_count", b"user_rating_count", "website_uri", b"website_uri"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accessibility", b"accessibility", "address", b"address", "dietary_options", b"dietary_options", "id", b"id", "location", b"location", "name", b"name", "opening_hours", b"opening_hours", "opening_periods", b"opening_periods", "phone_number", b"phone_number", "price_level", b"price_level", "rating", b"rating", "summary", b"summary", "types", b"types", "typical_price", b"typical_price", "user_rating_count", b"user_rating_count", "website_uri", b"website_uri"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Place: _TypeAlias = Place  # noqa: Y015
+
+@_typing.final
+class OpeningPeriod(_message.Message):
+    """OpeningPeriod is one weekly opening of a place, in its local time."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPEN_DAY_FIELD_NUMBER: _builtins.int
+    OPEN_TIME_FIELD_NUMBER: _builtins.int
+    CLOSE_DAY_FIELD_NUMBER: _builtins.int
+    CLOSE_TIME_FIELD_NUMBER: _builtins.int
+    open_day: _dayofweek_pb2.DayOfWeek.ValueType
+    """The day it opens."""
+    close_day: _dayofweek_pb2.DayOfWeek.ValueType
+    """The day it closes (the next day for an opening past midnight;
+    DAY_OF_WEEK_UNSPECIFIED: it never closes).
+    """
+    @_builtins.property
+    def open_time(self) -> _timeofday_pb2.TimeOfDay:
+        """The time it opens."""
+
+    @_builtins.property
+    def close_time(self) -> _timeofday_pb2.TimeOfDay:
+        """The time it closes."""
+
+    def __init__(
+        self,
+        *,
+        open_day: _dayofweek_pb2.DayOfWeek.ValueType = ...,
+        open_time: _timeofday_pb2.TimeOfDay | None = ...,
+        close_day: _dayofweek_pb2.DayOfWeek.ValueType = ...,
+        close_time: _timeofday_pb2.TimeOfDay | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["close_time", b"close_time", "open_time", b"open_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["close_day", b"close_day", "close_time", b"close_time", "open_day", b"open_day", "open_time", b"open_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OpeningPeriod: _TypeAlias = OpeningPeriod  # noqa: Y015
+
+@_typing.final
+class PlaceAccessibility(_message.Message):
+    """PlaceAccessibility says what a place offers wheelchair users."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WHEELCHAIR_ACCESSIBLE_ENTRANCE_FIELD_NUMBER: _builtins.int
+    WHEELCHAIR_ACCESSIBLE_PARKING_FIELD_NUMBER: _builtins.int
+    WHEELCHAIR_ACCESSIBLE_RESTROOM_FIELD_NUMBER: _builtins.int
+    WHEELCHAIR_ACCESSIBLE_SEATING_FIELD_NUMBER: _builtins.int
+    wheelchair_accessible_entrance: _builtins.bool
+    """A step-free entrance."""
+    wheelchair_accessible_parking: _builtins.bool
+    """Accessible parking."""
+    wheelchair_accessible_restroom: _builtins.bool
+    """An accessible restroom."""
+    wheelchair_accessible_seating: _builtins.bool
+    """Accessible seating."""
+    def __init__(
+        self,
+        *,
+        wheelchair_accessible_entrance: _builtins.bool = ...,
+        wheelchair_accessible_parking: _builtins.bool = ...,
+        wheelchair_accessible_restroom: _builtins.bool = ...,
+        wheelchair_accessible_seating: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["wheelchair_accessible_entrance", b"wheelchair_accessible_entrance", "wheelchair_accessible_parking", b"wheelchair_accessible_parking", "wheelchair_accessible_restroom", b"wheelchair_accessible_restroom", "wheelchair_accessible_seating", b"wheelchair_accessible_seating"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PlaceAccessibility: _TypeAlias = PlaceAccessibility  # noqa: Y015
+
+@_typing.final
+class PriceRange(_message.Message):
+    """PriceRange is a low and a high price for one person."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_PRICE_FIELD_NUMBER: _builtins.int
+    END_PRICE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def start_price(self) -> _money_pb2.Money:
+        """The low end."""
+
+    @_builtins.property
+    def end_price(self) -> _money_pb2.Money:
+        """The high end (unset: no upper bound known)."""
+
+    def __init__(
+        self,
+        *,
+        start_price: _money_pb2.Money | None = ...,
+        end_price: _money_pb2.Money | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_price", b"end_price", "start_price", b"start_price"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_price", b"end_price", "start_price", b"start_price"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PriceRange: _TypeAlias = PriceRange  # noqa: Y015
 
 @_typing.final
 class GeocodeResult(_message.Message):
@@ -1343,6 +1477,8 @@ class GetAccommodationRequest(_message.Message):
     CHECK_OUT_DATE_FIELD_NUMBER: _builtins.int
     ADULTS_FIELD_NUMBER: _builtins.int
     CURRENCY_FIELD_NUMBER: _builtins.int
+    CHILD_AGES_FIELD_NUMBER: _builtins.int
+    ROOMS_FIELD_NUMBER: _builtins.int
     accommodation_id: _builtins.str
     """The stay's id."""
     check_in_date: _builtins.str
@@ -1353,6 +1489,12 @@ class GetAccommodationRequest(_message.Message):
     """Adult guests (default 1)."""
     currency: _builtins.str
     """Currency for prices as an ISO 4217 code (empty: the provider's)."""
+    rooms: _builtins.int
+    """Rooms needed (default 1; at most one per adult)."""
+    @_builtins.property
+    def child_ages(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Ages of the children staying, 0 to 17, one per child."""
+
     def __init__(
         self,
         *,
@@ -1361,10 +1503,12 @@ class GetAccommodationRequest(_message.Message):
         check_out_date: _builtins.str = ...,
         adults: _builtins.int = ...,
         currency: _builtins.str = ...,
+        child_ages: _abc.Iterable[_builtins.int] | None = ...,
+        rooms: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accommodation_id", b"accommodation_id", "adults", b"adults", "check_in_date", b"check_in_date", "check_out_date", b"check_out_date", "currency", b"currency"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accommodation_id", b"accommodation_id", "adults", b"adults", "check_in_date", b"check_in_date", "check_out_date", b"check_out_date", "child_ages", b"child_ages", "currency", b"currency", "rooms", b"rooms"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1547,6 +1691,62 @@ class SearchPlacesResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SearchPlacesResponse: _TypeAlias = SearchPlacesResponse  # noqa: Y015
+
+@_typing.final
+class GetPlaceRequest(_message.Message):
+    """GetPlaceRequest is the request of GetPlace."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLACE_ID_FIELD_NUMBER: _builtins.int
+    LANGUAGE_CODE_FIELD_NUMBER: _builtins.int
+    place_id: _builtins.str
+    """The place's id, as SearchPlaces returned it."""
+    language_code: _builtins.str
+    """Language of the answer as a BCP-47 tag (empty: English)."""
+    def __init__(
+        self,
+        *,
+        place_id: _builtins.str = ...,
+        language_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["language_code", b"language_code", "place_id", b"place_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPlaceRequest: _TypeAlias = GetPlaceRequest  # noqa: Y015
+
+@_typing.final
+class GetPlaceResponse(_message.Message):
+    """GetPlaceResponse is the response of GetPlace."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLACE_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def place(self) -> Global___Place:
+        """The place."""
+
+    @_builtins.property
+    def source(self) -> Global___ResultSource:
+        """Where the place came from."""
+
+    def __init__(
+        self,
+        *,
+        place: Global___Place | None = ...,
+        source: Global___ResultSource | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["place", b"place", "source", b"source"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["place", b"place", "source", b"source"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPlaceResponse: _TypeAlias = GetPlaceResponse  # noqa: Y015
 
 @_typing.final
 class GeocodeRequest(_message.Message):

@@ -68,6 +68,11 @@ class TravelServiceStub:
                 request_serializer=tripsage_dot_travel_dot_v1_dot_travel__service__pb2.SearchPlacesRequest.SerializeToString,
                 response_deserializer=tripsage_dot_travel_dot_v1_dot_travel__service__pb2.SearchPlacesResponse.FromString,
                 _registered_method=True)
+        self.GetPlace = channel.unary_unary(
+                '/tripsage.travel.v1.TravelService/GetPlace',
+                request_serializer=tripsage_dot_travel_dot_v1_dot_travel__service__pb2.GetPlaceRequest.SerializeToString,
+                response_deserializer=tripsage_dot_travel_dot_v1_dot_travel__service__pb2.GetPlaceResponse.FromString,
+                _registered_method=True)
         self.Geocode = channel.unary_unary(
                 '/tripsage.travel.v1.TravelService/Geocode',
                 request_serializer=tripsage_dot_travel_dot_v1_dot_travel__service__pb2.GeocodeRequest.SerializeToString,
@@ -142,6 +147,14 @@ class TravelServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPlace(self, request, context):
+        """GetPlace returns one place found by SearchPlaces, by its id, with its
+        opening hours, dietary options, accessibility and typical prices.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Geocode(self, request, context):
         """Geocode turns an address or place name into coordinates.
         """
@@ -204,6 +217,11 @@ def add_TravelServiceServicer_to_server(servicer, server):
                     servicer.SearchPlaces,
                     request_deserializer=tripsage_dot_travel_dot_v1_dot_travel__service__pb2.SearchPlacesRequest.FromString,
                     response_serializer=tripsage_dot_travel_dot_v1_dot_travel__service__pb2.SearchPlacesResponse.SerializeToString,
+            ),
+            'GetPlace': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPlace,
+                    request_deserializer=tripsage_dot_travel_dot_v1_dot_travel__service__pb2.GetPlaceRequest.FromString,
+                    response_serializer=tripsage_dot_travel_dot_v1_dot_travel__service__pb2.GetPlaceResponse.SerializeToString,
             ),
             'Geocode': grpc.unary_unary_rpc_method_handler(
                     servicer.Geocode,
@@ -392,6 +410,33 @@ class TravelService:
             '/tripsage.travel.v1.TravelService/SearchPlaces',
             tripsage_dot_travel_dot_v1_dot_travel__service__pb2.SearchPlacesRequest.SerializeToString,
             tripsage_dot_travel_dot_v1_dot_travel__service__pb2.SearchPlacesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPlace(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tripsage.travel.v1.TravelService/GetPlace',
+            tripsage_dot_travel_dot_v1_dot_travel__service__pb2.GetPlaceRequest.SerializeToString,
+            tripsage_dot_travel_dot_v1_dot_travel__service__pb2.GetPlaceResponse.FromString,
             options,
             channel_credentials,
             insecure,

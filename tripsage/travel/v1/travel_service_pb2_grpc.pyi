@@ -55,6 +55,10 @@ class TravelServiceStub:
     """SearchPlaces finds points of interest (sights, restaurants, ...) by text,
     optionally near a point.
     """
+    GetPlace: _grpc.UnaryUnaryMultiCallable[_travel_service_pb2.GetPlaceRequest, _travel_service_pb2.GetPlaceResponse]
+    """GetPlace returns one place found by SearchPlaces, by its id, with its
+    opening hours, dietary options, accessibility and typical prices.
+    """
     Geocode: _grpc.UnaryUnaryMultiCallable[_travel_service_pb2.GeocodeRequest, _travel_service_pb2.GeocodeResponse]
     """Geocode turns an address or place name into coordinates."""
     ReverseGeocode: _grpc.UnaryUnaryMultiCallable[_travel_service_pb2.ReverseGeocodeRequest, _travel_service_pb2.ReverseGeocodeResponse]
@@ -94,6 +98,10 @@ class TravelServiceAsyncStub(TravelServiceStub):
     SearchPlaces: _aio.UnaryUnaryMultiCallable[_travel_service_pb2.SearchPlacesRequest, _travel_service_pb2.SearchPlacesResponse]  # type: ignore[assignment]
     """SearchPlaces finds points of interest (sights, restaurants, ...) by text,
     optionally near a point.
+    """
+    GetPlace: _aio.UnaryUnaryMultiCallable[_travel_service_pb2.GetPlaceRequest, _travel_service_pb2.GetPlaceResponse]  # type: ignore[assignment]
+    """GetPlace returns one place found by SearchPlaces, by its id, with its
+    opening hours, dietary options, accessibility and typical prices.
     """
     Geocode: _aio.UnaryUnaryMultiCallable[_travel_service_pb2.GeocodeRequest, _travel_service_pb2.GeocodeResponse]  # type: ignore[assignment]
     """Geocode turns an address or place name into coordinates."""
@@ -167,6 +175,16 @@ class TravelServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_travel_service_pb2.SearchPlacesResponse, _abc.Awaitable[_travel_service_pb2.SearchPlacesResponse]]:
         """SearchPlaces finds points of interest (sights, restaurants, ...) by text,
         optionally near a point.
+        """
+
+    @_abc_1.abstractmethod
+    def GetPlace(
+        self,
+        request: _travel_service_pb2.GetPlaceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_travel_service_pb2.GetPlaceResponse, _abc.Awaitable[_travel_service_pb2.GetPlaceResponse]]:
+        """GetPlace returns one place found by SearchPlaces, by its id, with its
+        opening hours, dietary options, accessibility and typical prices.
         """
 
     @_abc_1.abstractmethod
