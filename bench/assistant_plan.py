@@ -5,11 +5,12 @@ Starts the suite with the launcher (embedded PostgreSQL and Valkey unless POSTGR
 REDIS_URL are set; no model configured, so PlanTrip uses the offline planner over the
 sandbox providers), then sends `--requests` generated PlanTrip requests one after the
 other: structured ones (a destination, dates, a party with children of various ages,
-rooms, interests, diets, pace, no-flights, an origin, a budget that is sometimes too
-small) and plain-English prompts built from templates ("Plan 4 days in Lisbon from
-London in May for two, about 2000 euros, we love food and museums"). Each returned plan
-goes through tests/support/plan_checker.py, which shares no code with the planner. It
-prints:
+rooms, interests, up to two diets, wheelchair access, pace, no-flights, an origin, a
+budget that is sometimes too small) and plain-English prompts built from templates
+("Plan 4 days in Lisbon from London in May for two, about 2000 euros, we love food and
+museums"). Each returned plan goes through tests/support/plan_checker.py, which
+shares no code with the planner, with each meal's and visit's place looked up by
+GetPlace (opening hours, diets, access). It prints:
 
 - plan time: median and p95 of PlanTrip's round trip over gRPC;
 - delivered: plans returned, and refusals that name their constraint (ErrorInfo
@@ -39,9 +40,7 @@ from pathlib import Path
 
 import grpc
 from google.protobuf import json_format
-from google.rpc import error_details_pb2
 from google.type import money_pb2
-from grpc_status import rpc_status
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -50,9 +49,11 @@ sys.path.insert(0, str(REPO / "bench"))
 from assistant_stream import sign_up  # noqa: E402
 from read_path import start_suite  # noqa: E402
 
-from tests.support.plan_checker import COMMONSENSE, HARD, check  # noqa: E402
+from tests.support.errors import error_info  # noqa: E402
+from tests.support.plan_checker import COMMONSENSE, HARD, check, places_of  # noqa: E402
 from tripsage.assistant.v1 import assistant_service_pb2 as pb  # noqa: E402
 from tripsage.assistant.v1 import assistant_service_pb2_grpc as pb_grpc  # noqa: E402
+from tripsage.travel.v1 import travel_service_pb2_grpc as travel_grpc  # noqa: E402
 
 CITIES = ("Lisbon", "Paris", "Rome", "Barcelona", "Berlin", "Amsterdam", "Madrid", "Prague",
           "Vienna", "Porto", "Dublin", "Athens")  # fmt: skip
@@ -75,7 +76,8 @@ def structured(rng: random.Random, today: date) -> pb.PlanTripRequest:
         adults=rng.randint(1, 4),
         child_ages=[rng.randint(0, 17) for _ in range(children)],
         interests=rng.sample(INTERESTS, rng.randint(0, 3)),
-        dietary=rng.sample(DIETS, rng.choice((0, 0, 1))),
+        dietary=rng.sample(DIETS, rng.choice((0, 0, 0, 1, 1, 2))),
+        accessibility=["wheelchair"] if rng.random() < 0.15 else [],
         pace=rng.choice(("", "relaxed", "moderate", "packed")),
         no_flights=rng.random() < 0.2,
     )
@@ -110,28 +112,22 @@ def prompt(rng: random.Random) -> tuple[pb.PlanTripRequest, pb.PlanTripRequest]:
     return pb.PlanTripRequest(prompt=text), meant
 
 
-def constraint_of(error: grpc.aio.AioRpcError) -> str:
-    """The constraint a refusal names in its ErrorInfo metadata, or ''."""
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    for detail in status.details if status else ():
-        info = error_details_pb2.ErrorInfo()
-        if detail.Unpack(info) and info.metadata.get("constraint"):
-            return info.metadata["constraint"]
-    return ""
-
-
 Asked = tuple[pb.PlanTripRequest, pb.PlanTripRequest]  # what is sent, what it means
 
 
-async def run(address: str, token: str, requests: list[Asked]) -> None:
+async def run(addresses: dict[str, str], token: str, requests: list[Asked]) -> None:
     metadata = (("authorization", f"Bearer {token}"),)
     times: list[float] = []
     delivered: list[set[str]] = []
     examples: list[str] = []
     refusals: collections.Counter[str] = collections.Counter()
     others: collections.Counter[str] = collections.Counter()
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with (
+        grpc.aio.insecure_channel(addresses["assistant"]) as channel,
+        grpc.aio.insecure_channel(addresses["travel"]) as travel_channel,
+    ):
         stub = pb_grpc.AssistantServiceStub(channel)
+        travel = travel_grpc.TravelServiceStub(travel_channel)
         for request, _ in requests[:5]:  # warm-up: reference data, caches, connections
             with contextlib.suppress(grpc.aio.AioRpcError):  # refusals warm up too
                 await stub.PlanTrip(request, metadata=metadata)
@@ -142,14 +138,19 @@ async def run(address: str, token: str, requests: list[Asked]) -> None:
             except grpc.aio.AioRpcError as error:
                 times.append(time.perf_counter() - sent)
                 if error.code() == grpc.StatusCode.FAILED_PRECONDITION:
-                    refusals[named := constraint_of(error) or "(none named)"] += 1
+                    refusals[
+                        named := error_info(error).metadata.get("constraint") or "(none named)"
+                    ] += 1
                     if named.startswith("search_") and len(examples) < 6:
                         examples.append(f"refused: {error.details()} for {_fields(request)}")
                 else:
                     others[f"{error.code().name}: {error.details()}"] += 1
+                    if len(examples) < 6:
+                        examples.append(f"{error.code().name} for {_fields(request)}")
                 continue
             times.append(time.perf_counter() - sent)
-            delivered.append(broken := check(reply.plan, meant))
+            places = await places_of(travel, reply.plan, metadata)  # GetPlace, as anyone could
+            delivered.append(broken := check(reply.plan, meant, places))
             if broken and len(examples) < 3:
                 examples.append(f"{sorted(broken)} for {_fields(request)}")
     report(len(requests), times, delivered, refusals, others)
@@ -220,7 +221,7 @@ def main() -> None:
 
 
 async def _main(addresses: dict[str, str], requests: list[Asked]) -> None:
-    await run(addresses["assistant"], await sign_up(addresses), requests)
+    await run(addresses, await sign_up(addresses), requests)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ MEAL_PRICE = {0: Decimal(8), 1: Decimal(15), 2: Decimal(28), 3: Decimal(50), 4: 
 ACTIVITY_PRICE = Decimal(15)
 CHILD_SHARE = Decimal("0.5")
 SLOTS = {"relaxed": 1, "moderate": 2, "packed": 3}
+STEP_FREE = ("wheelchair", "step-free")  # accessibility needs a step-free entrance meets
 ACTIVITY_TIMES = ((time(10), time(12)), (time(15), time(17)), (time(17, 30), time(19)))
 LUNCH, DINNER = (time(13), time(14, 15)), (time(20), time(21, 30))
 
@@ -226,7 +227,13 @@ class Planner:
         free_until = {d: datetime.combine(d, time(22)) for d in days}
 
         # Getting there and back.
-        if request.origin and not request.no_flying:
+        at_home = request.origin is not None and request.origin.casefold() in (
+            request.destination.casefold(),
+            city.casefold(),
+        )
+        if at_home:
+            notes.append(f"You start in {city}: no transport there and back is planned.")
+        if request.origin and not request.no_flying and not at_home:
             origin = await self._call(caller, "list_airports", query=request.origin, pageSize=5)
             from_airports = origin.get("airports") or []
             if not from_airports:
@@ -294,7 +301,7 @@ class Planner:
                     free_from[day] = max(free_from[day], arrives + timedelta(hours=1, minutes=30))
                 else:
                     free_until[day] = min(free_until[day], departs - timedelta(hours=3))
-        elif request.origin:
+        elif request.origin and not at_home:
             notes.append(
                 f"No flights, as asked: travel from {request.origin} to {city} by train, coach"
                 " or car is not priced here; add it to the budget."
@@ -350,22 +357,45 @@ class Planner:
             )
             sandbox = sandbox or _sandbox(found)
             pools.append(list(found.get("places") or []))
-        diet = " ".join(request.dietary[:1])
+        diets = " and ".join(request.dietary)
         found = await self._call(
-            caller, "search_places", query=f"{diet} restaurants in {city}".strip(), maxResults=20
+            caller, "search_places", query=f"{diets} restaurants in {city}".strip(), maxResults=20
         )
         sandbox = sandbox or _sandbox(found)
-        restaurants = list(found.get("places") or [])
+        restaurants = [p for p in found.get("places") or [] if _caters(p, request.dietary)]
+        if request.dietary and not restaurants:
+            raise plan_refused("dietary", f"no restaurant in {city} is known to cater for {diets}")
+        step_free = any(need in STEP_FREE for need in request.accessibility)
+        if step_free:
+            restaurants = [p for p in restaurants if _step_free(p)]
+            pools = [[p for p in pool if _step_free(p)] for pool in pools]
+            if not restaurants or not any(pools):
+                raise plan_refused(
+                    "accessibility", f"too few places in {city} are known to be step-free"
+                )
         used: set[str] = set()
 
-        def take(pool: list[dict[str, Any]]) -> dict[str, Any] | None:
-            # Once each: by id, and by name (two listings of one museum are one visit).
+        def take(
+            pool: list[dict[str, Any]], start: datetime, end: datetime
+        ) -> dict[str, Any] | None:
+            # Once each: by id, and by name (two listings of one museum are one visit);
+            # open for the whole visit.
             for place in pool:
                 name = " ".join(str(place.get("name", "")).lower().split())
-                if place.get("id") and not {place["id"], name} & used:
+                if place.get("id") and not {place["id"], name} & used and _open(place, start, end):
                     used.update((place["id"], name))
                     return place
             return None
+
+        def each(place: dict[str, Any], estimate: Decimal) -> Decimal:
+            """One adult's cost: the place's typical price (the middle of its range),
+            else the estimate, in the plan's currency."""
+            typical = place.get("typicalPrice") or {}
+            if _amount(typical.get("startPrice")) is None:
+                return in_plan_currency(estimate)
+            low = cost(typical["startPrice"])
+            high = cost(typical["endPrice"]) if _amount(typical.get("endPrice")) else low
+            return (low + high) / 2
 
         slots = SLOTS.get(request.pace or "moderate", 2)
         turn = 0
@@ -377,30 +407,29 @@ class Planner:
                     continue
                 place = None
                 for _ in range(len(pools)):
-                    place = take(pools[turn % len(pools)])
+                    place = take(pools[turn % len(pools)], start_at, end_at)
                     turn += 1
                     if place:
                         break
                 if place is None:
                     continue
-                level = place.get("priceLevel", -1)
-                each = Decimal(0) if level == 0 else ACTIVITY_PRICE
+                free = place.get("priceLevel", -1) == 0
                 planned.append(_place_item(
                     PlanKind.ACTIVITY, place, start_at, end_at, zone, city,
-                    in_plan_currency(each * people),
+                    (each(place, Decimal(0) if free else ACTIVITY_PRICE) * people).quantize(CENT),
                 ))  # fmt: skip
             for begin, finish in (LUNCH, DINNER):
                 start_at, end_at = datetime.combine(day, begin), datetime.combine(day, finish)
                 if start_at < free_from[day] or end_at > free_until[day]:
                     continue
-                place = take(restaurants)
+                place = take(restaurants, start_at, end_at)
                 if place is None:
                     continue
                 level = place.get("priceLevel", -1)
-                each = MEAL_PRICE.get(level if isinstance(level, int) else -1, MEAL_PRICE[2])
+                estimate = MEAL_PRICE.get(level if isinstance(level, int) else -1, MEAL_PRICE[2])
                 planned.append(_place_item(
                     PlanKind.MEAL, place, start_at, end_at, zone, city,
-                    in_plan_currency(each * people),
+                    (each(place, estimate) * people).quantize(CENT),
                 ))  # fmt: skip
             items[day].extend(planned)
             if not planned and not items[day]:
@@ -422,13 +451,16 @@ class Planner:
                 shortfall=f"{short:.2f} {currency}",
             )
         notes.append(
-            "Meals and attractions are estimated at typical prices per person by price level"
-            f" (meals {MEAL_PRICE[1]}–{MEAL_PRICE[3]} EUR, attractions {ACTIVITY_PRICE} EUR;"
-            " children half)."
+            "Meals and visits cost each place's typical price for one adult (the middle of"
+            " its range) where it gives one, else an estimate by price level (meals"
+            f" {MEAL_PRICE[1]}–{MEAL_PRICE[3]} EUR, attractions {ACTIVITY_PRICE} EUR);"
+            " children half."
         )
         if request.dietary:
-            notes.append(f"Restaurants were searched for: {', '.join(request.dietary)}.")
-        if request.accessibility:
+            notes.append(f"Every restaurant caters for: {', '.join(request.dietary)}.")
+        if step_free:
+            notes.append("Every place has a step-free entrance; check the stay's access with it.")
+        elif request.accessibility:
             notes.append(
                 f"Accessibility asked for ({', '.join(request.accessibility)}): check each place;"
                 " the providers do not always say."
@@ -519,6 +551,49 @@ def _place_item(
         cost=cost, based_on=str(place["id"]), city=city, description=str(place.get("address", "")),
         latitude=where.get("latitude"), longitude=where.get("longitude"),
     )  # fmt: skip
+
+
+_WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+_DAYS = {name: number for number, name in enumerate(_WEEKDAYS, start=1)}  # google.type.DayOfWeek
+_WEEK = 7 * 24 * 60
+
+
+def _open(place: dict[str, Any], start: datetime, end: datetime) -> bool:
+    """Whether one of the place's weekly opening periods (local time) spans the visit;
+    a place that gives no hours is taken as open."""
+    periods = place.get("openingPeriods") or []
+    if not periods:
+        return True
+
+    def minute(day: int, clock: dict[str, Any]) -> int:
+        return (day - 1) * 1440 + int(clock.get("hours", 0)) * 60 + int(clock.get("minutes", 0))
+
+    begin = minute(start.isoweekday(), {"hours": start.hour, "minutes": start.minute})
+    length = int((end - start).total_seconds() // 60)
+    for period in periods:
+        opens_on = _DAYS.get(str(period.get("openDay")))
+        if opens_on is None:
+            continue
+        closes_on = _DAYS.get(str(period.get("closeDay")))
+        if closes_on is None:
+            return True  # opens and never closes: around the clock
+        opens = minute(opens_on, period.get("openTime") or {})
+        closes = minute(closes_on, period.get("closeTime") or {})
+        if closes <= opens:
+            closes += _WEEK  # past the week's end (Sunday night into Monday)
+        for at in (begin, begin + _WEEK):
+            if opens <= at and at + length <= closes:
+                return True
+    return False
+
+
+def _caters(place: dict[str, Any], diets: tuple[str, ...]) -> bool:
+    offered = {str(d).lower() for d in place.get("dietaryOptions") or []}
+    return set(diets) <= offered
+
+
+def _step_free(place: dict[str, Any]) -> bool:
+    return bool((place.get("accessibility") or {}).get("wheelchairAccessibleEntrance"))
 
 
 def _round_trip_fits(offer: dict[str, Any], zone: str, first: date, last: date) -> bool:

@@ -210,10 +210,12 @@ def parse(text: str, today: date) -> TravelRequest:
     start, end = _dates(text, today)
     budget, currency = _budget(text)
     adults, children, ages = _travellers(text)
-    origin = next((m.group(1) for m in _ORIGIN.finditer(text) if _not_a_month(m.group(1))), None)
+    found = next((m for m in _ORIGIN.finditer(text) if _not_a_month(m.group(1))), None)
+    origin = found.group(1) if found else None
+    # The origin's own words are no destination; the same city may be both.
     destination = next(
         (m.group(1) for m in _DESTINATION.finditer(text)
-         if _not_a_month(m.group(1)) and m.group(1) != origin),
+         if _not_a_month(m.group(1)) and not (found and m.start(1) == found.start(1))),
         None,
     )  # fmt: skip
     paces = _found(text, PACES)

@@ -5,6 +5,7 @@ a property test runs many generated requests."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -17,20 +18,32 @@ from hypothesis import strategies as st
 
 from tests.support.accounts import Account, register
 from tests.support.assistant import talk
-from tests.support.plan_checker import check
+from tests.support.errors import error_info
+from tests.support.plan_checker import check, places_of
 from tests.support.suite import RunningSuite
 from tripsage.assistant.v1 import assistant_service_pb2 as pb
+from tripsage.travel.v1 import travel_service_pb2_grpc as travel_grpc
 from tripsage.trips.v1 import trip_service_pb2 as trips_pb
 from tripsage.trips.v1 import trip_service_pb2_grpc as trips_grpc
 
 if TYPE_CHECKING:
     from tripsage.assistant.v1.assistant_service_pb2_grpc import AssistantServiceAsyncStub as Stub
+    from tripsage.travel.v1.travel_service_pb2_grpc import (
+        TravelServiceAsyncStub as TravelStub,
+    )
 
 pytestmark = pytest.mark.database
 
 TODAY = datetime.now(UTC).date()
+REFUSALS = {"budget", "transport", "dietary", "accessibility", "stay"}
 CITIES = ("Lisbon", "Paris", "Rome", "Barcelona", "Berlin", "Amsterdam", "Madrid", "Prague")
 ORIGINS = ("London", "New York", "Frankfurt", "Dublin")
+
+
+@pytest.fixture
+async def travel(suite: RunningSuite) -> AsyncIterator[TravelStub]:
+    async with grpc.aio.insecure_channel(suite.address("travel")) as channel:
+        yield travel_grpc.TravelServiceStub(channel)
 
 
 @pytest.fixture
@@ -46,7 +59,9 @@ async def plan(assistant: Stub, who: Account, request: pb.PlanTripRequest) -> pb
     return await assistant.PlanTrip(request, metadata=who.metadata)
 
 
-async def test_the_issue_example_from_a_prompt(assistant: Stub, ana: Account) -> None:
+async def test_the_issue_example_from_a_prompt(
+    assistant: Stub, travel: TravelStub, ana: Account
+) -> None:
     reply = await plan(
         assistant,
         ana,
@@ -72,7 +87,7 @@ async def test_the_issue_example_from_a_prompt(assistant: Stub, ana: Account) ->
         destination="Lisbon", origin="London", start_date=trip.start_date,
         end_date=trip.end_date, adults=2, budget=_eur(2000),
     )  # fmt: skip
-    assert check(trip, structured) == set()
+    assert check(trip, structured, await places_of(travel, trip, ana.metadata)) == set()
 
 
 async def test_a_budget_too_small_says_by_how_much(assistant: Stub, ana: Account) -> None:
@@ -125,7 +140,7 @@ async def test_unknown_places_and_bad_fields(assistant: Stub, ana: Account) -> N
         assert field in (raised.value.details() or ""), field
 
 
-async def test_no_flights_and_a_family(assistant: Stub, ana: Account) -> None:
+async def test_no_flights_and_a_family(assistant: Stub, travel: TravelStub, ana: Account) -> None:
     start = TODAY + timedelta(days=60)
     request = pb.PlanTripRequest(
         destination="Barcelona", origin="Madrid", no_flights=True, adults=2, child_ages=[6, 9],
@@ -133,7 +148,7 @@ async def test_no_flights_and_a_family(assistant: Stub, ana: Account) -> None:
         pace="relaxed", dietary=["vegetarian"],
     )  # fmt: skip
     trip = (await plan(assistant, ana, request)).plan
-    assert check(trip, request) == set()
+    assert check(trip, request, await places_of(travel, trip, ana.metadata)) == set()
     assert not any(i.mode == "flight" for d in trip.days for i in d.items)
     assert any("No flights" in note for note in trip.notes)
     stay = next(i for d in trip.days for i in d.items if i.kind == pb.PLAN_ITEM_KIND_ACCOMMODATION)
@@ -192,6 +207,9 @@ def requests(draw: st.DrawFn) -> pb.PlanTripRequest:
                                 max_size=3, unique=True)),
         pace=draw(st.sampled_from(["", "relaxed", "moderate", "packed"])),
         no_flights=draw(st.booleans()),
+        dietary=draw(st.lists(st.sampled_from(["vegetarian", "vegan", "gluten-free"]),
+                              max_size=2, unique=True)),
+        accessibility=draw(st.lists(st.just("wheelchair"), max_size=1)),
     )  # fmt: skip
     if draw(st.booleans()):
         request.origin = draw(st.sampled_from(ORIGINS))
@@ -206,7 +224,7 @@ def requests(draw: st.DrawFn) -> pb.PlanTripRequest:
 )
 @given(request=requests())
 async def test_every_plan_passes_the_checker_and_every_refusal_names_its_constraint(
-    assistant: Stub, ana: Account, request: pb.PlanTripRequest
+    assistant: Stub, travel: TravelStub, ana: Account, request: pb.PlanTripRequest
 ) -> None:
     try:
         trip = (await plan(assistant, ana, request)).plan
@@ -215,12 +233,13 @@ async def test_every_plan_passes_the_checker_and_every_refusal_names_its_constra
     else:
         lines = [f"{d.date} {i.kind} {i.start_local_time}..{i.end_local_time} {i.title}"
                  for d in trip.days for i in d.items]  # fmt: skip
-        assert check(trip, request) == set(), "\n".join(lines)
+        places = await places_of(travel, trip, ana.metadata)
+        assert check(trip, request, places) == set(), "\n".join(lines)
         return
-    # A refusal names the constraint that fails: the budget (with the shortfall) or a
-    # search that found nothing for this request.
+    # A refusal names the constraint that fails: the budget (with the shortfall), the
+    # transport, a diet or access no place meets.
     assert failure.code() == grpc.StatusCode.FAILED_PRECONDITION, failure.details()
-    assert "budget" in (failure.details() or "") or "no " in (failure.details() or "")
+    assert error_info(failure).metadata["constraint"] in REFUSALS, failure.details()
 
 
 ISSUE_EXAMPLE = (
@@ -287,3 +306,36 @@ async def test_a_plan_the_assistant_cannot_make_is_said_plainly(
     assert call.name == "plan_trip"
     assert "budget" in result.error, result
     assert "budget" in refused.message.content, refused.message.content
+
+
+async def test_a_trip_from_home_plans_no_transport(
+    assistant: Stub, travel: TravelStub, ana: Account
+) -> None:
+    request = pb.PlanTripRequest(prompt="Plan 3 days in Dublin from Dublin for two")
+    trip = (await plan(assistant, ana, request)).plan
+    assert not any(i.kind == pb.PLAN_ITEM_KIND_TRANSPORT for d in trip.days for i in d.items)
+    assert any("no transport" in note for note in trip.notes)
+    meant = pb.PlanTripRequest(destination="Dublin", origin="Dublin", adults=2)
+    assert check(trip, meant, await places_of(travel, trip, ana.metadata)) == set()
+
+
+async def test_diets_and_step_free_access_are_met_or_refused(
+    assistant: Stub, travel: TravelStub, ana: Account
+) -> None:
+    start = TODAY + timedelta(days=30)
+    request = pb.PlanTripRequest(
+        destination="Rome", start_date=start.isoformat(),
+        end_date=(start + timedelta(days=2)).isoformat(), dietary=["vegan", "gluten-free"],
+        accessibility=["wheelchair"], interests=["museums"], pace="packed",
+    )  # fmt: skip
+    trip = (await plan(assistant, ana, request)).plan
+    places = await places_of(travel, trip, ana.metadata)
+    assert check(trip, request, places) == set()
+    meals = [i for d in trip.days for i in d.items if i.kind == pb.PLAN_ITEM_KIND_MEAL]
+    assert meals
+    assert all({"vegan", "gluten-free"} <= set(places[m.based_on_id].dietary_options)  # type: ignore[union-attr]
+               for m in meals)  # fmt: skip
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await plan(assistant, ana, pb.PlanTripRequest(destination="Rome", dietary=["halal"]))
+    assert error_info(refused.value).metadata["constraint"] == "dietary"
+    assert "halal" in (refused.value.details() or "")

@@ -433,7 +433,7 @@ async def test_a_place_by_id_with_hours_diets_access_and_typical_prices(
     travel: pb_grpc.TravelServiceAsyncStub, http: httpx.AsyncClient, ana: Account
 ) -> None:
     found = await travel.SearchPlaces(
-        pb.SearchPlacesRequest(query="vegetarian restaurants and museums in Lisbon",
+        pb.SearchPlacesRequest(query="vegetarian restaurants, museums and sights in Lisbon",
                                max_results=12),
         metadata=ana.metadata,
     )  # fmt: skip
@@ -458,6 +458,7 @@ async def test_a_place_by_id_with_hours_diets_access_and_typical_prices(
         days = {p.open_day for p in museum.opening_periods}
         assert ("Monday: Closed" in museum.opening_hours) == (1 not in days)
     assert any(p.HasField("accessibility") for p in found.places)
+    assert any("tourist_attraction" in p.types for p in found.places)  # ids with underscores
 
     reply = await http.get(f"/api/v1/places/{meal.id}", headers=ana.headers)
     assert reply.status_code == 200, reply.text

@@ -21,6 +21,16 @@ def field_violations(error: grpc.aio.AioRpcError) -> dict[str, str]:
     return found
 
 
+def error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
+    """The ErrorInfo detail of a failed call (empty when it has none)."""
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    info = error_details_pb2.ErrorInfo()
+    for detail in status.details if status else ():
+        if detail.Unpack(info):
+            return info
+    return info
+
+
 def http_field_violations(reply: httpx.Response) -> dict[str, str]:
     """field -> description from the BadRequest detail of a gateway error body."""
     return {

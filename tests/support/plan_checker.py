@@ -5,23 +5,30 @@ It shares no code with the planner (services/assistant/planner.py): it reads a
 breaks, after TravelPlanner's commonsense constraints (within the data, complete
 information, within the current city, a reasonable city route, diverse restaurants
 and attractions, non-conflicting transport, stays for every night) and its hard ones
-(budget, rooms, transport), plus times that fit each day and the party's size.
+(budget, rooms, transport, diets, step-free access), plus times that fit each day, the
+places' opening hours (from GetPlace, the public API) and the party's size.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import grpc
+
 from tripsage.assistant.v1 import assistant_service_pb2 as pb
+from tripsage.travel.v1 import travel_service_pb2 as travel_pb
 
 COMMONSENSE = (
     "within_data", "complete", "current_city", "city_route", "diverse",
     "transport_conflict", "stays",
 )  # fmt: skip
-HARD = ("budget", "rooms", "transport", "party", "times")
+HARD = ("budget", "rooms", "transport", "party", "times", "dietary", "accessibility",
+        "opening_hours")  # fmt: skip
 
 
 def _money(value: object) -> Decimal:
@@ -37,9 +44,42 @@ def _when(text: str) -> datetime | None:
         return None
 
 
-def check(plan: pb.TripPlan, request: pb.PlanTripRequest) -> set[str]:
-    """The constraints the plan breaks (empty: it passes every one)."""
+def _open_during(place: travel_pb.Place, start: datetime, end: datetime) -> bool:
+    """The visit, in local time, inside one weekly opening of the place (none known: open)."""
+    if not place.opening_periods:
+        return True
+    week = timedelta(days=7)
+    monday = datetime.combine(start.date() - timedelta(days=start.weekday()), datetime.min.time())
+    for period in place.opening_periods:
+        if period.close_day == 0:  # DAY_OF_WEEK_UNSPECIFIED: never closes
+            return True
+        opens = monday + timedelta(days=period.open_day - 1, hours=period.open_time.hours,
+                                   minutes=period.open_time.minutes)  # fmt: skip
+        closes = monday + timedelta(days=period.close_day - 1, hours=period.close_time.hours,
+                                    minutes=period.close_time.minutes)  # fmt: skip
+        if closes <= opens:
+            closes += week
+        # The same period a week earlier covers a Sunday-night opening seen from Monday.
+        if any(opens + shift <= start and end <= closes + shift for shift in (-week, timedelta())):
+            return True
+    return False
+
+
+STEP_FREE_NEEDS = ("wheelchair", "step-free", "step free")
+
+
+def check(
+    plan: pb.TripPlan,
+    request: pb.PlanTripRequest,
+    places: Mapping[str, travel_pb.Place | None] | None = None,
+) -> set[str]:
+    """The constraints the plan breaks (empty: it passes every one). With `places` (each
+    meal's and activity's `basedOnId` looked up with GetPlace; None where it was not
+    found) it also checks diets, step-free access, opening hours and that each place
+    exists under that name."""
     broken: set[str] = set()
+    diets = {" ".join(d.lower().split()) for d in request.dietary}
+    step_free = any(n in " ".join(request.accessibility).lower() for n in STEP_FREE_NEEDS)
     currency = plan.estimated_cost.currency_code
     try:
         first, last = date.fromisoformat(plan.start_date), date.fromisoformat(plan.end_date)
@@ -91,6 +131,20 @@ def check(plan: pb.TripPlan, request: pb.PlanTripRequest) -> set[str]:
                 broken.add("times")
             if item.kind == pb.PLAN_ITEM_KIND_TRANSPORT:
                 flights.append(item)
+            if places is not None and item.kind in (pb.PLAN_ITEM_KIND_MEAL,
+                                                    pb.PLAN_ITEM_KIND_ACTIVITY):  # fmt: skip
+                place = places.get(item.based_on_id)
+                if place is None or place.name != item.title:
+                    broken.add("within_data")
+                else:
+                    if not _open_during(place, start, end):
+                        broken.add("opening_hours")
+                    if step_free and not place.accessibility.wheelchair_accessible_entrance:
+                        broken.add("accessibility")
+                    if item.kind == pb.PLAN_ITEM_KIND_MEAL and not diets <= set(
+                        place.dietary_options
+                    ):
+                        broken.add("dietary")
             if item.kind in (pb.PLAN_ITEM_KIND_MEAL, pb.PLAN_ITEM_KIND_ACTIVITY):
                 # The same place twice, by its id or by its name (TravelPlanner's rule).
                 name = " ".join(item.title.lower().split())
@@ -111,7 +165,8 @@ def check(plan: pb.TripPlan, request: pb.PlanTripRequest) -> set[str]:
         broken.add("stays")
     if request.no_flights and any(f.mode == "flight" for f in flights):
         broken.add("transport")
-    if request.origin and not request.no_flights:
+    at_home = request.origin.casefold() == plan.destination.casefold()
+    if request.origin and not request.no_flights and not at_home:
         out = [f for f in flights if f.to_place == plan.destination]
         back = [f for f in flights if f.from_place == plan.destination]
         if not out or (len(expected_days) > 1 and not back):
@@ -121,3 +176,31 @@ def check(plan: pb.TripPlan, request: pb.PlanTripRequest) -> set[str]:
     if plan.adults != max(1, request.adults) or plan.children < request.children:
         broken.add("party")
     return broken
+
+
+async def places_of(
+    travel: Any, plan: pb.TripPlan, metadata: Sequence[tuple[str, str]]
+) -> dict[str, travel_pb.Place | None]:
+    """Every meal's and activity's place, looked up with GetPlace as the traveller (a
+    TravelServiceAsyncStub); None for one that is not found."""
+    found: dict[str, travel_pb.Place | None] = {}
+    for day in plan.days:
+        for item in day.items:
+            if item.kind not in (pb.PLAN_ITEM_KIND_MEAL, pb.PLAN_ITEM_KIND_ACTIVITY):
+                continue
+            if item.based_on_id in found:
+                continue
+            try:
+                reply = await travel.GetPlace(
+                    travel_pb.GetPlaceRequest(place_id=item.based_on_id), metadata=metadata
+                )
+            except grpc.aio.AioRpcError as error:
+                if error.code() not in (
+                    grpc.StatusCode.NOT_FOUND,
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                ):
+                    raise
+                found[item.based_on_id] = None
+            else:
+                found[item.based_on_id] = reply.place
+    return found

@@ -40,6 +40,11 @@ def test_a_month_means_the_next_one_of_that_name_this_month_while_it_lasts() -> 
     assert parse("3 days in Rome in November", TODAY).start == date(2027, 11, 10)
 
 
+def test_a_trip_at_home() -> None:
+    asked = parse("Plan 3 days in Dublin from Dublin for two", TODAY)
+    assert (asked.destination, asked.origin) == ("Dublin", "Dublin")
+
+
 def test_families_diets_access_pace_rooms_and_no_flying() -> None:
     asked = parse(
         "A relaxed week to Porto by train from Madrid, 2 adults and 2 kids aged 5 and 8,"

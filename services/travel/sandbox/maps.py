@@ -258,7 +258,8 @@ def place_by_id(place_id: str) -> pb.Place | None:
     if not place_id.startswith(PLACE_PREFIX):
         return None
     try:
-        geoname, kind, number = place_id[len(PLACE_PREFIX) :].rsplit("_", 2)
+        geoname, rest = place_id[len(PLACE_PREFIX) :].split("_", 1)
+        kind, number = rest.rsplit("_", 1)  # kinds have underscores (tourist_attraction)
         city = city_by_id(int(geoname))
         index = int(number)
     except ValueError:
