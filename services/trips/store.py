@@ -228,13 +228,13 @@ class TripStore:
     @asynccontextmanager
     async def unit(self, caller: Principal) -> AsyncIterator[TripsUnit]:
         """A transaction as `caller`, with their email for the invitation functions."""
-        async with user_transaction(self.db.pool, CALLER_ROLE, caller.user_id) as conn:
-            if caller.email:
-                await conn.execute(
-                    "SELECT set_config($1, $2, true), set_config($3, $4, true)",
-                    EMAIL_SETTING,
-                    normalize_email(caller.email),
-                    EMAIL_VERIFIED_SETTING,
-                    "true" if caller.email_verified else "false",
-                )
+        settings = (
+            {
+                EMAIL_SETTING: normalize_email(caller.email),
+                EMAIL_VERIFIED_SETTING: "true" if caller.email_verified else "false",
+            }
+            if caller.email
+            else None
+        )
+        async with user_transaction(self.db.pool, CALLER_ROLE, caller.user_id, settings) as conn:
             yield TripsUnit(conn, caller.user_id)
