@@ -69,12 +69,11 @@ async def _init_connection(conn: asyncpg.Connection[Any]) -> None:
 
 
 async def _reset_connection(conn: asyncpg.Connection[Any]) -> None:
-    # asyncpg's default reset (RESET ALL, UNLISTEN, advisory unlock) is a round trip on every
-    # release. Nothing here keeps session state: settings are transaction-local (SET LOCAL,
-    # set_config(..., true)) and migrations lock on their own connection. Only an unfinished
-    # transaction needs undoing.
-    if conn.is_in_transaction():
-        await conn.execute("ROLLBACK")
+    # Replaces asyncpg's default reset (RESET ALL, UNLISTEN, advisory unlock: a round trip on
+    # every release). asyncpg still rolls back an unfinished transaction before calling this,
+    # and nothing here keeps session state: settings are transaction-local (SET LOCAL,
+    # set_config(..., true)) and migrations lock on their own connection.
+    return None
 
 
 def _literal(value: str) -> str:
