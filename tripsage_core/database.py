@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -30,6 +30,7 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asy
         command_timeout=30,
         server_settings={"application_name": "tripsage"},
         init=_init_connection,
+        reset=_reset_connection,
     )
     assert pool is not None
     return pool
@@ -67,6 +68,21 @@ async def _init_connection(conn: asyncpg.Connection[Any]) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _reset_connection(conn: asyncpg.Connection[Any]) -> None:
+    # Replaces asyncpg's default reset (RESET ALL, UNLISTEN, advisory unlock: a round trip on
+    # every release). asyncpg still rolls back an unfinished transaction before calling this,
+    # and nothing here keeps session state: settings are transaction-local (SET LOCAL,
+    # set_config(..., true)) and migrations lock on their own connection.
+    return None
+
+
+def _literal(value: str) -> str:
+    """`value` as an escape-string literal, the same under any standard_conforming_strings."""
+    if "\x00" in value:
+        raise ValueError("a setting cannot contain NUL")
+    return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
 async def ping(pool: asyncpg.Pool[Any]) -> bool:
     try:
         async with pool.acquire(timeout=2) as conn:
@@ -77,14 +93,35 @@ async def ping(pool: asyncpg.Pool[Any]) -> bool:
 
 @asynccontextmanager
 async def user_transaction(
-    pool: asyncpg.Pool[Any], role: str, user_id: str
+    pool: asyncpg.Pool[Any],
+    role: str,
+    user_id: str,
+    settings: Mapping[str, str] | None = None,
 ) -> AsyncIterator[asyncpg.Connection[Any]]:
-    """A transaction that runs as `role` with `user_id` as the caller; RLS applies to it."""
-    async with pool.acquire() as conn, conn.transaction():
-        # Identifiers cannot be bound parameters; `role` comes from our own code.
-        await conn.execute(f'SET LOCAL ROLE "{role}"')
-        await conn.execute("SELECT set_config($1, $2, true)", USER_ID_SETTING, user_id)
-        yield conn  # type: ignore[misc]  # a pool proxy behaves as the connection
+    """A transaction that runs as `role` with `user_id` as the caller; RLS applies to it.
+
+    `settings` are further transaction-local settings (name -> value) for the policies.
+    BEGIN, the role and every setting go in one simple-query round trip (bound parameters
+    would need the extended protocol, one statement each), so a read costs BEGIN+settings,
+    its query and COMMIT. The transaction is started by hand: do not open
+    `conn.transaction()` inside it.
+    """
+    values = {USER_ID_SETTING: user_id, **(settings or {})}
+    configs = ", ".join(
+        f"set_config({_literal(name)}, {_literal(value)}, true)" for name, value in values.items()
+    )
+    # Identifiers cannot be bound parameters; `role` comes from our own code.
+    setup = f'BEGIN; SET LOCAL ROLE "{role}"; SELECT {configs}'
+    async with pool.acquire() as conn:
+        await conn.execute(setup)
+        try:
+            yield conn  # type: ignore[misc]  # a pool proxy behaves as the connection
+        except BaseException:
+            # A broken connection cannot roll back; the pool's reset discards it.
+            with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
 
 
 async def ensure_database(admin_dsn: str, name: str) -> None:

@@ -27,12 +27,11 @@ CALLER_ROLE = "tripsage_trips_caller"
 EMAIL_SETTING = "app.user_email"
 EMAIL_VERIFIED_SETTING = "app.email_verified"
 
-_COLUMNS = """
+_TRIP_COLUMNS = """
     t.id, t.owner_id, t.title, t.description, t.start_date, t.end_date, t.destinations,
     t.budget_currency, t.budget_units, t.budget_nanos, t.adults, t.children, t.status, t.tags,
-    t.visibility, t.preferences, t.version, t.created_at, t.updated_at,
-    tripsage_trips.caller_access(t.id) AS access
-"""
+    t.visibility, t.preferences, t.version, t.created_at, t.updated_at"""
+_COLUMNS = _TRIP_COLUMNS + ", tripsage_trips.caller_access(t.id) AS access"
 
 
 def _trip(row: asyncpg.Record) -> Trip:
@@ -118,14 +117,11 @@ class TripRows:
         return _trip(row) if row else None
 
     async def page(self, query: TripQuery) -> list[Trip]:
-        # RLS alone already limits rows to the caller's own, shared and public trips;
-        # this filter leaves out strangers' public trips and lets the planner start from
-        # the caller's own rows (indexes on owner and collaborator) instead of every trip.
+        # Two index-ordered branches, each cut at the page size and then merged (indexes and
+        # caller_memberships() of migration 0005): the caller's own trips and the trips shared
+        # with them. RLS still applies to every row; the branches leave out strangers' public
+        # trips and keep the planner on the caller's rows instead of the whole table.
         args: list[Any] = [uuid.UUID(self.caller_id)]
-        where: list[str] = [
-            "(t.owner_id = $1 OR t.id IN (SELECT c.trip_id FROM tripsage_trips.collaborators c"
-            " WHERE c.user_id = $1 AND c.state = 'active'))"
-        ]
 
         def arg(value: Any) -> str:
             args.append(value)
@@ -135,6 +131,7 @@ class TripRows:
             key, direction = "t.updated_at", "DESC"
         else:
             key, direction = "coalesce(t.start_date, 'infinity'::date)", "ASC"
+        where: list[str] = []
         if query.status:
             where.append(f"t.status = {arg(query.status)}")
         if query.start_from:
@@ -156,8 +153,22 @@ class TripRows:
             where.append(
                 f"({key}, t.id) {op} ({arg(query.after[0])}, {arg(uuid.UUID(query.after[1]))})"
             )
-        sql = f"SELECT {_COLUMNS} FROM tripsage_trips.trips t WHERE " + " AND ".join(where)
-        sql += f" ORDER BY {key} {direction}, t.id {direction} LIMIT {arg(query.limit)}"
+        filters = "".join(f" AND {condition}" for condition in where)
+        limit = arg(query.limit)
+        order = f"ORDER BY {key} {direction}, t.id {direction} LIMIT {limit}"
+        sql = f"""
+            SELECT * FROM (
+                (SELECT {_TRIP_COLUMNS}, 'owner' AS access, {key} AS sort_key
+                 FROM tripsage_trips.trips t
+                 WHERE t.owner_id = $1{filters} {order})
+                UNION ALL
+                (SELECT {_TRIP_COLUMNS}, m.role AS access, {key} AS sort_key
+                 FROM tripsage_trips.caller_memberships() m
+                 JOIN tripsage_trips.trips t ON t.id = m.trip_id
+                 WHERE t.owner_id <> $1{filters} {order})
+            ) page
+            ORDER BY sort_key {direction}, id {direction} LIMIT {limit}
+        """
         rows = await self.conn.fetch(sql, *args)
         return [_trip(row) for row in rows]
 
@@ -228,13 +239,13 @@ class TripStore:
     @asynccontextmanager
     async def unit(self, caller: Principal) -> AsyncIterator[TripsUnit]:
         """A transaction as `caller`, with their email for the invitation functions."""
-        async with user_transaction(self.db.pool, CALLER_ROLE, caller.user_id) as conn:
-            if caller.email:
-                await conn.execute(
-                    "SELECT set_config($1, $2, true), set_config($3, $4, true)",
-                    EMAIL_SETTING,
-                    normalize_email(caller.email),
-                    EMAIL_VERIFIED_SETTING,
-                    "true" if caller.email_verified else "false",
-                )
+        settings = (
+            {
+                EMAIL_SETTING: normalize_email(caller.email),
+                EMAIL_VERIFIED_SETTING: "true" if caller.email_verified else "false",
+            }
+            if caller.email
+            else None
+        )
+        async with user_transaction(self.db.pool, CALLER_ROLE, caller.user_id, settings) as conn:
             yield TripsUnit(conn, caller.user_id)
