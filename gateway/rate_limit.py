@@ -7,7 +7,9 @@ address it came from, so made-up tokens buy no extra requests.
 
 Counting uses a sliding window made of two fixed one-minute windows,
 weighted: cheap (two keys per caller) and without the burst a plain fixed
-window allows at a window's edge. When Redis does not
+window allows at a window's edge. Each check is one round trip: a Lua script
+(sent once, then called by its SHA) counts the request and reads the previous
+window together, atomically. When Redis does not
 answer, requests pass (and it is logged): rate limits must not take the API
 down with them.
 """
@@ -36,6 +38,12 @@ logger = logging.getLogger("tripsage.gateway")
 
 WINDOW_SECONDS = 60
 EXEMPT_PREFIXES = ("/api/health", "/metrics", "/api/openapi.json")
+# KEYS: this window's counter, the previous window's; ARGV: the counter's lifetime.
+_COUNT = """
+local current = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return {current, redis.call('GET', KEYS[2]) or 0}
+"""
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,7 @@ class RateLimiter:
         self.per_minute = per_minute
         self.prefix = prefix
         self._last_warning = 0.0
+        self._count = client.register_script(_COUNT)  # EVALSHA, EVAL again if Redis forgot it
 
     async def check(self, caller: str, now: float | None = None) -> Decision:
         now = time.time() if now is None else now
@@ -60,11 +69,9 @@ class RateLimiter:
         current_key = f"{self.prefix}:{caller}:{window}"
         previous_key = f"{self.prefix}:{caller}:{window - 1}"
         try:
-            async with self.client.pipeline(transaction=False) as pipe:
-                pipe.incr(current_key)
-                pipe.expire(current_key, WINDOW_SECONDS * 2)
-                pipe.get(previous_key)
-                current, _, previous = await pipe.execute()
+            current, previous = await self._count(
+                keys=[current_key, previous_key], args=[WINDOW_SECONDS * 2]
+            )
         except (RedisError, OSError) as exc:
             if now - self._last_warning > 30:
                 self._last_warning = now
