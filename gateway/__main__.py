@@ -1,11 +1,18 @@
-"""python -m gateway: the REST/JSON gateway on PORT (default 8000)."""
+"""python -m gateway: the REST/JSON gateway on PORT (default 8000).
+
+With GATEWAY_WORKERS above 1, uvicorn runs that many processes on one socket,
+each building its own app (channels, rate limiter, caches) from the settings.
+"""
 
 from __future__ import annotations
 
+import atexit
 import signal
 
 import uvicorn
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from starlette.types import ASGIApp
+from uvicorn.supervisors import Multiprocess
 
 from gateway.app import create_app
 from gateway.callers import gateway_callers
@@ -14,14 +21,15 @@ from gateway.rate_limit import RateLimiter
 from gateway.serving import server_config
 from tripsage_core import client_address
 from tripsage_core.cache import create_redis
-from tripsage_core.config import get_settings_or_exit
+from tripsage_core.config import Settings, get_settings_or_exit
 from tripsage_core.grpc_kit.tls import channel_credentials
 from tripsage_core.logging import configure_logging
 from tripsage_core.telemetry import configure_telemetry, shutdown_telemetry
 
 
-def main() -> None:
-    settings = get_settings_or_exit()
+def build_app(settings: Settings | None = None) -> ASGIApp:
+    """The served app, with logging and tracing set up for this process."""
+    settings = settings or get_settings_or_exit()
     configure_logging("gateway", settings.log_level, settings.log_format)
     tracing = configure_telemetry("gateway", settings)
     client_address.SEAL.use_settings(settings)  # how services know the address is ours
@@ -40,19 +48,43 @@ def main() -> None:
         callers=gateway_callers(settings),
         channel_credentials=channel_credentials(settings),
     )
+    if tracing:
+        return OpenTelemetryMiddleware(app, excluded_urls="/api/health.*,/metrics")
+    return app
+
+
+def _worker_app() -> ASGIApp:
+    """uvicorn's factory in each worker process (GATEWAY_WORKERS > 1)."""
+    atexit.register(shutdown_telemetry)
+    return build_app()
+
+
+def main() -> None:
+    settings = get_settings_or_exit()
+    options = {
+        "host": "0.0.0.0",
+        "port": settings.listen_port("gateway"),
+        "trusted_proxies": settings.trusted_proxies,
+        "log_config": None,  # keep our structured logging
+        "access_log": False,  # the gateway logs one line per request itself
+        "timeout_graceful_shutdown": int(settings.shutdown_grace_seconds),
+    }
+    if settings.gateway_workers > 1:
+        configure_logging("gateway", settings.log_level, settings.log_format)
+        config = server_config(
+            "gateway.__main__:_worker_app",  # type: ignore[arg-type]  # an import string
+            factory=True,
+            workers=settings.gateway_workers,
+            **options,  # type: ignore[arg-type]
+        )
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return
+    app = build_app(settings)
     # uvicorn re-raises the signal that stopped it once it has shut down; with these
     # handlers in place that returns here, so buffered spans are still exported.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
-    config = server_config(
-        OpenTelemetryMiddleware(app, excluded_urls="/api/health.*,/metrics") if tracing else app,
-        host="0.0.0.0",
-        port=settings.listen_port("gateway"),
-        trusted_proxies=settings.trusted_proxies,
-        log_config=None,  # keep our structured logging
-        access_log=False,  # the gateway logs one line per request itself
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
-    )
+    config = server_config(app, **options)  # type: ignore[arg-type]
     try:
         uvicorn.Server(config).run()
     finally:

@@ -13,10 +13,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
 from google.protobuf import json_format, message_factory
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from gateway import render
 from gateway.errors import invalid_argument
 from gateway.routes import HttpBinding
 
@@ -43,6 +45,7 @@ _FALSE = frozenset({"false", "0", "f", "no"})
 _UNKNOWN_FIELD = re.compile(r'has no field named "(?P<name>[^"]+)" at "(?P<path>[^"]*)"')
 _AT_PATH = re.compile(r" at (?P<path>[A-Za-z_][\w.\[\]]*)\.?$")
 _FAILED_FIELD = re.compile(r"^Failed to parse (?P<name>\S+) field: ")
+_LONG_DIGITS = re.compile(rb"\d{19}")
 
 
 def message_class(descriptor: Descriptor) -> type[Message]:
@@ -85,9 +88,8 @@ def response_to_json(binding: HttpBinding, response: Message) -> Any:
 
 
 def message_to_json(message: Message) -> dict[str, Any]:
-    rendered: dict[str, Any] = json_format.MessageToDict(
-        message, always_print_fields_with_no_presence=True
-    )
+    """json_format's JSON object for a reply, by a renderer built once per message type."""
+    rendered: dict[str, Any] = render.message_to_json(message)
     return rendered
 
 
@@ -95,6 +97,14 @@ def parse_json_body(body: bytes) -> Any:
     """Decode a JSON body; an empty body is ``{}``."""
     if not body.strip():
         return {}
+    # orjson where it reads exactly as the json module does: it turns integers past
+    # 64 bits into floats (any 19-digit run may be one) and refuses NaN, Infinity,
+    # lone surrogates and non-UTF-8, which the json module then decides as before.
+    if _LONG_DIGITS.search(body) is None:
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
     try:
         return json.loads(body)
     except (ValueError, RecursionError) as error:

@@ -161,3 +161,28 @@ async def test_an_api_key_auth_resolved_gets_its_own_bucket(
         ]
         assert again == [200] * LIMIT
         assert (await http.get("/api/v1/users/me", headers=real_key)).status_code == 429
+
+
+async def test_replicas_counting_in_batches_never_admit_more_than_the_limit(
+    redis_url: str,
+) -> None:
+    """Three gateway processes share one caller's bucket; each counts ahead in batches.
+
+    Every admitted request was counted in Redis first, so together they admit at
+    most the limit, and refuse early by at most batch - 1 requests each.
+    """
+    limit, prefix = 1000, f"test-ratelimit-{uuid.uuid4().hex}"
+    replicas = [
+        RateLimiter(create_redis(redis_url), per_minute=limit, prefix=prefix) for _ in "abc"
+    ]
+    batch = replicas[0].batch
+    assert batch == 10
+    now = 60.0 * 1_000_000 + 1  # early in a window with no previous one
+    admitted = 0
+    for index in range(limit + 200):
+        decision = await replicas[index % 3].check("user:shared", now=now)
+        admitted += decision.allowed
+    assert limit - 3 * (batch - 1) <= admitted <= limit
+    refused = [await replica.check("user:shared", now=now) for replica in replicas]
+    assert not any(decision.allowed for decision in refused)
+    assert all(decision.retry_after == 59 for decision in refused)  # the window ends in 59 s

@@ -1,0 +1,216 @@
+"""Proto message -> JSON object, per message type, built once and equal to json_format.
+
+``json_format.MessageToDict`` rediscovers each field's kind by reflection on
+every value of every reply; on the gateway's hot path that was the largest
+single cost. Here each message type gets a renderer the first time it is seen:
+a table from field to converter, and the defaults json_format adds for fields
+without presence (``always_print_fields_with_no_presence=True``), in the same
+order json_format puts them: the set fields by number, then the unset ones in
+declaration order.
+
+What json_format does specially and rarely (Struct, Value, ListValue, Any,
+extensions) is handed to json_format itself, and any surprise while rendering
+(a closed enum holding an unknown number, a NaN inside a Value, ...) re-renders
+the whole message with json_format, so results and errors are json_format's.
+tests/unit/gateway/test_gateway_render.py compares the two over every reply
+type of every service.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Callable
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.internal import type_checkers
+from google.protobuf.message import Message
+
+Converter = Callable[[Any], Any]
+Renderer = Callable[[Message], Any]
+
+_F = FieldDescriptor
+_INT64 = frozenset({_F.CPPTYPE_INT64, _F.CPPTYPE_UINT64})
+_FLOATS = frozenset({_F.CPPTYPE_FLOAT, _F.CPPTYPE_DOUBLE})
+# Rendered by their own ToJsonString (exactly what json_format calls).
+_AS_STRING = frozenset(
+    {"google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask"}
+)
+# Left to json_format whole: dynamic JSON and Any.
+_DELEGATED = frozenset(
+    {
+        "google.protobuf.Struct",
+        "google.protobuf.Value",
+        "google.protobuf.ListValue",
+        "google.protobuf.Any",
+    }
+)
+_WRAPPERS_FILE = "google/protobuf/wrappers.proto"
+
+_renderers: dict[str, Renderer] = {}
+
+
+def message_to_json(message: Message) -> Any:
+    """What ``json_format.MessageToDict(message, always_print_fields_with_no_presence=True)``
+    returns, rendered by the message type's own renderer."""
+    try:
+        return renderer_for(message.DESCRIPTOR)(message)
+    except Exception:  # an odd value: json_format decides (and raises) as it would
+        return _reference(message)
+
+
+def renderer_for(descriptor: Any) -> Renderer:
+    found = _renderers.get(descriptor.full_name)
+    if found is None:
+        found = _build(descriptor)
+        _renderers[descriptor.full_name] = found
+    return found
+
+
+def _reference(message: Message) -> Any:
+    return json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
+
+
+def _build(descriptor: Descriptor) -> Renderer:
+    name = descriptor.full_name
+    if name in _DELEGATED:
+        return _reference
+    if name in _AS_STRING:
+        return _to_json_string
+    if descriptor.file.name == _WRAPPERS_FILE:
+        inner = _scalar(descriptor.fields_by_name["value"])
+        return lambda message: inner(message.value)  # type: ignore[attr-defined]
+    return _regular(descriptor)
+
+
+def _to_json_string(message: Message) -> Any:
+    return message.ToJsonString()  # type: ignore[attr-defined]
+
+
+def _regular(descriptor: Descriptor) -> Renderer:
+    # Keyed by the field descriptor itself: ListFields() hands back the descriptor's
+    # own field objects, so an extension (not in the table) is a KeyError -> json_format.
+    converters: dict[FieldDescriptor, tuple[str, Converter]] = {}
+    defaults: list[tuple[str, Callable[[], Any]]] = []
+    for field in descriptor.fields:
+        converters[field] = (field.json_name, _field_converter(field))
+        if not field.has_presence:
+            defaults.append((field.json_name, _default(field)))
+
+    def render(message: Message) -> dict[str, Any]:
+        js: dict[str, Any] = {}
+        for field, value in message.ListFields():
+            json_name, convert = converters[field]
+            js[json_name] = convert(value)
+        for json_name, make in defaults:
+            if json_name not in js:
+                js[json_name] = make()
+        return js
+
+    return render
+
+
+def _field_converter(field: FieldDescriptor) -> Converter:
+    message_type = field.message_type
+    if message_type is not None and message_type.GetOptions().map_entry:
+        key_field = message_type.fields_by_name["key"]
+        value = _single(message_type.fields_by_name["value"])
+        bool_keys = key_field.cpp_type == _F.CPPTYPE_BOOL
+
+        def convert_map(mapping: Any) -> dict[str, Any]:
+            if bool_keys:
+                return {("true" if key else "false"): value(mapping[key]) for key in mapping}
+            return {str(key): value(mapping[key]) for key in mapping}
+
+        return convert_map
+    single = _single(field)
+    if field.is_repeated:
+        return lambda values: [single(item) for item in values]
+    return single
+
+
+def _single(field: FieldDescriptor) -> Converter:
+    if field.cpp_type == _F.CPPTYPE_MESSAGE:
+        sub = field.message_type
+        cell: list[Renderer] = []  # resolved on first use: types may be recursive
+
+        def convert_message(message: Message) -> Any:
+            if not cell:
+                cell.append(renderer_for(sub))
+            return cell[0](message)
+
+        return convert_message
+    return _scalar(field)
+
+
+def _scalar(field: FieldDescriptor) -> Converter:
+    cpp = field.cpp_type
+    if cpp == _F.CPPTYPE_ENUM:
+        return _enum(field)
+    if cpp == _F.CPPTYPE_STRING:
+        if field.type == _F.TYPE_BYTES:
+            return lambda value: base64.b64encode(value).decode("utf-8")
+        return str
+    if cpp == _F.CPPTYPE_BOOL:
+        return bool
+    if cpp in _INT64:
+        return str
+    if cpp in _FLOATS:
+        return _float32 if cpp == _F.CPPTYPE_FLOAT else _float64
+    return _same
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _float64(value: float) -> Any:
+    if math.isinf(value):
+        return "-Infinity" if value < 0.0 else "Infinity"
+    if math.isnan(value):
+        return "NaN"
+    return value
+
+
+def _float32(value: float) -> Any:
+    if math.isinf(value) or math.isnan(value):
+        return _float64(value)
+    return type_checkers.ToShortestFloat(value)
+
+
+def _enum(field: FieldDescriptor) -> Converter:
+    enum = field.enum_type
+    if enum is None:
+        raise TypeError(f"{field.full_name} is not an enum field")
+    if enum.full_name == "google.protobuf.NullValue":
+        return lambda value: None
+    names = {number: value.name for number, value in enum.values_by_number.items()}
+    if any(value.GetOptions().ListFields() for value in enum.values):
+        return _json_formats  # values with options (a JSON name, say): json_format's
+    closed = enum.is_closed
+
+    def convert_enum(number: int) -> Any:
+        name = names.get(number)
+        if name is not None:
+            return name
+        if closed:
+            raise ValueError("unknown number in a closed enum")  # json_format raises
+        return number
+
+    return convert_enum
+
+
+def _json_formats(value: Any) -> Any:
+    raise LookupError("rendered by json_format")  # message_to_json falls back to it
+
+
+def _default(field: FieldDescriptor) -> Callable[[], Any]:
+    message_type = field.message_type
+    if message_type is not None and message_type.GetOptions().map_entry:
+        return dict
+    if field.is_repeated:
+        return list
+    rendered = _scalar(field)(field.default_value)  # immutable: str, int, float, bool
+    return lambda: rendered
