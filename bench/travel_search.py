@@ -103,7 +103,9 @@ async def prepare(address: str, auth_address: str) -> tuple[str, int]:
 def cache_counters(metrics_port: int) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as reply:
         text = reply.read().decode()
-    lines = [line for line in text.splitlines() if line.startswith("tripsage_travel_cache_")]
+    lines = [
+        line for line in text.splitlines() if line.startswith("tripsage_travel_cache_lookups_total")
+    ]
     return "\n".join(f"  {line}" for line in lines if not line.endswith(" 0.0"))
 
 
@@ -137,6 +139,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
+    parser.add_argument("--only", nargs="+", help="search kinds to run (flights stays places)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="tripsage-travel-search-"))
@@ -168,6 +171,8 @@ def main() -> None:
             ),
         }
         for kind, (method, request) in questions().items():
+            if args.only and kind not in args.only:
+                continue
             cases[f"{kind} cached"] = lambda c, m=method, r=request: grpc_load(
                 addresses["travel"], SERVICE + m, r.SerializeToString(), token, c, args.seconds
             )

@@ -7,6 +7,13 @@ Entries outlive their freshness (`stale_seconds`) so that when the provider is
 down a recent answer can still be served, marked stale. Identical concurrent
 look-ups in one process share one provider call. When Redis is down the cache
 steps aside: searches run uncached and the outage is logged once.
+
+In front of Redis, an optional in-process layer (TRAVEL_LOCAL_CACHE_SECONDS, bounded
+in entries) answers the same key again without a Redis round trip: identical
+searches in a burst cost no I/O. It holds only what Redis holds too (never while
+Redis is down), under the same key, so it is exactly as partitioned per provider
+account; an entry there is at most that many seconds older than Redis's view and
+never served past its kind's freshness.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from services.travel.metrics import CACHE_LOOKUPS
+from tripsage_core.cache import LocalCache
 
 logger = logging.getLogger("tripsage.travel.cache")
 
@@ -71,11 +79,13 @@ class SearchCache:
         *,
         namespace: str = "tripsage:travel:v1",
         clock: Callable[[], float] = time.time,
+        local: LocalCache[str, Cached[Message]] | None = None,
     ) -> None:
         self.redis = redis
         self.namespace = namespace
         self.clock = clock
         self.available = redis is not None
+        self.local = local
         self._inflight: dict[str, asyncio.Future[Cached[Message]]] = {}
 
     async def fetch(
@@ -92,10 +102,18 @@ class SearchCache:
         rescue(error) says whether produce()'s error is one a stale entry may hide.
         """
         freshness = FRESHNESS[kind]
+        if self.local is not None:
+            known, remembered = self.local.lookup(key)
+            if known and remembered is not None:
+                if self.clock() - remembered.fetch_time < freshness.fresh_seconds:
+                    CACHE_LOOKUPS.labels(kind, "local").inc()
+                    return cast(Cached[M], remembered)
+                self.local.forget(key)
         entry = await self._read(key, message_type)
         now = self.clock()
         if entry is not None and now - entry.fetch_time < freshness.fresh_seconds:
             CACHE_LOOKUPS.labels(kind, "hit").inc()
+            self._remember(key, entry)
             return entry
         running = self._inflight.get(key)
         if running is not None:
@@ -126,7 +144,14 @@ class SearchCache:
             self._inflight.pop(key, None)
         future.set_result(cast(Cached[Message], fresh))
         await self._write(key, fresh, freshness)
+        self._remember(key, Cached(fresh.message, fresh.fetch_time, cached=True, stale=False))
         return fresh
+
+    def _remember(self, key: str, entry: Cached[M]) -> None:
+        """Keep an entry Redis holds in the local layer (not while Redis is down, when
+        searches are documented to run uncached)."""
+        if self.local is not None and self.available:
+            self.local.store(key, cast(Cached[Message], entry))
 
     async def _read(self, key: str, message_type: type[M]) -> Cached[M] | None:
         if self.redis is None:

@@ -11,7 +11,8 @@ from prometheus_client import Counter, Histogram
 
 CACHE_LOOKUPS = Counter(
     "tripsage_travel_cache_lookups_total",
-    "Search cache look-ups by content kind and result (hit, miss, stale, coalesced, error).",
+    "Search cache look-ups by content kind and result (local: answered from the process's "
+    "memory; hit: from Redis; miss, stale, coalesced, error).",
     ["kind", "result"],
 )
 PROVIDER_LATENCY = Histogram(
