@@ -31,7 +31,7 @@ from google.protobuf.message import DecodeError, Message
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from services.travel.metrics import CACHE_LOOKUPS
+from services.travel.metrics import cache_lookup
 from tripsage_core.cache import LocalCache
 
 logger = logging.getLogger("tripsage.travel.cache")
@@ -106,20 +106,20 @@ class SearchCache:
             known, remembered = self.local.lookup(key)
             if known and remembered is not None:
                 if self.clock() - remembered.fetch_time < freshness.fresh_seconds:
-                    CACHE_LOOKUPS.labels(kind, "local").inc()
+                    cache_lookup(kind, "local").inc()
                     return cast(Cached[M], remembered)
                 self.local.forget(key)
         entry = await self._read(key, message_type)
         now = self.clock()
         if entry is not None and now - entry.fetch_time < freshness.fresh_seconds:
-            CACHE_LOOKUPS.labels(kind, "hit").inc()
+            cache_lookup(kind, "hit").inc()
             self._remember(key, entry)
             return entry
         running = self._inflight.get(key)
         if running is not None:
-            CACHE_LOOKUPS.labels(kind, "coalesced").inc()
+            cache_lookup(kind, "coalesced").inc()
             return cast(Cached[M], await asyncio.shield(running))
-        CACHE_LOOKUPS.labels(kind, "miss").inc()
+        cache_lookup(kind, "miss").inc()
         future: asyncio.Future[Cached[Message]] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
@@ -132,7 +132,7 @@ class SearchCache:
             )
             if usable:
                 assert entry is not None
-                CACHE_LOOKUPS.labels(kind, "stale").inc()
+                cache_lookup(kind, "stale").inc()
                 logger.warning("serving a stale %s answer: %s", kind, exc)
                 result: Cached[M] = Cached(entry.message, entry.fetch_time, cached=True, stale=True)
                 future.set_result(cast(Cached[Message], result))

@@ -7,6 +7,8 @@ in-process.
 
 from __future__ import annotations
 
+from functools import cache
+
 from prometheus_client import Counter, Histogram
 
 CACHE_LOOKUPS = Counter(
@@ -21,3 +23,10 @@ PROVIDER_LATENCY = Histogram(
     ["provider", "operation", "outcome"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+
+
+@cache
+def cache_lookup(kind: str, result: str) -> Counter:
+    """CACHE_LOOKUPS' child for one kind and result, resolved once (labels() costs more
+    than the local cache hit it counts)."""
+    return CACHE_LOOKUPS.labels(kind, result)
