@@ -1,194 +1,197 @@
-"""Travel search latency and throughput at the service (gRPC), cached and uncached.
+"""Cached travel searches at the travel service (direct gRPC), against a bare grpc.aio ceiling.
 
-Starts the travel service in this process on a free port, with the built-in
-sandbox providers and a real Redis (REDIS_URL, else an embedded Valkey), then
-for flights, stays and places runs N searches from C concurrent clients:
+Starts the suite as `tripsage up` runs it (bench.read_path.start_suite: the real
+auth service answers travel's BYOK look-ups, a real Redis caches), registers a
+traveller, asks each search once (so the answer is cached), starts the bare
+grpc.aio ceiling of bench/ceilings.py answering bytes of the cached flight
+answer's size, and then, interleaved for `--rounds` rounds, drives from its own
+process (bench/load_grpc.py) the same cached question again and again:
 
-- uncached: every search a different question (a miss: validation, the sandbox
-  provider, the Redis write);
-- cached:   the same question again and again (a hit: validation, a Redis read).
+- ceiling gRPC:  the bare handler;
+- flights / stays / places: SearchFlights, SearchAccommodations, SearchPlaces;
 
-It prints p50/p99 latency and throughput per case, and the cache counters.
-BYOK look-ups are left out (no auth service runs here): every caller uses the
-server's (here: no) key. Not a test; numbers depend on the machine.
+each at c=1 and c=16. It prints the median over the rounds of rps, p50, p99 and
+the travel service's CPU per search, the travel cache counters, and issue 10's
+targets (flights: p50 <= 2 ms at c=1, >= 2,500 a second at c=16) against this
+run's figures. Not a test; figures depend on the machine.
 
-    uv run python bench/travel_search.py [--requests 400] [--concurrency 16]
+    uv run python bench/travel_search.py [--seconds 5] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import statistics
+import subprocess
 import sys
 import tempfile
-import time
+import urllib.request
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import grpc
-from prometheus_client import REGISTRY
+import psutil
+from google.protobuf.message import Message
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
-from services.travel.app import compose
-from tripsage.travel.v1 import travel_service_pb2 as pb
-from tripsage.travel.v1 import travel_service_pb2_grpc as pb_grpc
-from tripsage_core.cache import create_redis
-from tripsage_core.config import load_settings
-from tripsage_core.embedded import EmbeddedValkey
-from tripsage_core.grpc_kit.caller import caller_resolver
-from tripsage_core.grpc_kit.server import GrpcService
-from tripsage_core.identity import Role, access_tokens
-from tripsage_core.provider_accounts import NoUserKeys
+from bench.read_path import (  # noqa: E402
+    BARE,
+    Figures,
+    _wait_for_port,
+    grpc_load,
+    measure,
+    median,
+    start_suite,
+)
+from tripsage.auth.v1 import auth_service_pb2 as auth_pb  # noqa: E402
+from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc  # noqa: E402
+from tripsage.travel.v1 import travel_service_pb2 as pb  # noqa: E402
+from tripsage.travel.v1 import travel_service_pb2_grpc as pb_grpc  # noqa: E402
+from tripsage_core.embedded import free_port  # noqa: E402
 
-ROUTES = ["LIS", "OPO", "MAD", "BCN", "CDG", "LHR", "FRA", "AMS", "FCO", "JFK", "ORD", "NRT"]
-CITIES = ["Lisbon", "Porto", "Madrid", "Paris", "London", "Berlin", "Rome", "Vienna", "Prague"]
-
-Search = Callable[[pb_grpc.TravelServiceStub, int, tuple[tuple[str, str], ...]], Awaitable[object]]
+SERVICE = "/tripsage.travel.v1.TravelService/"
 
 
 def day(ahead: int) -> str:
     return (datetime.now(UTC).date() + timedelta(days=ahead)).isoformat()
 
 
-def flights(number: int) -> pb.SearchFlightsRequest:
-    origin = ROUTES[number % len(ROUTES)]
-    destination = ROUTES[(number // len(ROUTES) + 1 + number) % len(ROUTES)]
-    if destination == origin:
-        destination = "SIN"
-    return pb.SearchFlightsRequest(
-        slices=[
-            pb.FlightSlice(
-                origin=origin, destination=destination, departure_date=day(7 + number % 300)
+def questions() -> dict[str, tuple[str, Message]]:
+    """The cached question of each case: its method and request."""
+    flight = pb.FlightSlice(origin="LIS", destination="OPO", departure_date=day(21))
+    return {
+        "flights": ("SearchFlights", pb.SearchFlightsRequest(slices=[flight])),
+        "stays": (
+            "SearchAccommodations",
+            pb.SearchAccommodationsRequest(
+                destination="Porto", check_in_date=day(21), check_out_date=day(24)
+            ),
+        ),
+        "places": ("SearchPlaces", pb.SearchPlacesRequest(query="museums in Porto")),
+    }
+
+
+async def prepare(address: str, auth_address: str) -> tuple[str, int]:
+    """A traveller's token, every question asked once (now cached), and the size of the
+    cached flight answer."""
+    async with grpc.aio.insecure_channel(auth_address) as channel:
+        registered = await auth_grpc.AuthServiceStub(channel).Register(
+            auth_pb.RegisterRequest(
+                email=f"search-{uuid.uuid4().hex[:8]}@example.com",
+                password="correct horse battery staple",
+                full_name="Search Bench",
             )
-        ]
+        )
+    metadata = (("authorization", f"Bearer {registered.access_token}"),)
+    size = 0
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = pb_grpc.TravelServiceStub(channel)
+        for kind, (method, request) in questions().items():
+            reply = await getattr(stub, method)(request, metadata=metadata)
+            again = await getattr(stub, method)(request, metadata=metadata)
+            assert again.source.cached, f"the {kind} search was not cached"
+            if kind == "flights":
+                size = reply.ByteSize()
+    return registered.access_token, size
+
+
+def cache_counters(metrics_port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as reply:
+        text = reply.read().decode()
+    lines = [
+        line for line in text.splitlines() if line.startswith("tripsage_travel_cache_lookups_total")
+    ]
+    return "\n".join(f"  {line}" for line in lines if not line.endswith(" 0.0"))
+
+
+def report(figures: dict[tuple[str, int], Figures], concurrency: list[int], args: Any) -> None:
+    print()
+    print(f"median of {args.rounds} interleaved rounds, {args.seconds:g} s each")
+    print(f"{'case':<24} {'c':>3} {'rps':>8} {'p50 ms':>8} {'p99 ms':>8} {'err':>5} {'CPU ms':>8}")
+    for (name, c), f in figures.items():
+        server = "ceiling" if name.startswith("ceiling") else "travel"
+        print(
+            f"{name:<24} {c:>3} {f.rps:8.0f} {f.p50_ms:8.2f} {f.p99_ms:8.2f} {f.errors:>5}"
+            f" {f.cpu_ms[server]:8.3f}"
+        )
+    low, high = min(concurrency), max(concurrency)
+    flights_low, flights_high = figures[("flights cached", low)], figures[("flights cached", high)]
+    ceiling_high = figures[("ceiling gRPC (bare)", high)]
+    checks = [
+        (f"cached flight search p50 at c={low} <= 2 ms", flights_low.p50_ms, 2.0, "le"),
+        (f"cached flight searches a second at c={high} >= 2500", flights_high.rps, 2500, "ge"),
+    ]
+    print()
+    print(f"flights at c={high}: {flights_high.rps / ceiling_high.rps * 100:.0f} % of the ceiling")
+    print("targets (issue 10), from this run:")
+    for label, value, bound, sense in checks:
+        held = value <= bound if sense == "le" else value >= bound
+        print(f"  {'PASS' if held else 'FAIL'}  {label:<48} {value:8.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
+    parser.add_argument("--only", nargs="+", help="search kinds to run (flights stays places)")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="tripsage-travel-search-"))
+    log = open(work / "suite.log", "wb")  # noqa: SIM115 - open for the whole run
+    metrics_port = free_port()
+    print(f"starting the suite (logs in {log.name}) ...", flush=True)
+    suite, addresses, _gateway = start_suite(
+        work / "data", log, TRAVEL_METRICS_PORT=str(metrics_port)
     )
-
-
-def stays(number: int) -> pb.SearchAccommodationsRequest:
-    return pb.SearchAccommodationsRequest(
-        destination=CITIES[number % len(CITIES)],
-        check_in_date=day(10 + number % 300),
-        check_out_date=day(12 + number % 300),
-    )
-
-
-def places(number: int) -> pb.SearchPlacesRequest:
-    return pb.SearchPlacesRequest(
-        query=f"museums in {CITIES[number % len(CITIES)]}", max_results=1 + number % 50
-    )
-
-
-CASES: dict[str, tuple[str, Callable[[int], object]]] = {
-    "flights": ("SearchFlights", flights),
-    "stays": ("SearchAccommodations", stays),
-    "places": ("SearchPlaces", places),
-}
-
-
-async def run(
-    stub: pb_grpc.TravelServiceStub,
-    method: str,
-    make: Callable[[int], object],
-    metadata: tuple[tuple[str, str], ...],
-    *,
-    requests: int,
-    concurrency: int,
-    cached: bool,
-    offset: int,
-) -> tuple[list[float], float]:
-    call = getattr(stub, method)
-    if cached:
-        await call(make(0), metadata=metadata)  # warm the one entry
-    latencies: list[float] = []
-    counter = iter(range(requests))
-
-    async def worker() -> None:
-        for number in counter:
-            request = make(0 if cached else offset + number)
-            started = time.perf_counter()
-            await call(request, metadata=metadata)
-            latencies.append(time.perf_counter() - started)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies, time.perf_counter() - started
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def counter(kind: str, result: str) -> int:
-    value = REGISTRY.get_sample_value(
-        "tripsage_travel_cache_lookups_total", {"kind": kind, "result": result}
-    )
-    return int(value or 0)
-
-
-async def main(requests: int, concurrency: int) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="travel-bench-"))
-    valkey = None
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        valkey = EmbeddedValkey(workdir, persist=False)
-        redis_url = valkey.start()
-    settings = load_settings(
-        _env_file=None,
-        environment="testing",
-        redis_url=redis_url,
-        tripsage_data_dir=workdir,
-        travel_cache_prefix=f"bench-travel-{uuid.uuid4().hex[:8]}",
-        duffel_access_token=None,
-        google_maps_api_key=None,
-        openweathermap_api_key=None,
-    )
-    redis = create_redis(redis_url)
-    definition = compose(
-        settings, redis, caller_resolver(settings, redis_client=redis), user_keys=NoUserKeys()
-    )
-    service = GrpcService(definition, grace_seconds=1)
-    port = await service.start(0, host="127.0.0.1")
-    token = access_tokens(settings).issue(
-        user_id=str(uuid.uuid4()), email="bench@example.com", role=Role.USER, session_id="bench"
-    )
-    metadata = (("authorization", f"Bearer {token.token}"),)
+    ceiling: subprocess.Popen[bytes] | None = None
     try:
-        while not await definition.readiness():  # noqa: ASYNC110 - polling a probe
-            await asyncio.sleep(0.1)
-        print(f"travel service at 127.0.0.1:{port}; {requests} searches, {concurrency} clients")
-        print(f"{'case':<18}{'p50 ms':>10}{'p99 ms':>10}{'req/s':>10}")
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            stub = pb_grpc.TravelServiceStub(channel)
-            for offset, (kind, (method, make)) in enumerate(CASES.items()):
-                for cached in (False, True):
-                    latencies, elapsed = await run(
-                        stub, method, make, metadata,
-                        requests=requests, concurrency=concurrency, cached=cached,
-                        offset=offset * 100_000,
-                    )  # fmt: skip
-                    label = f"{kind} {'cached' if cached else 'uncached'}"
-                    print(
-                        f"{label:<18}{statistics.median(latencies) * 1000:>10.2f}"
-                        f"{percentile(latencies, 0.99) * 1000:>10.2f}"
-                        f"{len(latencies) / elapsed:>10.0f}"
-                    )
-        for kind in CASES:
-            print(f"cache {kind}: hits={counter(kind, 'hit')} misses={counter(kind, 'miss')}")
+        token, size = asyncio.run(prepare(addresses["travel"], addresses["auth"]))
+        (work / "answer.bin").write_bytes(b"\0" * size)
+        bare = free_port()
+        script = str(REPO / "bench" / "ceilings.py")
+        ceiling = subprocess.Popen(
+            [sys.executable, script, "grpc", str(bare), str(work / "answer.bin")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        _wait_for_port(bare)
+        watched = {
+            "travel": psutil.Process(suite.processes["travel"].pid),
+            "ceiling": psutil.Process(ceiling.pid),
+        }
+        cases: dict[str, Callable[[int], Any]] = {
+            "ceiling gRPC (bare)": lambda c: grpc_load(
+                f"127.0.0.1:{bare}", BARE, b"", None, c, args.seconds
+            ),
+        }
+        for kind, (method, request) in questions().items():
+            if args.only and kind not in args.only:
+                continue
+            cases[f"{kind} cached"] = lambda c, m=method, r=request: grpc_load(
+                addresses["travel"], SERVICE + m, r.SerializeToString(), token, c, args.seconds
+            )
+        results: dict[tuple[str, int], list[Figures]] = {}
+        for round_number in range(args.rounds):
+            print(f"round {round_number + 1} of {args.rounds} ...", flush=True)
+            for c in args.concurrency:
+                for name, make in cases.items():
+                    results.setdefault((name, c), []).append(measure(make(c), watched))
+        report({key: median(values) for key, values in results.items()}, args.concurrency, args)
+        print("\ntravel cache counters (non-zero):")
+        print(cache_counters(metrics_port))
     finally:
-        await service.stop()
-        if valkey is not None:
-            valkey.stop()
+        if ceiling is not None:
+            ceiling.terminate()
+            ceiling.wait()
+        suite.stop()
+        log.close()
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=400)
-    parser.add_argument("--concurrency", type=int, default=16)
-    arguments = parser.parse_args()
-    asyncio.run(main(arguments.requests, arguments.concurrency))
+    main()

@@ -1,6 +1,10 @@
-"""The Redis (or Valkey) client every service shares: cache, rate limits, idempotency."""
+"""The Redis (or Valkey) client every service shares (cache, rate limits, idempotency), and
+the small in-process cache that fronts some of its reads."""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable
 
 import redis.asyncio as redis
 from redis.exceptions import RedisError
@@ -21,3 +25,49 @@ async def ping(client: redis.Redis) -> bool:
         return bool(await client.ping())
     except (RedisError, OSError):
         return False
+
+
+class LocalCache[K: Hashable, V]:
+    """At most `max_entries` values, each kept `ttl_seconds` after it was stored; when full,
+    the oldest stored goes first. One process's memory only: what it holds may be up to
+    `ttl_seconds` behind the source, so each user says how stale is acceptable. A ttl of 0
+    keeps nothing.
+
+    Written here rather than taken from cachetools: twenty lines, a monotonic clock the
+    tests can drive, and `None` as a value that can be cached (a user without a key)."""
+
+    def __init__(
+        self,
+        ttl_seconds: float,
+        max_entries: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: dict[K, tuple[float, V]] = {}  # insertion order: oldest first
+
+    def lookup(self, key: K) -> tuple[bool, V | None]:
+        """(True, value) while an entry is fresh, else (False, None)."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return False, None
+        if self.clock() >= entry[0]:
+            del self._entries[key]
+            return False, None
+        return True, entry[1]
+
+    def store(self, key: K, value: V) -> None:
+        if self.ttl_seconds <= 0:
+            return
+        self._entries.pop(key, None)
+        while len(self._entries) >= self.max_entries:
+            del self._entries[next(iter(self._entries))]
+        self._entries[key] = (self.clock() + self.ttl_seconds, value)
+
+    def forget(self, key: K) -> None:
+        self._entries.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -162,6 +162,13 @@ class Settings(BaseSettings):
     provider_timeout_seconds: float = Field(default=10.0, gt=0)
     travel_metrics_port: int | None = None
     travel_cache_prefix: str = "tripsage:travel"
+    # Identical cached searches within this many seconds are answered from the process's
+    # memory without asking Redis (0: off). Bounded by travel_local_cache_entries.
+    travel_local_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    travel_local_cache_entries: int = Field(default=256, ge=1, le=100_000)
+    # BYOK look-ups (auth's ResolveProviderKey) are remembered this long per user and
+    # provider: a stored, replaced or deleted key takes effect within it (0: ask each time).
+    provider_key_cache_seconds: float = Field(default=10.0, ge=0, le=300)
 
     # Assistant: the OpenAI-compatible model (a user's own key, else OPENAI_API_KEY; with
     # neither and no OPENAI_BASE_URL, the offline assistant), its timeouts and each user's

@@ -5,27 +5,23 @@ set. When on, every gRPC call served or made, every asyncpg query and every
 httpx request (provider calls) becomes a span, and the W3C `traceparent`
 travels in gRPC metadata, so one trace follows a request from the gateway
 through every service. Health probes and reflection are not traced.
+
+OpenTelemetry is imported only when tracing is on: its SDK, exporter and
+instrumentations are about 10 MB of every process's memory otherwise.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
-from opentelemetry import trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-from opentelemetry.instrumentation.grpc import (
-    GrpcAioInstrumentorClient,
-    GrpcAioInstrumentorServer,
-    filters,
-)
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-
 from tripsage_core.config import Settings
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 logger = logging.getLogger("tripsage.telemetry")
 
@@ -61,6 +57,19 @@ def configure_telemetry(service: str, settings: Settings) -> bool:
             protocol,
         )
         return False
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    from opentelemetry.instrumentation.grpc import (
+        GrpcAioInstrumentorClient,
+        GrpcAioInstrumentorServer,
+        filters,
+    )
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     raw_headers = settings.otel_exporter_otlp_headers
     exporter = OTLPSpanExporter(
         endpoint=endpoint,
@@ -80,6 +89,18 @@ def configure_telemetry(service: str, settings: Settings) -> bool:
     HTTPXClientInstrumentor().instrument()
     logger.info("tracing to %s as %s", endpoint, name)
     return True
+
+
+@contextlib.contextmanager
+def untraced() -> Iterator[None]:
+    """No spans for what runs inside (readiness pings would flood traces with noise)."""
+    if _provider is None:
+        yield
+        return
+    from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+    with suppress_instrumentation():
+        yield
 
 
 def shutdown_telemetry() -> None:

@@ -29,7 +29,7 @@ from services.travel.servicer import TravelServicer
 from services.travel.travel import Providers, Travel
 from tripsage.travel.v1 import travel_service_pb2_grpc
 from tripsage_core import page_tokens
-from tripsage_core.cache import create_redis
+from tripsage_core.cache import LocalCache, create_redis
 from tripsage_core.cache import ping as redis_ping
 from tripsage_core.circuit_breaker import CircuitBreaker
 from tripsage_core.config import Settings
@@ -105,7 +105,13 @@ def build_travel(
         live, clients = live_providers(settings)
     travel = Travel(
         keys=KeyChooser(server_keys(settings), user_keys or AuthServiceKeys(settings)),
-        cache=SearchCache(redis, namespace=f"{settings.travel_cache_prefix}:v1"),
+        cache=SearchCache(
+            redis,
+            namespace=f"{settings.travel_cache_prefix}:v1",
+            local=LocalCache(
+                settings.travel_local_cache_seconds, settings.travel_local_cache_entries
+            ),
+        ),
         live=live,
         sandbox=sandbox_providers(),
     )

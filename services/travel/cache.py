@@ -7,6 +7,13 @@ Entries outlive their freshness (`stale_seconds`) so that when the provider is
 down a recent answer can still be served, marked stale. Identical concurrent
 look-ups in one process share one provider call. When Redis is down the cache
 steps aside: searches run uncached and the outage is logged once.
+
+In front of Redis, an optional in-process layer (TRAVEL_LOCAL_CACHE_SECONDS, bounded
+in entries) answers the same key again without a Redis round trip: identical
+searches in a burst cost no I/O. It holds only what Redis holds too (never while
+Redis is down), under the same key, so it is exactly as partitioned per provider
+account; an entry there is at most that many seconds older than Redis's view and
+never served past its kind's freshness.
 """
 
 from __future__ import annotations
@@ -24,7 +31,8 @@ from google.protobuf.message import DecodeError, Message
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from services.travel.metrics import CACHE_LOOKUPS
+from services.travel.metrics import cache_lookup
+from tripsage_core.cache import LocalCache
 
 logger = logging.getLogger("tripsage.travel.cache")
 
@@ -72,11 +80,13 @@ class SearchCache:
         *,
         namespace: str = "tripsage:travel:v1",
         clock: Callable[[], float] = time.time,
+        local: LocalCache[str, Cached[Message]] | None = None,
     ) -> None:
         self.redis = redis
         self.namespace = namespace
         self.clock = clock
         self.available = redis is not None
+        self.local = local
         self._inflight: dict[str, asyncio.Future[Cached[Message]]] = {}
 
     async def fetch(
@@ -93,16 +103,24 @@ class SearchCache:
         rescue(error) says whether produce()'s error is one a stale entry may hide.
         """
         freshness = FRESHNESS[kind]
+        if self.local is not None:
+            known, remembered = self.local.lookup(key)
+            if known and remembered is not None:
+                if self.clock() - remembered.fetch_time < freshness.fresh_seconds:
+                    cache_lookup(kind, "local").inc()
+                    return cast(Cached[M], remembered)
+                self.local.forget(key)
         entry = await self._read(key, message_type)
         now = self.clock()
         if entry is not None and now - entry.fetch_time < freshness.fresh_seconds:
-            CACHE_LOOKUPS.labels(kind, "hit").inc()
+            cache_lookup(kind, "hit").inc()
+            self._remember(key, entry)
             return entry
         running = self._inflight.get(key)
         if running is not None:
-            CACHE_LOOKUPS.labels(kind, "coalesced").inc()
+            cache_lookup(kind, "coalesced").inc()
             return cast(Cached[M], await asyncio.shield(running))
-        CACHE_LOOKUPS.labels(kind, "miss").inc()
+        cache_lookup(kind, "miss").inc()
         future: asyncio.Future[Cached[Message]] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
@@ -115,7 +133,7 @@ class SearchCache:
             )
             if usable:
                 assert entry is not None
-                CACHE_LOOKUPS.labels(kind, "stale").inc()
+                cache_lookup(kind, "stale").inc()
                 logger.warning("serving a stale %s answer: %s", kind, exc)
                 result: Cached[M] = Cached(entry.message, entry.fetch_time, cached=True, stale=True)
                 future.set_result(cast(Cached[Message], result))
@@ -127,7 +145,14 @@ class SearchCache:
             self._inflight.pop(key, None)
         future.set_result(cast(Cached[Message], fresh))
         await self._write(key, fresh, freshness)
+        self._remember(key, Cached(fresh.message, fresh.fetch_time, cached=True, stale=False))
         return fresh
+
+    def _remember(self, key: str, entry: Cached[M]) -> None:
+        """Keep an entry Redis holds in the local layer (not while Redis is down, when
+        searches are documented to run uncached)."""
+        if self.local is not None and self.available:
+            self.local.store(key, cast(Cached[Message], entry))
 
     async def _read(self, key: str, message_type: type[M]) -> Cached[M] | None:
         if self.redis is None:

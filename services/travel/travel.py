@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TypeVar
 
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.travel import filters, validation
 from services.travel.airports import airport_message, search_airports
@@ -49,7 +49,6 @@ from tripsage_core.errors import (
     NotFound,
     Unavailable,
 )
-from tripsage_core.grpc_kit.timestamps import to_timestamp
 from tripsage_core.identity import Principal
 from tripsage_core.provider_accounts import (
     DUFFEL,
@@ -347,7 +346,7 @@ class Travel:
         return pb.ResultSource(
             data_source=pb.DATA_SOURCE_SANDBOX if provider == SANDBOX else pb.DATA_SOURCE_LIVE,
             provider=provider,
-            fetch_time=to_timestamp(datetime.fromtimestamp(fetched, UTC)),
+            fetch_time=_timestamp(fetched),
             cached=cached,
             user_key=account.user_key and provider != SANDBOX,
         )
@@ -383,6 +382,13 @@ class Travel:
                 metadata={"provider": provider},
             )
         return Unavailable(f"{provider} failed: {exc.detail}", reason="PROVIDER_UNAVAILABLE")
+
+
+def _timestamp(epoch_seconds: float) -> Timestamp:
+    """The Timestamp of a time.time() value, to the microsecond (as a datetime would be)."""
+    stamp = Timestamp()
+    stamp.FromMicroseconds(round(epoch_seconds * 1_000_000))
+    return stamp
 
 
 def _casefolded[M: Message](query: M, field: str) -> M:

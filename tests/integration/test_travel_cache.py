@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
-from services.travel.cache import FRESHNESS, SearchCache, cache_key
+from services.travel.cache import FRESHNESS, Cached, SearchCache, cache_key
 from tripsage.travel.v1 import travel_service_pb2 as pb
-from tripsage_core.cache import create_redis
+from tripsage_core.cache import LocalCache, create_redis
 from tripsage_core.embedded import free_port
 
 pytestmark = pytest.mark.database
@@ -117,4 +117,69 @@ async def test_without_redis_every_fetch_calls_the_provider() -> None:
         assert not got.cached
     assert len(calls) == 2
     assert not cache.available
+    await unreachable.aclose()
+
+
+def with_local_layer(redis: Redis, seconds: float) -> tuple[SearchCache, list[float], str]:
+    cache, now, key = setup(redis)
+    cache.local = LocalCache(seconds, 8, clock=lambda: now[0])
+    return cache, now, key
+
+
+def provider(calls: list[str], name: str) -> Callable[[], Awaitable[pb.GeocodeResponse]]:
+    async def produce() -> pb.GeocodeResponse:
+        calls.append(name)
+        return answer(name)
+
+    return produce
+
+
+async def ask(
+    cache: SearchCache, key: str, produce: Callable[[], Awaitable[pb.GeocodeResponse]]
+) -> Cached[pb.GeocodeResponse]:
+    return await cache.fetch("geocode", key, pb.GeocodeResponse, produce, rescue=lambda e: True)
+
+
+async def test_the_local_layer_answers_again_without_redis_within_its_seconds(
+    redis: Redis,
+) -> None:
+    cache, now, key = with_local_layer(redis, 5)
+    calls: list[str] = []
+    first = await ask(cache, key, provider(calls, "Porto"))
+    await redis.delete(key)  # from here only the local layer can answer
+    now[0] += 4.9
+    again = await ask(cache, key, provider(calls, "Porto"))
+    assert (again.cached, again.message) == (True, first.message)
+    assert again.fetch_time == first.fetch_time
+    assert calls == ["Porto"]
+    now[0] += 0.2  # past the local seconds: Redis is asked, has nothing, so the provider is
+    await ask(cache, key, provider(calls, "Porto"))
+    assert calls == ["Porto", "Porto"]
+
+
+async def test_the_local_layer_is_keyed_like_redis_and_never_outlives_freshness(
+    redis: Redis,
+) -> None:
+    cache, now, key = with_local_layer(redis, 10 * FRESHNESS["geocode"].fresh_seconds)
+    question = pb.GeocodeRequest(address="x")
+    own_key = cache_key(cache.namespace, "geocode", "sandbox", "user:u1:abc", question)
+    calls: list[str] = []
+    server = await ask(cache, key, provider(calls, "server"))
+    own = await ask(cache, own_key, provider(calls, "own"))
+    assert server.message != own.message  # another account's key is another entry
+    # An entry Redis would call stale is not served from memory either.
+    now[0] += FRESHNESS["geocode"].fresh_seconds
+    await ask(cache, key, provider(calls, "later"))
+    assert calls == ["server", "own", "later"]
+
+
+async def test_the_local_layer_keeps_nothing_while_redis_is_down() -> None:
+    unreachable = create_redis(f"redis://127.0.0.1:{free_port()}/0")
+    cache, _, key = with_local_layer(unreachable, 60)
+    calls: list[str] = []
+    for _ in range(2):
+        got = await ask(cache, key, provider(calls, "Porto"))
+        assert not got.cached
+    assert calls == ["Porto", "Porto"]
+    assert len(cache.local or ()) == 0
     await unreachable.aclose()

@@ -44,3 +44,51 @@ def test_start_up_reads_the_cities_once_and_later_lookups_not_at_all(
     assert reference.city_by_id(lisbon.geoname_id) == lisbon
     assert reference.nearest_city(lisbon.latitude, lisbon.longitude) == lisbon
     assert len(city_reads) == 1
+
+
+# What a traveller means by a bare city name (issue 11: the sandbox once matched Porto to
+# Bordeaux, Valencia to Venezuela, Venice to Dayton and Cancún to Changchun).
+WELL_KNOWN = [
+    ("Porto", "Porto", "PT"),
+    ("Valencia", "Valencia", "ES"),
+    ("Venice", "Venice", "IT"),
+    ("Cancun", "Cancún", "MX"),
+    ("Cancún", "Cancún", "MX"),
+    ("Lisbon", "Lisbon", "PT"),
+    ("lisboa", "Lisbon", "PT"),
+    ("Paris", "Paris", "FR"),
+    ("London", "London", "GB"),
+    ("Rome", "Rome", "IT"),
+    ("Athens", "Athens", "GR"),
+    ("Vienna", "Vienna", "AT"),
+    ("Florence", "Florence", "IT"),
+    ("Naples", "Naples", "IT"),
+    ("Seville", "Sevilla", "ES"),
+    ("Cologne", "Köln", "DE"),
+    ("Krakow", "Kraków", "PL"),
+    ("Zurich", "Zürich", "CH"),
+    ("Santiago", "Santiago", "CL"),
+    ("Birmingham", "Birmingham", "GB"),
+    ("Perth", "Perth", "AU"),
+    ("Moscow", "Moscow", "RU"),
+    ("Bogota", "Bogotá", "CO"),
+    ("Marrakech", "Marrakesh", "MA"),
+    ("museums in Porto", "Porto", "PT"),
+    ("Valencia, Venezuela", "Valencia", "VE"),
+    ("London, Canada", "London", "CA"),
+    ("Porto, Portugal", "Porto", "PT"),
+]
+
+
+@pytest.mark.parametrize(("text", "name", "country"), WELL_KNOWN)
+def test_a_city_name_finds_the_city_a_traveller_means(text: str, name: str, country: str) -> None:
+    city = reference.find_city(text)
+    assert city is not None
+    assert (city.name, city.country) == (name, country)
+
+
+def test_every_city_of_a_name_is_offered_best_first() -> None:
+    valencias = reference.cities_called("Valencia")
+    assert [c.country for c in valencias[:2]] == ["ES", "VE"]
+    assert len(valencias) > 2  # Valencia in California, in Ecuador, ...
+    assert reference.cities_called("Xqzzyville Qwrt") == []

@@ -7,10 +7,12 @@ or store it. Auth refuses these calls to everyone but services.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 from tripsage.auth.v1 import auth_service_pb2 as auth_pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
+from tripsage_core.cache import LocalCache
 from tripsage_core.config import Settings
 from tripsage_core.grpc_kit.client import shared_service_channel
 from tripsage_core.provider_keys import provider_to_proto
@@ -61,10 +63,25 @@ async def user_provider_key(settings: Settings, user_id: str, service: str) -> s
 
 class AuthServiceKeys:
     """Users' own provider keys (a `provider_accounts.UserKeySource`) from auth's
-    ResolveProviderKey, asked with the service credential."""
+    ResolveProviderKey, asked with the service credential.
 
-    def __init__(self, settings: Settings) -> None:
+    Each answer, "no key" included, is remembered for PROVIDER_KEY_CACHE_SECONDS (10 by
+    default) per user and provider, so a burst of searches asks auth once rather than once
+    each; a key stored, replaced or deleted takes effect within that time
+    (docs/security.md). Only this process's memory holds the keys, never Redis."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
+        self._known: LocalCache[tuple[str, str], str | None] = LocalCache(
+            settings.provider_key_cache_seconds, self.MAX_ENTRIES, clock=clock
+        )
 
     async def user_key(self, user_id: str, service: str) -> str | None:
-        return await user_provider_key(self.settings, user_id, service)
+        known, key = self._known.lookup((user_id, service))
+        if known:
+            return key
+        key = await user_provider_key(self.settings, user_id, service)
+        self._known.store((user_id, service), key)
+        return key

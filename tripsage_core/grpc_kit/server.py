@@ -21,11 +21,11 @@ from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 from grpc_reflection.v1alpha import reflection
-from opentelemetry.instrumentation.utils import suppress_instrumentation
 
 from tripsage_core.grpc_kit.access import AccessInterceptor, AccessTable, AdminCheck
 from tripsage_core.grpc_kit.caller import CallerResolver
 from tripsage_core.grpc_kit.interceptors import default_interceptors
+from tripsage_core.telemetry import untraced
 
 logger = logging.getLogger("tripsage.server")
 
@@ -152,7 +152,7 @@ class GrpcService:
         while not self._stopping:
             try:
                 # Readiness pings every few seconds would flood traces with noise.
-                with suppress_instrumentation():
+                with untraced():
                     ready = await asyncio.wait_for(self.definition.readiness(), timeout=5)
             except Exception as exc:
                 ready = False

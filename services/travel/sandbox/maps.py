@@ -23,7 +23,7 @@ from services.travel.durations import duration
 from services.travel.ports import GeoPoint
 from services.travel.reference import (
     City,
-    cities,
+    cities_called,
     city_by_id,
     currency_of_country,
     distance_km,
@@ -133,13 +133,9 @@ def _city_result(city: City) -> pb.GeocodeResult:
 
 
 def cities_named(text: str, region: str = "") -> list[City]:
-    """Cities whose name is the text (or its part before a comma), biggest first."""
-    wanted = fold(text).split(",")[0].strip()
-    matches = [c for c in cities() if fold(c.name) == wanted]
-    best = find_city(text)
-    if best is not None and best not in matches:
-        matches.append(best)
-    return sorted(matches, key=lambda c: (c.country != region, -c.population))
+    """Cities the text names, the region's first, then the one a traveller most likely
+    means (reference.cities_called's order)."""
+    return sorted(cities_called(text), key=lambda c: c.country != region)
 
 
 def _kinds_for(request: pb.SearchPlacesRequest) -> list[str]:
