@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC
 from typing import Any
 
@@ -46,25 +47,16 @@ def _session_fields(signed_in: SignedIn) -> dict[str, Any]:
     }
 
 
+@dataclass(eq=False)
 class AuthServicer(pb_grpc.AuthServiceServicer):
-    def __init__(
-        self,
-        accounts: Accounts,
-        *,
-        credentials: Credentials,
-        directory: Directory,
-        api_keys: ApiKeys,
-        provider_keys: ProviderKeys,
-        admin: Admin,
-        oauth: OAuthSignIns,
-    ) -> None:
-        self.accounts = accounts
-        self.credentials = credentials
-        self.directory = directory
-        self.api_keys = api_keys
-        self.provider_keys = provider_keys
-        self.admin = admin
-        self.oauth = oauth
+    accounts: Accounts
+    _: KW_ONLY
+    credentials: Credentials
+    directory: Directory
+    api_keys: ApiKeys
+    provider_keys: ProviderKeys
+    admin: Admin
+    oauth: OAuthSignIns
 
     # Sessions and users
 
