@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 import grpc
 import jwt
@@ -13,9 +14,12 @@ from tests.support.accounts import PASSWORD, register, unique_email
 from tests.support.errors import field_violations
 from tests.support.suite import JWT_SECRET, RunningSuite
 from tripsage.auth.v1 import auth_service_pb2 as pb
-from tripsage.auth.v1.auth_service_pb2_grpc import AuthServiceAsyncStub as AuthStub
 from tripsage.trips.v1 import trip_service_pb2 as trips_pb
 from tripsage.trips.v1 import trip_service_pb2_grpc as trips_grpc
+
+if TYPE_CHECKING:
+    # Only the type stubs name the asyncio stub.
+    from tripsage.auth.v1.auth_service_pb2_grpc import AuthServiceAsyncStub as AuthStub
 
 pytestmark = pytest.mark.database
 
