@@ -53,8 +53,6 @@ from read_path import start_suite  # noqa: E402
 
 from tripsage.assistant.v1 import assistant_service_pb2 as pb  # noqa: E402
 from tripsage.assistant.v1 import assistant_service_pb2_grpc as pb_grpc  # noqa: E402
-from tripsage.auth.v1 import auth_service_pb2 as auth_pb  # noqa: E402
-from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc  # noqa: E402
 
 
 class ModelServer:
@@ -96,16 +94,19 @@ def serve_in_thread(app: Starlette) -> tuple[uvicorn.Server, int]:
     return server, sock.getsockname()[1]
 
 
-async def sign_up(addresses: dict[str, str]) -> str:
-    async with grpc.aio.insecure_channel(addresses["auth"]) as channel:
-        reply = await auth_grpc.AuthServiceStub(channel).Register(
-            auth_pb.RegisterRequest(
-                email=f"stream-{os.getpid()}-{time.monotonic_ns()}@example.com",
-                password="correct horse battery staple",
-                full_name="Bench Traveller",
-            )
+async def sign_up(gateway_port: int) -> str:
+    """A new traveller's access token, registered as a client would: through the gateway."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gateway_port}", timeout=60) as http:
+        registered = await http.post(
+            "/api/v1/auth/register",
+            json={
+                "email": f"stream-{os.getpid()}-{time.monotonic_ns()}@example.com",
+                "password": "correct horse battery staple",
+                "fullName": "Bench Traveller",
+            },
         )
-    return reply.access_token
+        registered.raise_for_status()
+    return str(registered.json()["accessToken"])
 
 
 async def over_grpc(
@@ -209,7 +210,7 @@ def main() -> None:
 
 
 async def live(model: ModelServer, addresses: dict[str, str], gateway: int, turns: int) -> None:
-    token = await sign_up(addresses)
+    token = await sign_up(gateway)
     await over_grpc(addresses["assistant"], token, 3, "hello")  # warm-up
     model.first_token_sent.clear()
     runs = await over_grpc(addresses["assistant"], token, turns, "hello")
@@ -220,7 +221,7 @@ async def live(model: ModelServer, addresses: dict[str, str], gateway: int, turn
 
 
 async def offline(addresses: dict[str, str], gateway: int, turns: int) -> None:
-    token = await sign_up(addresses)
+    token = await sign_up(gateway)
     ask = "What's the weather in Lisbon?"
     await over_grpc(addresses["assistant"], token, 3, ask)
     label = "offline assistant (weather tool, sandbox)"

@@ -6,7 +6,9 @@ google.rpc.Status carrying ErrorInfo and, where it fits, field violations.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 ERROR_DOMAIN = "tripsage.app"
 
@@ -22,11 +24,18 @@ class DomainError(Exception):
     """Base of every error the services raise on purpose."""
 
     message: str
-    reason: str = "ERROR"
+    # Empty: the kind's own, its gRPC status name (NotFound -> NOT_FOUND).
+    reason: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    default_reason: ClassVar[str] = "ERROR"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.default_reason = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", cls.__name__).upper()
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
+        self.reason = self.reason or self.default_reason
 
     def __str__(self) -> str:
         return self.message
@@ -34,7 +43,6 @@ class DomainError(Exception):
 
 @dataclass
 class InvalidArgument(DomainError):
-    reason: str = "INVALID_ARGUMENT"
     violations: list[FieldViolation] = field(default_factory=list)
 
     @classmethod
@@ -45,36 +53,28 @@ class InvalidArgument(DomainError):
         )
 
 
-@dataclass
 class NotFound(DomainError):
-    reason: str = "NOT_FOUND"
+    """The resource does not exist, or the caller may not learn that it does."""
 
 
-@dataclass
 class AlreadyExists(DomainError):
-    reason: str = "ALREADY_EXISTS"
+    """The resource to create is there already."""
 
 
-@dataclass
 class Unauthenticated(DomainError):
-    reason: str = "UNAUTHENTICATED"
+    """No credentials, or none that hold."""
 
 
-@dataclass
 class PermissionDenied(DomainError):
-    reason: str = "PERMISSION_DENIED"
+    """The caller is known but may not do this."""
 
 
-@dataclass
 class FailedPrecondition(DomainError):
-    reason: str = "FAILED_PRECONDITION"
+    """The system is not in the state the call needs."""
 
 
-@dataclass
 class Aborted(DomainError):
     """A concurrent change won (for example a stale etag)."""
-
-    reason: str = "ABORTED"
 
 
 @dataclass
@@ -84,14 +84,12 @@ class RetryLater(DomainError):
     retry_after_seconds: float | None = None
 
 
-@dataclass
 class ResourceExhausted(RetryLater):
-    reason: str = "RESOURCE_EXHAUSTED"
+    """A quota or a limit is used up for now."""
 
 
-@dataclass
 class Unavailable(RetryLater):
-    reason: str = "UNAVAILABLE"
+    """A dependency is down for now."""
 
 
 class FieldErrors:

@@ -4,50 +4,42 @@ from __future__ import annotations
 
 from google.protobuf import json_format, struct_pb2
 
-from services.assistant.model import (
-    Conversation,
-    Memory,
-    MemoryCategory,
-    Message,
-    MessageRole,
-    MessageStatus,
-    ToolApproval,
-)
+from services.assistant import model
 from tripsage.assistant.v1 import assistant_service_pb2 as pb
 from tripsage_core.proto_fields import message_from
 
 _CATEGORY = {
-    MemoryCategory.PREFERENCE: pb.MEMORY_CATEGORY_PREFERENCE,
-    MemoryCategory.FACT: pb.MEMORY_CATEGORY_FACT,
-    MemoryCategory.EXPERIENCE: pb.MEMORY_CATEGORY_EXPERIENCE,
+    model.MemoryCategory.PREFERENCE: pb.MEMORY_CATEGORY_PREFERENCE,
+    model.MemoryCategory.FACT: pb.MEMORY_CATEGORY_FACT,
+    model.MemoryCategory.EXPERIENCE: pb.MEMORY_CATEGORY_EXPERIENCE,
 }
 _CATEGORY_OF = {number: word for word, number in _CATEGORY.items()}
 _STATUS = {
-    MessageStatus.COMPLETE: pb.MESSAGE_STATUS_COMPLETE,
-    MessageStatus.PARTIAL: pb.MESSAGE_STATUS_PARTIAL,
-    MessageStatus.FAILED: pb.MESSAGE_STATUS_FAILED,
-    MessageStatus.AWAITING_APPROVAL: pb.MESSAGE_STATUS_AWAITING_APPROVAL,
+    model.MessageStatus.COMPLETE: pb.MESSAGE_STATUS_COMPLETE,
+    model.MessageStatus.PARTIAL: pb.MESSAGE_STATUS_PARTIAL,
+    model.MessageStatus.FAILED: pb.MESSAGE_STATUS_FAILED,
+    model.MessageStatus.AWAITING_APPROVAL: pb.MESSAGE_STATUS_AWAITING_APPROVAL,
 }
 _APPROVAL = {
-    ToolApproval.NOT_NEEDED: pb.TOOL_APPROVAL_NOT_NEEDED,
-    ToolApproval.PENDING: pb.TOOL_APPROVAL_PENDING,
-    ToolApproval.APPROVED: pb.TOOL_APPROVAL_APPROVED,
-    ToolApproval.AUTO_APPROVED: pb.TOOL_APPROVAL_AUTO_APPROVED,
-    ToolApproval.REJECTED: pb.TOOL_APPROVAL_REJECTED,
+    model.ToolApproval.NOT_NEEDED: pb.TOOL_APPROVAL_NOT_NEEDED,
+    model.ToolApproval.PENDING: pb.TOOL_APPROVAL_PENDING,
+    model.ToolApproval.APPROVED: pb.TOOL_APPROVAL_APPROVED,
+    model.ToolApproval.AUTO_APPROVED: pb.TOOL_APPROVAL_AUTO_APPROVED,
+    model.ToolApproval.REJECTED: pb.TOOL_APPROVAL_REJECTED,
 }
 _ROLE = {
-    MessageRole.USER: pb.MESSAGE_ROLE_USER,
-    MessageRole.ASSISTANT: pb.MESSAGE_ROLE_ASSISTANT,
-    MessageRole.TOOL: pb.MESSAGE_ROLE_TOOL,
+    model.MessageRole.USER: pb.MESSAGE_ROLE_USER,
+    model.MessageRole.ASSISTANT: pb.MESSAGE_ROLE_ASSISTANT,
+    model.MessageRole.TOOL: pb.MESSAGE_ROLE_TOOL,
 }
 
 
-def category_from_proto(value: int) -> MemoryCategory | None:
+def category_from_proto(value: int) -> model.MemoryCategory | None:
     """None for MEMORY_CATEGORY_UNSPECIFIED (unknown numbers are refused before this)."""
     return _CATEGORY_OF.get(value)  # type: ignore[call-overload,no-any-return]
 
 
-def conversation_to_proto(conversation: Conversation) -> pb.Conversation:
+def conversation_to_proto(conversation: model.Conversation) -> pb.Conversation:
     return message_from(pb.Conversation, conversation)
 
 
@@ -57,7 +49,7 @@ def _struct(value: dict[str, object] | None) -> struct_pb2.Struct | None:
     return json_format.ParseDict(value, struct_pb2.Struct())
 
 
-def message_to_proto(message: Message) -> pb.Message:
+def message_to_proto(message: model.Message) -> pb.Message:
     proto = message_from(
         pb.Message,
         message,
@@ -86,7 +78,7 @@ def message_to_proto(message: Message) -> pb.Message:
                 error=str(result.get("error", "")),
                 summary=str(result.get("summary", "")),
                 approval=_APPROVAL.get(
-                    ToolApproval(result.get("approval", ToolApproval.NOT_NEEDED)),
+                    model.ToolApproval(result.get("approval", model.ToolApproval.NOT_NEEDED)),
                     pb.TOOL_APPROVAL_NOT_NEEDED,
                 ),
             )
@@ -95,9 +87,5 @@ def message_to_proto(message: Message) -> pb.Message:
     return proto
 
 
-def memory_to_proto(memory: Memory) -> pb.Memory:
-    return message_from(
-        pb.Memory,
-        memory,
-        category=_CATEGORY[memory.category],
-    )
+def memory_to_proto(memory: model.Memory) -> pb.Memory:
+    return message_from(pb.Memory, memory, category=_CATEGORY[memory.category])

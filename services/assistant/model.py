@@ -15,10 +15,28 @@ class TripAccess(StrEnum):
     EDIT = "edit"
 
 
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    owner_id: str
+    trip_id: str | None
+    title: str
+    auto_approve: bool
+    message_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
 class MemoryCategory(StrEnum):
     PREFERENCE = "preference"
     FACT = "fact"
     EXPERIENCE = "experience"
+
+
+class MessageRole(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    TOOL = "tool"
 
 
 class MessageStatus(StrEnum):
@@ -34,24 +52,6 @@ class ToolApproval(StrEnum):
     APPROVED = "approved"
     AUTO_APPROVED = "auto_approved"
     REJECTED = "rejected"
-
-
-class MessageRole(StrEnum):
-    USER = "user"
-    ASSISTANT = "assistant"
-    TOOL = "tool"
-
-
-@dataclass(frozen=True)
-class Conversation:
-    id: str
-    owner_id: str
-    trip_id: str | None
-    title: str
-    auto_approve: bool
-    message_count: int
-    created_at: datetime
-    updated_at: datetime
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,14 @@ from tripsage_core.identity import Principal
 from tripsage_core.money import BUILT_IN_TABLE, CENT, REFERENCE_CURRENCY, RateTable, is_currency
 from tripsage_core.validators.dates import BOOKING_HORIZON_DAYS
 
+
+class PlanKind(StrEnum):
+    TRANSPORT = "transport"
+    STAY = "stay"
+    MEAL = "meal"
+    ACTIVITY = "activity"
+
+
 MAX_DAYS = 14
 DEFAULT_DAYS = 3
 MAX_PARTY = 12
@@ -40,13 +48,6 @@ SLOTS = {"relaxed": 1, "moderate": 2, "packed": 3}
 STEP_FREE = ("wheelchair", "step-free")  # accessibility needs a step-free entrance meets
 ACTIVITY_TIMES = ((time(10), time(12)), (time(15), time(17)), (time(17, 30), time(19)))
 LUNCH, DINNER = (time(13), time(14, 15)), (time(20), time(21, 30))
-
-
-class PlanKind(StrEnum):
-    TRANSPORT = "transport"
-    STAY = "stay"
-    MEAL = "meal"
-    ACTIVITY = "activity"
 
 
 @dataclass(frozen=True)

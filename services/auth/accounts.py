@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +15,7 @@ from services.auth.api_keys import ApiKeys
 from services.auth.notifier import PasswordResetNotifier
 from services.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from services.auth.profile import EDITABLE_PATHS, check_full_name, clean_preferences, merge_changes
-from services.auth.store import UserRecord, UserStore
+from services.auth.store import UserRecord, UserStore, refuse_disabled
 from services.auth.throttle import LoginThrottle, ResetRequestLimits
 
 # Re-exported: auth's other modules take them from here.
@@ -65,31 +65,19 @@ class ResetPolicy:
     enabled: bool = True
 
 
+@dataclass(eq=False)
 class Accounts:
-    def __init__(
-        self,
-        store: UserStore,
-        tokens: AccessTokens,
-        *,
-        refresh_ttl_seconds: int,
-        revocations: Revocations,
-        api_keys: ApiKeys,
-        throttle: LoginThrottle,
-        notifier: PasswordResetNotifier,
-        reset_policy: ResetPolicy,
-        reset_limits: ResetRequestLimits,
-        verification_policy: VerificationPolicy,
-    ) -> None:
-        self.store = store
-        self.tokens = tokens
-        self.refresh_ttl = timedelta(seconds=refresh_ttl_seconds)
-        self.revocations = revocations
-        self.api_keys = api_keys
-        self.throttle = throttle
-        self.notifier = notifier
-        self.reset_policy = reset_policy
-        self.reset_limits = reset_limits
-        self.verification_policy = verification_policy
+    store: UserStore
+    tokens: AccessTokens
+    _: KW_ONLY
+    refresh_ttl_seconds: int
+    revocations: Revocations
+    api_keys: ApiKeys
+    throttle: LoginThrottle
+    notifier: PasswordResetNotifier
+    reset_policy: ResetPolicy
+    reset_limits: ResetRequestLimits
+    verification_policy: VerificationPolicy
 
     async def register(self, *, email: str, password: str, full_name: str) -> SignedIn:
         errors = FieldErrors()
@@ -128,8 +116,7 @@ class Accounts:
             await self.throttle.failed(normalized, address)
             raise Unauthenticated("email or password is incorrect", reason="INVALID_CREDENTIALS")
         await self.throttle.succeeded(normalized, address)
-        if user.disabled:
-            raise Unauthenticated("this account is disabled", reason="USER_DISABLED")
+        refuse_disabled(user)
         if user.password_hash and needs_rehash(user.password_hash):
             await self.store.set_password_hash(
                 user.id, await asyncio.to_thread(hash_password, password)
@@ -151,9 +138,7 @@ class Accounts:
             raise Unauthenticated("refresh token was already used", reason="REFRESH_TOKEN_REUSED")
         if session.revoked_at is not None or session.expires_at <= datetime.now(UTC):
             raise Unauthenticated("session has ended; sign in again", reason="SESSION_ENDED")
-        user = await self.store.user_by_id(session.user_id)
-        if user is None or user.disabled:
-            raise Unauthenticated("this account is disabled", reason="USER_DISABLED")
+        user = await self.store.active_user(session.user_id)
         issued = self.tokens.issue(
             user_id=user.id,
             email=user.email,
@@ -183,9 +168,7 @@ class Accounts:
         user = await self.store.user_by_id(principal.user_id)
         if user is None:
             raise NotFound("user not found")
-        if user.disabled:
-            raise Unauthenticated("this account is disabled", reason="USER_DISABLED")
-        return user
+        return refuse_disabled(user)
 
     async def update_current_user(
         self, principal: Principal, changes: dict[str, Any], *, etag: str
@@ -343,7 +326,7 @@ class Accounts:
         session_id = await self.store.create_session(
             user_id=user.id,
             refresh_token=refresh_token,
-            expires_at=datetime.now(UTC) + self.refresh_ttl,
+            expires_at=datetime.now(UTC) + timedelta(seconds=self.refresh_ttl_seconds),
         )
         issued = self.tokens.issue(
             user_id=user.id,

@@ -140,9 +140,7 @@ class ApiKeys:
             raise Unauthenticated("this API key was revoked", reason="API_KEY_REVOKED")
         if key.expires_at is not None and key.expires_at <= datetime.now(UTC):
             raise Unauthenticated("this API key has expired", reason="API_KEY_EXPIRED")
-        owner = await self.users.user_by_id(key.owner_id)
-        if owner is None or owner.disabled:
-            raise Unauthenticated("this account is disabled", reason="USER_DISABLED")
+        owner = await self.users.active_user(key.owner_id)
         principal = Principal(
             user_id=owner.id,
             email=owner.email,

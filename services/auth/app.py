@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -56,29 +57,36 @@ def provider_checker(settings: Settings) -> HttpProviderChecker:
     )
 
 
-def login_throttle(settings: Settings, client: Redis) -> LoginThrottle:
-    window = settings.login_failure_window_seconds
-    return LoginThrottle(
-        WindowCounter(client, prefix="tripsage:auth:login-failures", window_seconds=window),
-        ThrottlePolicy(
-            window_seconds=window,
-            slowdown_after=settings.login_slowdown_after_failures,
-            max_per_account=settings.login_max_failures_per_account,
-            max_per_address=settings.login_max_failures_per_address,
-        ),
+def _counted[T](
+    limits: Callable[[WindowCounter, ThrottlePolicy], T],
+    client: Redis,
+    counted: str,
+    policy: ThrottlePolicy,
+) -> T:
+    """A limit over `policy`'s window whose counts live under tripsage:auth:<counted>."""
+    counter = WindowCounter(
+        client, prefix=f"tripsage:auth:{counted}", window_seconds=policy.window_seconds
     )
+    return limits(counter, policy)
+
+
+def login_throttle(settings: Settings, client: Redis) -> LoginThrottle:
+    policy = ThrottlePolicy(
+        window_seconds=settings.login_failure_window_seconds,
+        slowdown_after=settings.login_slowdown_after_failures,
+        max_per_account=settings.login_max_failures_per_account,
+        max_per_address=settings.login_max_failures_per_address,
+    )
+    return _counted(LoginThrottle, client, "login-failures", policy)
 
 
 def reset_limits(settings: Settings, client: Redis) -> ResetRequestLimits:
-    window = settings.password_reset_window_seconds
-    return ResetRequestLimits(
-        WindowCounter(client, prefix="tripsage:auth:reset-requests", window_seconds=window),
-        ThrottlePolicy(
-            window_seconds=window,
-            max_per_account=settings.password_reset_max_per_account,
-            max_per_address=settings.password_reset_max_per_address,
-        ),
+    policy = ThrottlePolicy(
+        window_seconds=settings.password_reset_window_seconds,
+        max_per_account=settings.password_reset_max_per_account,
+        max_per_address=settings.password_reset_max_per_address,
     )
+    return _counted(ResetRequestLimits, client, "reset-requests", policy)
 
 
 def configured_notifier(settings: Settings) -> PasswordResetNotifier:

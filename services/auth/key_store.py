@@ -92,22 +92,21 @@ class ApiKeyStore:
         scopes: list[str],
         expires_at: datetime | None,
     ) -> ApiKeyRecord:
-        async with self.db.pool.acquire() as conn:
-            row = await conn.fetchrow(
-                """
-                INSERT INTO tripsage_auth.api_keys
-                    (id, owner_id, name, prefix, secret_hash, scopes, expires_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
-                RETURNING *
-                """,
-                uuid.uuid4(),
-                uuid.UUID(owner_id),
-                name,
-                prefix,
-                hash_secret(secret),
-                scopes,
-                expires_at,
-            )
+        row = await self.db.pool.fetchrow(
+            """
+            INSERT INTO tripsage_auth.api_keys
+                (id, owner_id, name, prefix, secret_hash, scopes, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            RETURNING *
+            """,
+            uuid.uuid4(),
+            uuid.UUID(owner_id),
+            name,
+            prefix,
+            hash_secret(secret),
+            scopes,
+            expires_at,
+        )
         assert row is not None
         return _api_key(row)
 
@@ -126,12 +125,11 @@ class ApiKeyStore:
         return _api_key(row) if row else None
 
     async def by_id(self, owner_id: str, key_id: str) -> ApiKeyRecord | None:
-        async with self.db.pool.acquire() as conn:
-            row = await conn.fetchrow(
-                "SELECT * FROM tripsage_auth.api_keys WHERE id = $1 AND owner_id = $2",
-                uuid.UUID(key_id),
-                uuid.UUID(owner_id),
-            )
+        row = await self.db.pool.fetchrow(
+            "SELECT * FROM tripsage_auth.api_keys WHERE id = $1 AND owner_id = $2",
+            uuid.UUID(key_id),
+            uuid.UUID(owner_id),
+        )
         return _api_key(row) if row else None
 
     async def page(
@@ -149,30 +147,27 @@ class ApiKeyStore:
         query = page_query(
             "SELECT * FROM tripsage_auth.api_keys", conditions, args, after=after, limit=limit
         )
-        async with self.db.pool.acquire() as conn:
-            rows = await conn.fetch(query, *args)
+        rows = await self.db.pool.fetch(query, *args)
         return [_api_key(row) for row in rows]
 
     async def revoke(self, owner_id: str, key_id: str) -> ApiKeyRecord | None:
-        async with self.db.pool.acquire() as conn:
-            row = await conn.fetchrow(
-                """
-                UPDATE tripsage_auth.api_keys SET revoked_at = coalesce(revoked_at, now())
-                WHERE id = $1 AND owner_id = $2
-                RETURNING *
-                """,
-                uuid.UUID(key_id),
-                uuid.UUID(owner_id),
-            )
+        row = await self.db.pool.fetchrow(
+            """
+            UPDATE tripsage_auth.api_keys SET revoked_at = coalesce(revoked_at, now())
+            WHERE id = $1 AND owner_id = $2
+            RETURNING *
+            """,
+            uuid.UUID(key_id),
+            uuid.UUID(owner_id),
+        )
         return _api_key(row) if row else None
 
     async def revoke_all_of(self, owner_id: str) -> list[str]:
-        async with self.db.pool.acquire() as conn:
-            rows = await conn.fetch(
-                "UPDATE tripsage_auth.api_keys SET revoked_at = now()"
-                " WHERE owner_id = $1 AND revoked_at IS NULL RETURNING id",
-                uuid.UUID(owner_id),
-            )
+        rows = await self.db.pool.fetch(
+            "UPDATE tripsage_auth.api_keys SET revoked_at = now()"
+            " WHERE owner_id = $1 AND revoked_at IS NULL RETURNING id",
+            uuid.UUID(owner_id),
+        )
         return [str(row["id"]) for row in rows]
 
 
@@ -181,20 +176,18 @@ class ProviderKeyStore:
         self.db = db
 
     async def get(self, user_id: str, service: str) -> ProviderKeyRecord | None:
-        async with self.db.pool.acquire() as conn:
-            row = await conn.fetchrow(
-                "SELECT * FROM tripsage_auth.provider_keys WHERE user_id = $1 AND service = $2",
-                uuid.UUID(user_id),
-                service,
-            )
+        row = await self.db.pool.fetchrow(
+            "SELECT * FROM tripsage_auth.provider_keys WHERE user_id = $1 AND service = $2",
+            uuid.UUID(user_id),
+            service,
+        )
         return _provider_key(row) if row else None
 
     async def of_user(self, user_id: str) -> list[ProviderKeyRecord]:
-        async with self.db.pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT * FROM tripsage_auth.provider_keys WHERE user_id = $1 ORDER BY service",
-                uuid.UUID(user_id),
-            )
+        rows = await self.db.pool.fetch(
+            "SELECT * FROM tripsage_auth.provider_keys WHERE user_id = $1 ORDER BY service",
+            uuid.UUID(user_id),
+        )
         return [_provider_key(row) for row in rows]
 
     async def put(
@@ -209,69 +202,65 @@ class ProviderKeyStore:
         validated: bool,
     ) -> tuple[ProviderKeyRecord, bool]:
         """(stored key, replaced an existing one)."""
-        async with self.db.pool.acquire() as conn:
-            row = await conn.fetchrow(
-                """
-                INSERT INTO tripsage_auth.provider_keys AS k
-                    (user_id, service, ciphertext, nonce, salt, key_id, key_version, last_four,
-                     status, status_message, last_validated_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                        CASE WHEN $11 THEN now() END)
-                ON CONFLICT (user_id, service) DO UPDATE SET
-                    ciphertext = EXCLUDED.ciphertext, nonce = EXCLUDED.nonce,
-                    salt = EXCLUDED.salt, key_id = EXCLUDED.key_id,
-                    key_version = EXCLUDED.key_version, last_four = EXCLUDED.last_four,
-                    status = EXCLUDED.status, status_message = EXCLUDED.status_message,
-                    last_validated_at = EXCLUDED.last_validated_at, last_used_at = NULL,
-                    updated_at = now()
-                RETURNING *, (xmax <> 0) AS replaced
-                """,
-                uuid.UUID(user_id),
-                service,
-                *_sealed_columns(sealed),
-                last_four,
-                status,
-                status_message,
-                validated,
-            )
+        row = await self.db.pool.fetchrow(
+            """
+            INSERT INTO tripsage_auth.provider_keys AS k
+                (user_id, service, ciphertext, nonce, salt, key_id, key_version, last_four,
+                 status, status_message, last_validated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                    CASE WHEN $11 THEN now() END)
+            ON CONFLICT (user_id, service) DO UPDATE SET
+                ciphertext = EXCLUDED.ciphertext, nonce = EXCLUDED.nonce,
+                salt = EXCLUDED.salt, key_id = EXCLUDED.key_id,
+                key_version = EXCLUDED.key_version, last_four = EXCLUDED.last_four,
+                status = EXCLUDED.status, status_message = EXCLUDED.status_message,
+                last_validated_at = EXCLUDED.last_validated_at, last_used_at = NULL,
+                updated_at = now()
+            RETURNING *, (xmax <> 0) AS replaced
+            """,
+            uuid.UUID(user_id),
+            service,
+            *_sealed_columns(sealed),
+            last_four,
+            status,
+            status_message,
+            validated,
+        )
         assert row is not None
         return _provider_key(row), bool(row["replaced"])
 
     async def set_status(
         self, user_id: str, service: str, status: str, message: str
     ) -> ProviderKeyRecord | None:
-        async with self.db.pool.acquire() as conn:
-            row = await conn.fetchrow(
-                """
-                UPDATE tripsage_auth.provider_keys
-                SET status = $3, status_message = $4, last_validated_at = now()
-                WHERE user_id = $1 AND service = $2
-                RETURNING *
-                """,
-                uuid.UUID(user_id),
-                service,
-                status,
-                message,
-            )
+        row = await self.db.pool.fetchrow(
+            """
+            UPDATE tripsage_auth.provider_keys
+            SET status = $3, status_message = $4, last_validated_at = now()
+            WHERE user_id = $1 AND service = $2
+            RETURNING *
+            """,
+            uuid.UUID(user_id),
+            service,
+            status,
+            message,
+        )
         return _provider_key(row) if row else None
 
     async def mark_used(self, user_id: str, service: str) -> None:
-        async with self.db.pool.acquire() as conn:
-            await conn.execute(
-                "UPDATE tripsage_auth.provider_keys SET last_used_at = now()"
-                " WHERE user_id = $1 AND service = $2",
-                uuid.UUID(user_id),
-                service,
-            )
+        await self.db.pool.execute(
+            "UPDATE tripsage_auth.provider_keys SET last_used_at = now()"
+            " WHERE user_id = $1 AND service = $2",
+            uuid.UUID(user_id),
+            service,
+        )
 
     async def delete(self, user_id: str, service: str) -> bool:
-        async with self.db.pool.acquire() as conn:
-            deleted = await conn.fetchval(
-                "DELETE FROM tripsage_auth.provider_keys WHERE user_id = $1 AND service = $2"
-                " RETURNING 1",
-                uuid.UUID(user_id),
-                service,
-            )
+        deleted = await self.db.pool.fetchval(
+            "DELETE FROM tripsage_auth.provider_keys WHERE user_id = $1 AND service = $2"
+            " RETURNING 1",
+            uuid.UUID(user_id),
+            service,
+        )
         return bool(deleted)
 
     async def add_event(
@@ -284,21 +273,20 @@ class ProviderKeyStore:
         status: str = "",
         detail: str = "",
     ) -> None:
-        async with self.db.pool.acquire() as conn:
-            await conn.execute(
-                """
-                INSERT INTO tripsage_auth.provider_key_events
-                    (id, user_id, service, kind, status, actor, detail)
-                VALUES ($1, $2, $3, $4, $5, $6, $7)
-                """,
-                uuid.uuid4(),
-                uuid.UUID(user_id),
-                service,
-                kind,
-                status,
-                actor,
-                detail,
-            )
+        await self.db.pool.execute(
+            """
+            INSERT INTO tripsage_auth.provider_key_events
+                (id, user_id, service, kind, status, actor, detail)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            """,
+            uuid.uuid4(),
+            uuid.UUID(user_id),
+            service,
+            kind,
+            status,
+            actor,
+            detail,
+        )
 
     async def events(
         self, user_id: str, service: str, *, limit: int, after: tuple[datetime, str] | None
@@ -311,13 +299,11 @@ class ProviderKeyStore:
             after=after,
             limit=limit,
         )
-        async with self.db.pool.acquire() as conn:
-            rows = await conn.fetch(query, *args)
+        rows = await self.db.pool.fetch(query, *args)
         return [record_from_row(ProviderKeyEventRecord, r) for r in rows]
 
     async def all_sealed(self) -> list[ProviderKeyRecord]:
-        async with self.db.pool.acquire() as conn:
-            rows = await conn.fetch("SELECT * FROM tripsage_auth.provider_keys")
+        rows = await self.db.pool.fetch("SELECT * FROM tripsage_auth.provider_keys")
         return [_provider_key(row) for row in rows]
 
     async def replace_sealed(

@@ -31,7 +31,7 @@ import jwt
 import redis.asyncio as redis
 
 from services.auth.accounts import Accounts, SignedIn, email_problem, normalize_email
-from services.auth.store import UserRecord, UserStore
+from services.auth.store import UserRecord, UserStore, refuse_disabled
 from tripsage_core.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -160,8 +160,7 @@ class OAuthSignIns:
             )
         identity = await self._identify(provider, code, redirect_uri, pending)
         user, new_user = await self._user_for(provider, identity)
-        if user.disabled:
-            raise Unauthenticated("this account is disabled", reason="USER_DISABLED")
+        refuse_disabled(user)
         logger.info(
             "oauth sign-in", extra={"user_id": user.id, "provider": provider.name, "new": new_user}
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 import httpx
 
@@ -48,8 +49,9 @@ def format_problem(service: str, key: str) -> str | None:
     return None if pattern.match(key) else f"does not look like a {service} key: {hint}"
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(NamedTuple):
+    """What a check found, and a message the key's owner can act on."""
+
     status: KeyStatus
     message: str
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC
 from typing import Any
 
@@ -46,25 +47,16 @@ def _session_fields(signed_in: SignedIn) -> dict[str, Any]:
     }
 
 
+@dataclass(eq=False)
 class AuthServicer(pb_grpc.AuthServiceServicer):
-    def __init__(
-        self,
-        accounts: Accounts,
-        *,
-        credentials: Credentials,
-        directory: Directory,
-        api_keys: ApiKeys,
-        provider_keys: ProviderKeys,
-        admin: Admin,
-        oauth: OAuthSignIns,
-    ) -> None:
-        self.accounts = accounts
-        self.credentials = credentials
-        self.directory = directory
-        self.api_keys = api_keys
-        self.provider_keys = provider_keys
-        self.admin = admin
-        self.oauth = oauth
+    accounts: Accounts
+    _: KW_ONLY
+    credentials: Credentials
+    directory: Directory
+    api_keys: ApiKeys
+    provider_keys: ProviderKeys
+    admin: Admin
+    oauth: OAuthSignIns
 
     # Sessions and users
 
@@ -102,9 +94,8 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def UpdateCurrentUser(
         self, request: pb.UpdateCurrentUserRequest, context: Context
     ) -> pb.UpdateCurrentUserResponse:
-        caller = current_caller()
         user = await self.accounts.update_current_user(
-            caller,
+            current_caller(),
             profile_changes(request.user, list(request.update_mask.paths)),
             etag=request.user.etag,
         )
@@ -113,9 +104,8 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def ChangePassword(
         self, request: pb.ChangePasswordRequest, context: Context
     ) -> pb.ChangePasswordResponse:
-        caller = current_caller()
         await self.accounts.change_password(
-            caller,
+            current_caller(),
             current_password=request.current_password,
             new_password=request.new_password,
             revoke_api_keys=request.revoke_api_keys,
@@ -193,9 +183,8 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def LookupUsers(
         self, request: pb.LookupUsersRequest, context: Context
     ) -> pb.LookupUsersResponse:
-        caller = current_caller()
         users = await self.directory.lookup(
-            caller, user_ids=list(request.user_ids), emails=list(request.emails)
+            current_caller(), user_ids=list(request.user_ids), emails=list(request.emails)
         )
         return pb.LookupUsersResponse(
             users=[pb.UserProfile(id=u.id, email=u.email, full_name=u.full_name) for u in users]
@@ -204,9 +193,8 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def ResolveProviderKey(
         self, request: pb.ResolveProviderKeyRequest, context: Context
     ) -> pb.ResolveProviderKeyResponse:
-        caller = current_caller()
         found = await self.provider_keys.resolve(
-            caller, request.user_id, provider_from_proto(request.service)
+            current_caller(), request.user_id, provider_from_proto(request.service)
         )
         if found is None:
             return pb.ResolveProviderKeyResponse(found=False)
@@ -222,10 +210,9 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def CreateApiKey(
         self, request: pb.CreateApiKeyRequest, context: Context
     ) -> pb.CreateApiKeyResponse:
-        caller = current_caller()
         spec = request.api_key
         created = await self.api_keys.create(
-            caller,
+            current_caller(),
             name=spec.name,
             scopes=list(spec.scopes),
             expires_at=spec.expire_time.ToDatetime(tzinfo=UTC)
@@ -237,9 +224,8 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def ListApiKeys(
         self, request: pb.ListApiKeysRequest, context: Context
     ) -> pb.ListApiKeysResponse:
-        caller = current_caller()
         page = await self.api_keys.list(
-            caller,
+            current_caller(),
             size=request.page_size,
             token=request.page_token,
             include_revoked=request.include_revoked,
@@ -249,8 +235,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def RevokeApiKey(
         self, request: pb.RevokeApiKeyRequest, context: Context
     ) -> pb.RevokeApiKeyResponse:
-        caller = current_caller()
-        key = await self.api_keys.revoke(caller, request.api_key_id)
+        key = await self.api_keys.revoke(current_caller(), request.api_key_id)
         return pb.RevokeApiKeyResponse(api_key=api_key_to_proto(key))
 
     # BYOK provider keys
@@ -258,9 +243,8 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def PutProviderKey(
         self, request: pb.PutProviderKeyRequest, context: Context
     ) -> pb.PutProviderKeyResponse:
-        caller = current_caller()
         record = await self.provider_keys.put(
-            caller,
+            current_caller(),
             provider_from_proto(request.service),
             request.api_key,
             validate=request.validate,
@@ -270,8 +254,7 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def ListProviderKeys(
         self, request: pb.ListProviderKeysRequest, context: Context
     ) -> pb.ListProviderKeysResponse:
-        caller = current_caller()
-        records = await self.provider_keys.list(caller)
+        records = await self.provider_keys.list(current_caller())
         return pb.ListProviderKeysResponse(
             provider_keys=[provider_key_to_proto(r) for r in records]
         )
@@ -279,8 +262,9 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def ValidateProviderKey(
         self, request: pb.ValidateProviderKeyRequest, context: Context
     ) -> pb.ValidateProviderKeyResponse:
-        caller = current_caller()
-        record = await self.provider_keys.validate(caller, provider_from_proto(request.service))
+        record = await self.provider_keys.validate(
+            current_caller(), provider_from_proto(request.service)
+        )
         return pb.ValidateProviderKeyResponse(
             provider_key=provider_key_to_proto(record), valid=record.status == "valid"
         )
@@ -288,16 +272,14 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def DeleteProviderKey(
         self, request: pb.DeleteProviderKeyRequest, context: Context
     ) -> pb.DeleteProviderKeyResponse:
-        caller = current_caller()
-        await self.provider_keys.delete(caller, provider_from_proto(request.service))
+        await self.provider_keys.delete(current_caller(), provider_from_proto(request.service))
         return pb.DeleteProviderKeyResponse()
 
     async def ListProviderKeyEvents(
         self, request: pb.ListProviderKeyEventsRequest, context: Context
     ) -> pb.ListProviderKeyEventsResponse:
-        caller = current_caller()
         page = await self.provider_keys.events(
-            caller,
+            current_caller(),
             provider_from_proto(request.service),
             size=request.page_size,
             token=request.page_token,
@@ -309,9 +291,8 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def ListUsers(
         self, request: pb.ListUsersRequest, context: Context
     ) -> pb.ListUsersResponse:
-        caller = current_caller()
         page = await self.admin.list_users(
-            caller,
+            current_caller(),
             query=request.query,
             role=role_from_proto(request.role),
             include_disabled=request.include_disabled,
@@ -323,16 +304,14 @@ class AuthServicer(pb_grpc.AuthServiceServicer):
     async def SetUserDisabled(
         self, request: pb.SetUserDisabledRequest, context: Context
     ) -> pb.SetUserDisabledResponse:
-        caller = current_caller()
-        user = await self.admin.set_disabled(caller, request.user_id, request.disabled)
+        user = await self.admin.set_disabled(current_caller(), request.user_id, request.disabled)
         return pb.SetUserDisabledResponse(user=user_to_proto(user))
 
     async def SetUserRole(
         self, request: pb.SetUserRoleRequest, context: Context
     ) -> pb.SetUserRoleResponse:
-        caller = current_caller()
         role = role_from_proto(request.role)
         if role is None:
             raise InvalidArgument.for_field("role", "must be USER_ROLE_USER or USER_ROLE_ADMIN")
-        user = await self.admin.set_role(caller, request.user_id, role)
+        user = await self.admin.set_role(current_caller(), request.user_id, role)
         return pb.SetUserRoleResponse(user=user_to_proto(user))

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from tripsage.travel.v1 import travel_service_pb2 as pb
 
 
-@dataclass(frozen=True)
-class GeoPoint:
+class GeoPoint(NamedTuple):
+    """A point on the WGS 84 globe, in degrees."""
+
     latitude: float
     longitude: float
 
 
 @dataclass(frozen=True)
 class WeatherQuery:
+    """Weather at a named place, for a day or (with `end`) a range of days."""
+
     point: GeoPoint
     place: str
     start: date

@@ -11,10 +11,11 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
+from google.type import latlng_pb2
 
 from services.travel import filters, validation
 from services.travel.airports import airport_message, search_airports
@@ -135,8 +136,7 @@ class Travel:
         identity = pb.SearchAccommodationsRequest()
         identity.CopyFrom(query)
         identity.ClearField("destination")
-        identity.location.latitude = round(center.latitude, 4)
-        identity.location.longitude = round(center.longitude, 4)
+        identity.location.CopyFrom(_rounded(center, 4))
         return await self._answer(
             caller, DUFFEL, "stays", identity, pb.SearchAccommodationsResponse,
             self.live.stays, self.sandbox.stays, call,
@@ -170,10 +170,7 @@ class Travel:
         self, caller: Principal, request: pb.SearchPlacesRequest
     ) -> pb.SearchPlacesResponse:
         query = validation.places(request)
-
-        async def call(provider: MapsProvider, key: str | None) -> pb.SearchPlacesResponse:
-            return pb.SearchPlacesResponse(places=await provider.search_places(query, key))
-
+        call = _listed(pb.SearchPlacesResponse, "places", lambda m, k: m.search_places(query, k))
         identity = _casefolded(query, "query")  # text search ignores case
         return await self._maps(caller, "places", identity, pb.SearchPlacesResponse, call)
 
@@ -198,10 +195,7 @@ class Travel:
 
     async def geocode(self, caller: Principal, request: pb.GeocodeRequest) -> pb.GeocodeResponse:
         query = validation.geocode(request)
-
-        async def call(provider: MapsProvider, key: str | None) -> pb.GeocodeResponse:
-            return pb.GeocodeResponse(results=await provider.geocode(query, key))
-
+        call = _listed(pb.GeocodeResponse, "results", lambda m, k: m.geocode(query, k))
         identity = _casefolded(query, "address")  # geocoders ignore case
         return await self._maps(caller, "geocode", identity, pb.GeocodeResponse, call)
 
@@ -209,21 +203,19 @@ class Travel:
         self, caller: Principal, request: pb.ReverseGeocodeRequest
     ) -> pb.ReverseGeocodeResponse:
         query = validation.reverse_geocode(request)
-
-        async def call(provider: MapsProvider, key: str | None) -> pb.ReverseGeocodeResponse:
-            return pb.ReverseGeocodeResponse(results=await provider.reverse_geocode(query, key))
-
+        call = _listed(
+            pb.ReverseGeocodeResponse, "results", lambda m, k: m.reverse_geocode(query, k)
+        )
         return await self._maps(caller, "reverse_geocode", query, pb.ReverseGeocodeResponse, call)
 
     async def travel_time(
         self, caller: Principal, request: pb.GetTravelTimeRequest
     ) -> pb.GetTravelTimeResponse:
         query = validation.travel_time(request)
-
-        async def call(provider: MapsProvider, key: str | None) -> pb.GetTravelTimeResponse:
-            return await provider.travel_time(query, key)
-
-        return await self._maps(caller, "travel_time", query, pb.GetTravelTimeResponse, call)
+        return await self._maps(
+            caller, "travel_time", query, pb.GetTravelTimeResponse,
+            lambda maps, key: maps.travel_time(query, key),
+        )  # fmt: skip
 
     async def _locate(self, caller: Principal, text: str, field: str) -> GeoPoint:
         """Coordinates for a place name: known cities first, then the geocoder."""
@@ -258,9 +250,9 @@ class Travel:
             return reply
 
         # Cached by the point (about 100 m) and days, however the place was spelled.
-        identity = pb.GetWeatherRequest(start_date=query.start_date, end_date=query.end_date)
-        identity.location.latitude = round(point.latitude, 3)
-        identity.location.longitude = round(point.longitude, 3)
+        identity = pb.GetWeatherRequest(
+            start_date=query.start_date, end_date=query.end_date, location=_rounded(point, 3)
+        )
         return await self._answer(
             caller, OPENWEATHERMAP, "weather", identity, pb.GetWeatherResponse,
             self.live.weather, self.sandbox.weather, call,
@@ -389,6 +381,24 @@ def _timestamp(epoch_seconds: float) -> Timestamp:
     stamp = Timestamp()
     stamp.FromMicroseconds(round(epoch_seconds * 1_000_000))
     return stamp
+
+
+def _rounded(point: GeoPoint, digits: int) -> latlng_pb2.LatLng:
+    """`point` to `digits` decimals: the nearby points one cache entry stands for."""
+    return latlng_pb2.LatLng(
+        latitude=round(point.latitude, digits), longitude=round(point.longitude, digits)
+    )
+
+
+def _listed[R: Message](
+    reply: type[R], field: str, ask: Callable[[MapsProvider, str | None], Awaitable[list[Any]]]
+) -> Callable[[MapsProvider, str | None], Awaitable[R]]:
+    """The call of a maps RPC whose reply carries what the provider found in one field."""
+
+    async def call(provider: MapsProvider, key: str | None) -> R:
+        return reply(**{field: await ask(provider, key)})
+
+    return call
 
 
 def _casefolded[M: Message](query: M, field: str) -> M:

@@ -6,7 +6,9 @@ questions look equal to the cache and adapters receive well-formed input only.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from google.protobuf.message import Message
@@ -64,6 +66,21 @@ def _copy[M: Message](request: M) -> M:
     return out
 
 
+def _checked[M: Message](check: Callable[[M, FieldErrors], None]) -> Callable[[M], M]:
+    """A validator from `check`, which normalises a copy of the request in place and adds
+    every bad field to `errors`: the copy, or INVALID_ARGUMENT naming them all."""
+
+    @functools.wraps(check)
+    def validate(request: M) -> M:
+        errors = FieldErrors()
+        out = _copy(request)
+        check(out, errors)
+        errors.raise_if_any()
+        return out
+
+    return validate
+
+
 def _required(value: str, most: int, field: str, errors: FieldErrors) -> None:
     if not value:
         errors.add(field, "is required")
@@ -112,9 +129,8 @@ def _point(point: object, field: str, errors: FieldErrors) -> GeoPoint:
     return GeoPoint(lat, lng)
 
 
-def flights(request: pb.SearchFlightsRequest) -> pb.SearchFlightsRequest:
-    errors = FieldErrors()
-    out = _copy(request)
+@_checked
+def flights(out: pb.SearchFlightsRequest, errors: FieldErrors) -> None:
     if not out.slices:
         errors.add("slices", "give at least one slice (origin, destination, departure_date)")
     if len(out.slices) > MAX_SLICES:
@@ -178,8 +194,6 @@ def flights(request: pb.SearchFlightsRequest) -> pb.SearchFlightsRequest:
         del getattr(out, name)[:]
         getattr(out, name).extend(sorted(set(codes)))
     out.max_results = _limit(out.max_results, 20, 100, "max_results", errors)
-    errors.raise_if_any()
-    return out
 
 
 def offer_id(value: str) -> str:
@@ -189,9 +203,8 @@ def offer_id(value: str) -> str:
     return value.strip()
 
 
-def stays(request: pb.SearchAccommodationsRequest) -> pb.SearchAccommodationsRequest:
-    errors = FieldErrors()
-    out = _copy(request)
+@_checked
+def stays(out: pb.SearchAccommodationsRequest, errors: FieldErrors) -> None:
     out.destination = " ".join(out.destination.split())
     if out.HasField("location"):
         _point(out.location, "location", errors)
@@ -226,13 +239,10 @@ def stays(request: pb.SearchAccommodationsRequest) -> pb.SearchAccommodationsReq
     del out.types[:]
     out.types.extend(kinds)
     out.max_results = _limit(out.max_results, 20, 100, "max_results", errors)
-    errors.raise_if_any()
-    return out
 
 
-def stay(request: pb.GetAccommodationRequest) -> pb.GetAccommodationRequest:
-    errors = FieldErrors()
-    out = _copy(request)
+@_checked
+def stay(out: pb.GetAccommodationRequest, errors: FieldErrors) -> None:
     out.accommodation_id = out.accommodation_id.strip()
     _required(out.accommodation_id, MAX_ID, "accommodation_id", errors)
     if out.check_in_date or out.check_out_date:
@@ -242,8 +252,6 @@ def stay(request: pb.GetAccommodationRequest) -> pb.GetAccommodationRequest:
             errors.add("check_out_date", "must be after check_in_date")
     _party(out, errors, defaults=False)
     out.currency = _currency(out.currency, "currency", errors)
-    errors.raise_if_any()
-    return out
 
 
 def _party(
@@ -271,15 +279,12 @@ def _party(
     out.rooms = out.rooms or 1
 
 
-def place_id(request: pb.GetPlaceRequest) -> pb.GetPlaceRequest:
-    errors = FieldErrors()
-    out = _copy(request)
+@_checked
+def place_id(out: pb.GetPlaceRequest, errors: FieldErrors) -> None:
     out.place_id = out.place_id.strip()
     _required(out.place_id, MAX_ID, "place_id", errors)
     out.language_code = out.language_code.strip() or "en"
     _text(out.language_code, 35, "language_code", errors)
-    errors.raise_if_any()
-    return out
 
 
 def airports(request: pb.ListAirportsRequest) -> tuple[pb.ListAirportsRequest, int]:
@@ -309,9 +314,8 @@ def airports_fingerprint(request: pb.ListAirportsRequest) -> str:
     return f"airports|{request.query}|{request.country_code}|{near}"
 
 
-def places(request: pb.SearchPlacesRequest) -> pb.SearchPlacesRequest:
-    errors = FieldErrors()
-    out = _copy(request)
+@_checked
+def places(out: pb.SearchPlacesRequest, errors: FieldErrors) -> None:
     out.query = " ".join(out.query.split())
     out.type = out.type.strip().lower()
     if not out.query and not out.type:
@@ -329,24 +333,18 @@ def places(request: pb.SearchPlacesRequest) -> pb.SearchPlacesRequest:
     out.max_results = _limit(out.max_results, 20, 50, "max_results", errors)
     out.language_code = out.language_code.strip() or "en"
     _text(out.language_code, 35, "language_code", errors)  # BCP 47 tags fit in 35
-    errors.raise_if_any()
-    return out
 
 
-def geocode(request: pb.GeocodeRequest) -> pb.GeocodeRequest:
-    errors = FieldErrors()
-    out = _copy(request)
+@_checked
+def geocode(out: pb.GeocodeRequest, errors: FieldErrors) -> None:
     out.address = " ".join(out.address.split())
     _required(out.address, MAX_TEXT, "address", errors)
     out.region_code = _country(out.region_code, "region_code", errors)
     out.max_results = _limit(out.max_results, 5, 20, "max_results", errors)
-    errors.raise_if_any()
-    return out
 
 
-def reverse_geocode(request: pb.ReverseGeocodeRequest) -> pb.ReverseGeocodeRequest:
-    errors = FieldErrors()
-    out = _copy(request)
+@_checked
+def reverse_geocode(out: pb.ReverseGeocodeRequest, errors: FieldErrors) -> None:
     if not out.HasField("location"):
         errors.add("location", "is required")
     else:
@@ -355,8 +353,6 @@ def reverse_geocode(request: pb.ReverseGeocodeRequest) -> pb.ReverseGeocodeReque
         out.location.latitude = round(out.location.latitude, 4)
         out.location.longitude = round(out.location.longitude, 4)
     out.max_results = _limit(out.max_results, 5, 20, "max_results", errors)
-    errors.raise_if_any()
-    return out
 
 
 def weather(request: pb.GetWeatherRequest) -> tuple[pb.GetWeatherRequest, date, date | None]:
@@ -380,9 +376,8 @@ def weather(request: pb.GetWeatherRequest) -> tuple[pb.GetWeatherRequest, date, 
     return out, start, end
 
 
-def travel_time(request: pb.GetTravelTimeRequest) -> pb.GetTravelTimeRequest:
-    errors = FieldErrors()
-    out = _copy(request)
+@_checked
+def travel_time(out: pb.GetTravelTimeRequest, errors: FieldErrors) -> None:
     for name in ("origin", "destination"):
         point: pb.Waypoint = getattr(out, name)
         which = point.WhichOneof("point")
@@ -399,5 +394,3 @@ def travel_time(request: pb.GetTravelTimeRequest) -> pb.GetTravelTimeRequest:
     if out.mode not in pb.TravelMode.values():
         errors.add("mode", "unknown travel mode")
     out.mode = out.mode or pb.TRAVEL_MODE_DRIVE
-    errors.raise_if_any()
-    return out

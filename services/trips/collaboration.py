@@ -23,7 +23,7 @@ from services.trips.sharing import (
     Invitation,
 )
 from services.trips.store import TripStore, TripsUnit
-from services.trips.writes import check_etag, stale
+from services.trips.writes import check_etag, unless_stale
 from tripsage_core.emails import email_problem, normalize_email
 from tripsage_core.errors import (
     AlreadyExists,
@@ -159,9 +159,10 @@ class Collaboration:
         async with self.store.unit(caller) as uow:
             current = await _managed_collaborator(uow, trip_id, collaborator_id, target)
             check_etag(etag, current.etag, "collaborator")
-            updated = await uow.collaborators.update_role(current.id, current.version, role)
-            if updated is None:
-                raise stale("collaborator")
+            updated = unless_stale(
+                await uow.collaborators.update_role(current.id, current.version, role),
+                "collaborator",
+            )
             await uow.activity.record(
                 trip_id,
                 caller.user_id,

@@ -20,7 +20,7 @@ from services.trips.planning import Summary, summarize
 from services.trips.public_view import items_for_reader, trip_for_reader
 from services.trips.sharing import Activity
 from services.trips.store import TripStore
-from services.trips.writes import check_etag, stale
+from services.trips.writes import check_etag, unless_stale
 from tripsage_core.errors import FailedPrecondition, InvalidArgument, NotFound
 from tripsage_core.idempotency import IdempotencyKey, IdempotencyLedger
 from tripsage_core.identity import Principal
@@ -144,9 +144,7 @@ class Itinerary:
             for name in fields:
                 setattr(merged, name, getattr(changes, name))
             validate_item(merged, snapshot_size if "offer_snapshot" in fields else 0)
-            updated = await uow.items.update(current, current.version, merged)
-            if updated is None:
-                raise stale("item")
+            updated = unless_stale(await uow.items.update(current, current.version, merged), "item")
             await uow.activity.record(
                 trip_id, caller.user_id, "item_updated",
                 f"changed {', '.join(sorted(fields))} of the {_describe(updated)}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -39,8 +40,10 @@ def is_country(code: str) -> bool:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Destination:
+    """A place the trip goes to; a value, kept in the trip's JSON column."""
+
     name: str
     country_code: str = ""
     latitude: float | None = None
@@ -49,29 +52,24 @@ class Destination:
     departure_date: date | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "country_code": self.country_code,
-            "latitude": self.latitude,
-            "longitude": self.longitude,
-            "arrival_date": self.arrival_date.isoformat() if self.arrival_date else None,
-            "departure_date": self.departure_date.isoformat() if self.departure_date else None,
-        }
+        raw = dataclasses.asdict(self)
+        for name in _DESTINATION_DATES:
+            raw[name] = raw[name].isoformat() if raw[name] else None
+        return raw
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Destination:
+        days = {n: date.fromisoformat(raw[n]) if raw.get(n) else None for n in _DESTINATION_DATES}
         return cls(
             name=raw["name"],
             country_code=raw.get("country_code") or "",
             latitude=raw.get("latitude"),
             longitude=raw.get("longitude"),
-            arrival_date=date.fromisoformat(raw["arrival_date"])
-            if raw.get("arrival_date")
-            else None,
-            departure_date=(
-                date.fromisoformat(raw["departure_date"]) if raw.get("departure_date") else None
-            ),
+            **days,
         )
+
+
+_DESTINATION_DATES = ("arrival_date", "departure_date")
 
 
 @dataclass

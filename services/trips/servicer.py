@@ -61,23 +61,20 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def CreateTrip(
         self, request: pb.CreateTripRequest, context: Context
     ) -> pb.CreateTripResponse:
-        caller = current_caller()
         attempt = idempotency_key(context, "CreateTrip", request)
         errors = FieldErrors()
         draft = draft_from_proto(request.trip, errors)
         errors.raise_if_any()
-        trip = await self.trips.create(caller, draft, attempt)
+        trip = await self.trips.create(current_caller(), draft, attempt)
         return pb.CreateTripResponse(trip=trip_to_proto(trip))
 
     async def GetTrip(self, request: pb.GetTripRequest, context: Context) -> pb.GetTripResponse:
-        caller = current_caller()
-        trip = await self.trips.get(caller, request.trip_id)
+        trip = await self.trips.get(current_caller(), request.trip_id)
         return pb.GetTripResponse(trip=trip_to_proto(trip))
 
     async def ListTrips(
         self, request: pb.ListTripsRequest, context: Context
     ) -> pb.ListTripsResponse:
-        caller = current_caller()
         errors = FieldErrors()
         filters = TripFilter(
             status=(
@@ -95,40 +92,39 @@ class TripServicer(pb_grpc.TripServiceServicer):
         limits.check_text(errors, "query", request.query, limits.QUERY)
         errors.raise_if_any()
         page = await self.trips.list(
-            caller, filters, page_size=request.page_size, page_token=request.page_token
+            current_caller(), filters, page_size=request.page_size, page_token=request.page_token
         )
         return page_reply(pb.ListTripsResponse, "trips", page, trip_to_proto)
 
     async def UpdateTrip(
         self, request: pb.UpdateTripRequest, context: Context
     ) -> pb.UpdateTripResponse:
-        caller = current_caller()
         errors = FieldErrors()
         changes = draft_from_proto(request.trip, errors)
         errors.raise_if_any()
         fields = _mask(list(request.update_mask.paths))
         if not fields:
             fields = set(EDITABLE_FIELDS)
-        trip = await self.trips.update(caller, request.trip.id, changes, fields, request.trip.etag)
+        trip = await self.trips.update(
+            current_caller(), request.trip.id, changes, fields, request.trip.etag
+        )
         return pb.UpdateTripResponse(trip=trip_to_proto(trip))
 
     async def DeleteTrip(
         self, request: pb.DeleteTripRequest, context: Context
     ) -> pb.DeleteTripResponse:
-        caller = current_caller()
-        await self.trips.delete(caller, request.trip_id, request.etag)
+        await self.trips.delete(current_caller(), request.trip_id, request.etag)
         return pb.DeleteTripResponse()
 
     async def DuplicateTrip(
         self, request: pb.DuplicateTripRequest, context: Context
     ) -> pb.DuplicateTripResponse:
-        caller = current_caller()
         attempt = idempotency_key(context, "DuplicateTrip", request)
         errors = FieldErrors()
         start = parse_date(request.start_date, "start_date", errors)
         errors.raise_if_any()
         trip = await self.trips.duplicate(
-            caller,
+            current_caller(),
             request.trip_id,
             title=request.title.strip(),
             start_date=start,
@@ -140,9 +136,8 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def TransferTripOwnership(
         self, request: pb.TransferTripOwnershipRequest, context: Context
     ) -> pb.TransferTripOwnershipResponse:
-        caller = current_caller()
         trip = await self.trips.transfer_ownership(
-            caller, request.trip_id, request.new_owner_id, request.etag
+            current_caller(), request.trip_id, request.new_owner_id, request.etag
         )
         return pb.TransferTripOwnershipResponse(trip=trip_to_proto(trip))
 
@@ -151,9 +146,11 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def ListCollaborators(
         self, request: pb.ListCollaboratorsRequest, context: Context
     ) -> pb.ListCollaboratorsResponse:
-        caller = current_caller()
         page = await self.collaboration.list_collaborators(
-            caller, request.trip_id, page_size=request.page_size, page_token=request.page_token
+            current_caller(),
+            request.trip_id,
+            page_size=request.page_size,
+            page_token=request.page_token,
         )
         return page_reply(
             pb.ListCollaboratorsResponse, "collaborators", page, collaborator_to_proto
@@ -162,9 +159,8 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def AddCollaborator(
         self, request: pb.AddCollaboratorRequest, context: Context
     ) -> pb.AddCollaboratorResponse:
-        caller = current_caller()
         added = await self.collaboration.add(
-            caller,
+            current_caller(),
             request.trip_id,
             email=request.email,
             role=_role(request.role, "view"),
@@ -175,9 +171,8 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def UpdateCollaboratorRole(
         self, request: pb.UpdateCollaboratorRoleRequest, context: Context
     ) -> pb.UpdateCollaboratorRoleResponse:
-        caller = current_caller()
         updated = await self.collaboration.update_role(
-            caller,
+            current_caller(),
             request.trip_id,
             request.collaborator_id,
             role=_role(request.role, ""),
@@ -188,38 +183,33 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def RemoveCollaborator(
         self, request: pb.RemoveCollaboratorRequest, context: Context
     ) -> pb.RemoveCollaboratorResponse:
-        caller = current_caller()
-        await self.collaboration.remove(caller, request.trip_id, request.collaborator_id)
+        await self.collaboration.remove(current_caller(), request.trip_id, request.collaborator_id)
         return pb.RemoveCollaboratorResponse()
 
     async def LeaveTrip(
         self, request: pb.LeaveTripRequest, context: Context
     ) -> pb.LeaveTripResponse:
-        caller = current_caller()
-        await self.collaboration.leave(caller, request.trip_id)
+        await self.collaboration.leave(current_caller(), request.trip_id)
         return pb.LeaveTripResponse()
 
     async def ListTripInvitations(
         self, request: pb.ListTripInvitationsRequest, context: Context
     ) -> pb.ListTripInvitationsResponse:
-        caller = current_caller()
         page = await self.collaboration.invitations(
-            caller, page_size=request.page_size, page_token=request.page_token
+            current_caller(), page_size=request.page_size, page_token=request.page_token
         )
         return page_reply(pb.ListTripInvitationsResponse, "invitations", page, invitation_to_proto)
 
     async def AcceptTripInvitation(
         self, request: pb.AcceptTripInvitationRequest, context: Context
     ) -> pb.AcceptTripInvitationResponse:
-        caller = current_caller()
-        trip = await self.collaboration.accept(caller, request.invitation_id)
+        trip = await self.collaboration.accept(current_caller(), request.invitation_id)
         return pb.AcceptTripInvitationResponse(trip=trip_to_proto(trip))
 
     async def DeclineTripInvitation(
         self, request: pb.DeclineTripInvitationRequest, context: Context
     ) -> pb.DeclineTripInvitationResponse:
-        caller = current_caller()
-        await self.collaboration.decline(caller, request.invitation_id)
+        await self.collaboration.decline(current_caller(), request.invitation_id)
         return pb.DeclineTripInvitationResponse()
 
     # Itinerary
@@ -227,10 +217,9 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def CreateItineraryItem(
         self, request: pb.CreateItineraryItemRequest, context: Context
     ) -> pb.CreateItineraryItemResponse:
-        caller = current_caller()
         attempt = idempotency_key(context, "CreateItineraryItem", request)
         item = await self.itinerary.create(
-            caller,
+            current_caller(),
             request.trip_id,
             item_draft_from_proto(request.item),
             snapshot_size=snapshot_size(request.item),
@@ -241,14 +230,12 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def GetItineraryItem(
         self, request: pb.GetItineraryItemRequest, context: Context
     ) -> pb.GetItineraryItemResponse:
-        caller = current_caller()
-        item = await self.itinerary.get(caller, request.trip_id, request.item_id)
+        item = await self.itinerary.get(current_caller(), request.trip_id, request.item_id)
         return pb.GetItineraryItemResponse(item=item_to_proto(item))
 
     async def ListItineraryItems(
         self, request: pb.ListItineraryItemsRequest, context: Context
     ) -> pb.ListItineraryItemsResponse:
-        caller = current_caller()
         errors = FieldErrors()
         day = parse_date(request.day, "day", errors)
         errors.raise_if_any()
@@ -258,7 +245,7 @@ class TripServicer(pb_grpc.TripServiceServicer):
             else None
         )
         page = await self.itinerary.list_items(
-            caller,
+            current_caller(),
             request.trip_id,
             day=day,
             kind=kind,
@@ -270,12 +257,11 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def UpdateItineraryItem(
         self, request: pb.UpdateItineraryItemRequest, context: Context
     ) -> pb.UpdateItineraryItemResponse:
-        caller = current_caller()
         fields = _mask(list(request.update_mask.paths))
         if not fields:
             fields = set(EDITABLE_ITEM_FIELDS)
         item = await self.itinerary.update(
-            caller,
+            current_caller(),
             request.item.trip_id,
             request.item.id,
             item_draft_from_proto(request.item),
@@ -288,32 +274,32 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def DeleteItineraryItem(
         self, request: pb.DeleteItineraryItemRequest, context: Context
     ) -> pb.DeleteItineraryItemResponse:
-        caller = current_caller()
-        await self.itinerary.delete(caller, request.trip_id, request.item_id, request.etag)
+        await self.itinerary.delete(
+            current_caller(), request.trip_id, request.item_id, request.etag
+        )
         return pb.DeleteItineraryItemResponse()
 
     async def ReorderItineraryItems(
         self, request: pb.ReorderItineraryItemsRequest, context: Context
     ) -> pb.ReorderItineraryItemsResponse:
-        caller = current_caller()
         errors = FieldErrors()
         day = parse_date(request.day, "day", errors)
         errors.raise_if_any()
-        items = await self.itinerary.reorder(caller, request.trip_id, day, list(request.item_ids))
+        items = await self.itinerary.reorder(
+            current_caller(), request.trip_id, day, list(request.item_ids)
+        )
         return pb.ReorderItineraryItemsResponse(items=[item_to_proto(i) for i in items])
 
     async def GetTripSummary(
         self, request: pb.GetTripSummaryRequest, context: Context
     ) -> pb.GetTripSummaryResponse:
-        caller = current_caller()
-        summary = await self.itinerary.summary(caller, request.trip_id)
+        summary = await self.itinerary.summary(current_caller(), request.trip_id)
         return pb.GetTripSummaryResponse(summary=summary_to_proto(summary))
 
     async def ExportTrip(
         self, request: pb.ExportTripRequest, context: Context
     ) -> pb.ExportTripResponse:
-        caller = current_caller()
-        trip, items = await self.itinerary.contents(caller, request.trip_id)
+        trip, items = await self.itinerary.contents(current_caller(), request.trip_id)
         if request.format == pb.EXPORT_FORMAT_ICAL:
             return pb.ExportTripResponse(
                 content_type="text/calendar",
@@ -329,8 +315,10 @@ class TripServicer(pb_grpc.TripServiceServicer):
     async def ListTripActivity(
         self, request: pb.ListTripActivityRequest, context: Context
     ) -> pb.ListTripActivityResponse:
-        caller = current_caller()
         page = await self.itinerary.activity(
-            caller, request.trip_id, page_size=request.page_size, page_token=request.page_token
+            current_caller(),
+            request.trip_id,
+            page_size=request.page_size,
+            page_token=request.page_token,
         )
         return page_reply(pb.ListTripActivityResponse, "activities", page, activity_to_proto)

@@ -19,7 +19,7 @@ from services.trips.items import BookingStatus, ItemDraft
 from services.trips.model import Trip, TripDraft, TripStatus, Visibility, validate
 from services.trips.public_view import items_for_reader, trip_for_reader
 from services.trips.store import TransferOutcome, TripQuery, TripStore
-from services.trips.writes import check_etag, stale
+from services.trips.writes import check_etag, stale, unless_stale
 from tripsage_core.errors import FailedPrecondition, InvalidArgument
 from tripsage_core.idempotency import IdempotencyKey, IdempotencyLedger
 from tripsage_core.identity import Principal
@@ -130,9 +130,7 @@ class Trips:
                 else:
                     setattr(merged, name, getattr(changes, name))
             validate(merged)
-            updated = await uow.trips.update(trip_id, current.version, merged)
-            if updated is None:
-                raise stale("trip")
+            updated = unless_stale(await uow.trips.update(trip_id, current.version, merged), "trip")
             await uow.activity.record(
                 trip_id,
                 caller.user_id,

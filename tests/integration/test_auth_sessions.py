@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 import grpc
 import jwt
@@ -16,10 +17,14 @@ from tripsage.auth.v1 import auth_service_pb2 as pb
 from tripsage.trips.v1 import trip_service_pb2 as trips_pb
 from tripsage.trips.v1 import trip_service_pb2_grpc as trips_grpc
 
+if TYPE_CHECKING:
+    # Only the type stubs name the asyncio stub.
+    from tripsage.auth.v1.auth_service_pb2_grpc import AuthServiceAsyncStub as AuthStub
+
 pytestmark = pytest.mark.database
 
 
-async def test_register_returns_a_supabase_shaped_access_token(auth) -> None:  # type: ignore[no-untyped-def]
+async def test_register_returns_a_supabase_shaped_access_token(auth: AuthStub) -> None:
     email = unique_email("ana")
     reply = await auth.Register(pb.RegisterRequest(email=email, password=PASSWORD, full_name="Ana"))
     assert reply.user.email == email
@@ -40,7 +45,7 @@ async def test_register_returns_a_supabase_shaped_access_token(auth) -> None:  #
     assert reply.refresh_token != reply.access_token
 
 
-async def test_emails_are_unique_case_insensitively(auth) -> None:  # type: ignore[no-untyped-def]
+async def test_emails_are_unique_case_insensitively(auth: AuthStub) -> None:
     email = unique_email("bo")
     await auth.Register(pb.RegisterRequest(email=email, password=PASSWORD))
     with pytest.raises(grpc.aio.AioRpcError) as caught:
@@ -50,7 +55,7 @@ async def test_emails_are_unique_case_insensitively(auth) -> None:  # type: igno
     assert login.user.email == email
 
 
-async def test_bad_registration_names_every_bad_field(auth) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_registration_names_every_bad_field(auth: AuthStub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await auth.Register(pb.RegisterRequest(email="not-an-email", password="short"))
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -59,7 +64,7 @@ async def test_bad_registration_names_every_bad_field(auth) -> None:  # type: ig
     assert "at least 10 characters" in violations["password"]
 
 
-async def test_wrong_password_and_unknown_email_look_the_same(auth) -> None:  # type: ignore[no-untyped-def]
+async def test_wrong_password_and_unknown_email_look_the_same(auth: AuthStub) -> None:
     email = unique_email("cy")
     await auth.Register(pb.RegisterRequest(email=email, password=PASSWORD))
     messages = set()
@@ -74,7 +79,7 @@ async def test_wrong_password_and_unknown_email_look_the_same(auth) -> None:  # 
     assert len(messages) == 1
 
 
-async def test_refresh_rotates_and_reuse_revokes_the_session(auth) -> None:  # type: ignore[no-untyped-def]
+async def test_refresh_rotates_and_reuse_revokes_the_session(auth: AuthStub) -> None:
     email = unique_email("dee")
     first = await auth.Register(pb.RegisterRequest(email=email, password=PASSWORD))
     second = await auth.RefreshSession(pb.RefreshSessionRequest(refresh_token=first.refresh_token))
@@ -90,7 +95,7 @@ async def test_refresh_rotates_and_reuse_revokes_the_session(auth) -> None:  # t
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
-async def test_logout_ends_the_session(auth) -> None:  # type: ignore[no-untyped-def]
+async def test_logout_ends_the_session(auth: AuthStub) -> None:
     signed_in = await auth.Register(
         pb.RegisterRequest(email=unique_email("eve"), password=PASSWORD)
     )
@@ -101,7 +106,7 @@ async def test_logout_ends_the_session(auth) -> None:  # type: ignore[no-untyped
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
-async def test_current_user_needs_a_token(auth, suite: RunningSuite) -> None:  # type: ignore[no-untyped-def]
+async def test_current_user_needs_a_token(auth: AuthStub, suite: RunningSuite) -> None:
     user = await register(suite.address("auth"), "fay")
     me = await auth.GetCurrentUser(pb.GetCurrentUserRequest(), metadata=user.metadata)
     assert me.user.id == user.id
