@@ -22,11 +22,12 @@ from services.assistant.models import ModelChooser
 from services.assistant.offline_model import OfflineAssistant
 from services.assistant.openai_embeddings import OpenAIEmbedder, embedder_from
 from services.assistant.plan_tool import PlanTool
-from services.assistant.planner import Plan, Planner, save_plan
+from services.assistant.planner import Planner
 from services.assistant.rpc_policy import POLICIES
 from services.assistant.servicer import AssistantServicer
 from services.assistant.store import AssistantStore
 from services.assistant.tools import RecallTool, RememberTool, Toolbox
+from services.assistant.trip_planning import TripPlanning
 from services.assistant.turns import DailyAllowance, Turns
 from tripsage.assistant.v1 import assistant_service_pb2_grpc
 from tripsage.trips.v1 import trip_service_pb2 as trips_pb
@@ -98,13 +99,9 @@ async def build(settings: Settings) -> ServiceDefinition:
     turns = Turns(
         store, conversations, memories, toolbox, model_for=models.for_caller, allowance=allowance
     )
-    planner = Planner(toolbox)
-
-    async def save(caller: Principal, plan: Plan) -> str:
-        return await save_plan(toolbox, caller, plan)
-
-    toolbox.add(PlanTool(planner, save))
-    servicer = AssistantServicer(conversations, memories, turns, planner, save)
+    planning = TripPlanning(Planner(toolbox), toolbox)
+    toolbox.add(PlanTool(planning))
+    servicer = AssistantServicer(conversations, memories, turns, planning)
     return service_definition(
         "assistant",
         servicer,

@@ -8,22 +8,20 @@ saves is a change, so only that one waits for approval (turns.py).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf import json_format
 
 from services.assistant.chat import ToolSpec
-from services.assistant.plan_convert import plan_to_proto, request_from_proto
-from services.assistant.planner import Plan, Planner
 from services.assistant.tools import ToolArgumentsInvalid, ToolOutcome
+from services.assistant.trip_planning import TripPlanning
 from tripsage.assistant.v1 import assistant_service_pb2 as pb
 from tripsage_core.identity import Principal
+from tripsage_core.money import from_proto
 from tripsage_core.proto_docs import comment
 from tripsage_core.proto_schema import message_schema
 
-type SavePlan = Callable[[Principal, Plan], Awaitable[str]]
 _LEFT_OUT = ("trip_id",)
 
 
@@ -48,24 +46,22 @@ class PlanTool:
         proposal=_proposal,
     )
 
-    def __init__(self, planner: Planner, save: SavePlan) -> None:
-        self.planner = planner
-        self.save = save
+    def __init__(self, planning: TripPlanning) -> None:
+        self.planning = planning
 
     async def run(self, caller: Principal, arguments: dict[str, Any]) -> ToolOutcome:
         if any(name in arguments for name in ("tripId", *_LEFT_OUT)):
-            raise ToolArgumentsInvalid("trip_id is not supported: plan a new trip")
+            raise ToolArgumentsInvalid("trip_id is not supported here: plan a new trip")
         try:
             request = json_format.ParseDict(arguments, pb.PlanTripRequest())
         except (json_format.ParseError, TypeError, ValueError) as problem:
             raise ToolArgumentsInvalid(str(problem)) from None
-        today = datetime.now(UTC).date()
-        plan = await self.planner.plan(caller, request_from_proto(request, today), today)
-        trip_id = await self.save(caller, plan) if request.save else ""
-        answer = pb.PlanTripResponse(plan=plan_to_proto(plan), trip_id=trip_id)
-        days = len(plan.days)
-        summary = f"a {days}-day plan for {plan.destination}, {plan.total:.2f} {plan.currency}"
-        return ToolOutcome(
-            json_format.MessageToDict(answer),
-            summary + (f", saved as {trip_id}" if trip_id else ""),
+        answer = await self.planning.plan(caller, request, datetime.now(UTC).date())
+        plan = answer.plan
+        summary = (
+            f"a {len(plan.days)}-day plan for {plan.destination},"
+            f" {from_proto(plan.estimated_cost).amount():.2f} {plan.estimated_cost.currency_code}"
         )
+        if answer.trip_id:
+            summary += f", saved as the trip {answer.trip_id}"
+        return ToolOutcome(json_format.MessageToDict(answer), summary)

@@ -503,9 +503,12 @@ def _money(amount: Decimal, currency: str) -> dict[str, Any]:
             "nanos": int((amount - units) * 1_000_000_000)}  # fmt: skip
 
 
-async def save_plan(tools: ToolRunner, caller: Principal, plan: Plan) -> str:
-    """The plan as a new trip of the caller's with one item per planned item (the trips
-    service checks and stores them as the caller); the trip's id."""
+async def save_plan(
+    tools: ToolRunner, caller: Principal, plan: Plan, *, into: str | None = None
+) -> str:
+    """The plan as a new trip of the caller's, or `into` an existing one, with one item
+    per planned item (the trips service checks and stores them as the caller); the
+    trip's id."""
 
     async def call(name: str, **arguments: Any) -> dict[str, Any]:
         outcome = await tools.run(
@@ -515,16 +518,19 @@ async def save_plan(tools: ToolRunner, caller: Principal, plan: Plan) -> str:
             raise plan_refused("save", f"the plan could not be saved: {outcome.error}")
         return outcome.result
 
-    trip: dict[str, Any] = {
-        "title": plan.title, "description": plan.summary,
-        "startDate": plan.start.isoformat(), "endDate": plan.end.isoformat(),
-        "destinations": [{"name": plan.destination}],
-        "travelers": {"adults": plan.adults, "children": plan.children},
-    }  # fmt: skip
-    if plan.budget is not None:
-        trip["budget"] = _money(plan.budget, plan.currency)
-    created = await call("create_trip", trip=trip)
-    trip_id = str(created["trip"]["id"])
+    if into is not None:
+        trip_id = into
+    else:
+        trip: dict[str, Any] = {
+            "title": plan.title, "description": plan.summary,
+            "startDate": plan.start.isoformat(), "endDate": plan.end.isoformat(),
+            "destinations": [{"name": plan.destination}],
+            "travelers": {"adults": plan.adults, "children": plan.children},
+        }  # fmt: skip
+        if plan.budget is not None:
+            trip["budget"] = _money(plan.budget, plan.currency)
+        created = await call("create_trip", trip=trip)
+        trip_id = str(created["trip"]["id"])
     for day in plan.days:
         for item in day.items:
             await call("add_item", tripId=trip_id, item={

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,8 +18,7 @@ from services.assistant.convert import (
 )
 from services.assistant.memories import MemoryBook, MemoryFilter, NewMemory
 from services.assistant.model import MemoryCategory
-from services.assistant.plan_convert import plan_to_proto, request_from_proto
-from services.assistant.planner import Plan, Planner
+from services.assistant.trip_planning import TripPlanning
 from services.assistant.turns import (
     ApprovalNeeded,
     Completed,
@@ -34,12 +33,11 @@ from services.assistant.turns import (
 )
 from tripsage.assistant.v1 import assistant_service_pb2 as pb
 from tripsage.assistant.v1 import assistant_service_pb2_grpc as pb_grpc
-from tripsage_core.errors import DomainError, FailedPrecondition, InvalidArgument
+from tripsage_core.errors import DomainError, InvalidArgument
 from tripsage_core.grpc_kit.access import current_caller
 from tripsage_core.grpc_kit.metadata import idempotency_key
 from tripsage_core.grpc_kit.replies import page_reply
 from tripsage_core.grpc_kit.status import to_rpc_status
-from tripsage_core.identity import Principal
 
 Context = aio.ServicerContext[Any, Any]
 _UPDATABLE = {"title", "auto_approve"}
@@ -51,14 +49,12 @@ class AssistantServicer(pb_grpc.AssistantServiceServicer):
         conversations: Conversations,
         memories: MemoryBook,
         turns: Turns,
-        planner: Planner,
-        save: Callable[[Principal, Plan], Awaitable[str]],
+        planning: TripPlanning,
     ) -> None:
         self.conversations = conversations
         self.memories = memories
         self.turns = turns
-        self.planner = planner
-        self.save = save
+        self.planning = planning
 
     # Conversations
 
@@ -218,17 +214,7 @@ class AssistantServicer(pb_grpc.AssistantServiceServicer):
     # Plans
 
     async def PlanTrip(self, request: pb.PlanTripRequest, context: Context) -> pb.PlanTripResponse:
-        caller = current_caller()
-        today = datetime.now(UTC).date()
-        if request.trip_id:
-            raise FailedPrecondition(
-                "planning into an existing trip is not built yet; plan without trip_id"
-                " (save makes a new trip)",
-                reason="NOT_SUPPORTED",
-            )
-        plan = await self.planner.plan(caller, request_from_proto(request, today), today)
-        trip_id = await self.save(caller, plan) if request.save else ""
-        return pb.PlanTripResponse(plan=plan_to_proto(plan), trip_id=trip_id)
+        return await self.planning.plan(current_caller(), request, datetime.now(UTC).date())
 
     # Memories
 

@@ -21,6 +21,7 @@ from tests.support.assistant import talk
 from tests.support.errors import error_info
 from tests.support.plan_checker import check, places_of
 from tests.support.suite import RunningSuite
+from tests.support.trips import Cast
 from tripsage.assistant.v1 import assistant_service_pb2 as pb
 from tripsage.travel.v1 import travel_service_pb2_grpc as travel_grpc
 from tripsage.trips.v1 import trip_service_pb2 as trips_pb
@@ -339,3 +340,54 @@ async def test_diets_and_step_free_access_are_met_or_refused(
         await plan(assistant, ana, pb.PlanTripRequest(destination="Rome", dietary=["halal"]))
     assert error_info(refused.value).metadata["constraint"] == "dietary"
     assert "halal" in (refused.value.details() or "")
+
+
+async def test_planning_into_an_existing_trip(
+    assistant: Stub,
+    trips: trips_grpc.TripServiceAsyncStub,
+    travel: TravelStub,
+    suite: RunningSuite,
+) -> None:
+    cast = await Cast.register(suite)
+    start = TODAY + timedelta(days=45)
+    trip = await cast.shared_trip(
+        trips, title="Rome with friends", start_date=start.isoformat(),
+        end_date=(start + timedelta(days=2)).isoformat(),
+        destinations=[trips_pb.Destination(name="Rome")],
+        travelers=trips_pb.Travelers(adults=3),
+    )  # fmt: skip
+    # The trip fills in what the request leaves out; the request's own fields win.
+    planned = await plan(assistant, cast.view, pb.PlanTripRequest(trip_id=trip.id))
+    assert (planned.plan.destination, planned.plan.adults) == ("Rome", 3)
+    assert (planned.plan.start_date, planned.plan.end_date) == (trip.start_date, trip.end_date)
+    assert not planned.trip_id
+    meant = pb.PlanTripRequest(destination="Rome", start_date=trip.start_date,
+                               end_date=trip.end_date, adults=3)  # fmt: skip
+    assert (
+        check(planned.plan, meant, await places_of(travel, planned.plan, cast.view.metadata))
+        == set()
+    )
+    two = await plan(assistant, cast.view, pb.PlanTripRequest(trip_id=trip.id, adults=2))
+    assert two.plan.adults == 2
+
+    # Saving adds the plan's items to that trip: an editor may, a viewer may not.
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await plan(assistant, cast.view, pb.PlanTripRequest(trip_id=trip.id, save=True))
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    saved = await plan(assistant, cast.edit, pb.PlanTripRequest(trip_id=trip.id, save=True))
+    assert saved.trip_id == trip.id
+    items = await trips.ListItineraryItems(
+        trips_pb.ListItineraryItemsRequest(trip_id=trip.id, page_size=100),
+        metadata=cast.owner.metadata,
+    )
+    planned_items = sum(len(d.items) for d in saved.plan.days)
+    assert len(items.items) == planned_items
+    listed = await trips.ListTrips(trips_pb.ListTripsRequest(), metadata=cast.edit.metadata)
+    assert [t.id for t in listed.trips] == [trip.id]  # no new trip
+
+    # Nobody else learns the trip exists.
+    for who, bad in ((cast.stranger, trip.id), (cast.owner, "not-a-uuid")):
+        with pytest.raises(grpc.aio.AioRpcError) as hidden:
+            await plan(assistant, who, pb.PlanTripRequest(trip_id=bad))
+        assert hidden.value.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT)
+    assert hidden.value.code() == grpc.StatusCode.INVALID_ARGUMENT
