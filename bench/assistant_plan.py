@@ -5,12 +5,14 @@ Starts the suite with the launcher (embedded PostgreSQL and Valkey unless POSTGR
 REDIS_URL are set; no model configured, so PlanTrip uses the offline planner over the
 sandbox providers), then sends `--requests` generated PlanTrip requests one after the
 other: structured ones (a destination, dates, a party with children of various ages,
-rooms, interests, up to two diets, wheelchair access, pace, no-flights, an origin, a
-budget that is sometimes too small) and plain-English prompts built from templates
-("Plan 4 days in Lisbon from London in May for two, about 2000 euros, we love food and
-museums"). Each returned plan goes through tests/support/plan_checker.py, which
-shares no code with the planner, with each meal's and visit's place looked up by
-GetPlace (opening hours, diets, access). It prints:
+rooms, a room type, stay amenities, interests, up to two diets, wheelchair access,
+pace, no-flights, an origin, a budget that is sometimes too small) and plain-English
+prompts built from templates ("Plan 4 days in Lisbon from London in May for two,
+about 2000 euros, we love food and museums"). Each returned plan goes through
+tests/support/plan_checker.py, which shares no code with the planner, with each
+meal's and visit's place looked up by GetPlace (opening hours, diets, access) and
+each stay by GetAccommodation for the party (rate, room kind, capacity, amenities).
+It prints:
 
 - plan time: median and p95 of PlanTrip's round trip over gRPC;
 - delivered: plans returned, and refusals that name their constraint (ErrorInfo
@@ -83,6 +85,10 @@ def structured(rng: random.Random, today: date) -> pb.PlanTripRequest:
     )
     if rng.random() < 0.3:
         request.rooms = rng.randint(1, min(2, request.adults))  # a room needs an adult
+    if rng.random() < 0.2:
+        request.room_type = rng.choice(("double", "family"))
+    if rng.random() < 0.2:
+        request.stay_amenities.append(rng.choice(("wifi", "breakfast", "parking")))
     if rng.random() < 0.6:
         request.origin = rng.choice(ORIGINS)
     if rng.random() < 0.5:
@@ -149,7 +155,7 @@ async def run(addresses: dict[str, str], token: str, requests: list[Asked]) -> N
                         examples.append(f"{error.code().name} for {_fields(request)}")
                 continue
             times.append(time.perf_counter() - sent)
-            places = await places_of(travel, reply.plan, metadata)  # GetPlace, as anyone could
+            places = await places_of(travel, reply.plan, metadata, meant)  # as anyone could
             delivered.append(broken := check(reply.plan, meant, places))
             if broken and len(examples) < 3:
                 examples.append(f"{sorted(broken)} for {_fields(request)}")
@@ -212,16 +218,18 @@ def main() -> None:
             requests.append((request, request))
     with tempfile.TemporaryDirectory(prefix="tripsage-bench-") as tmp:
         log = open(Path(tmp) / "suite.log", "wb")  # noqa: SIM115 (closed below)
-        suite, addresses, _ = start_suite(Path(tmp) / "data", log, ASSISTANT_DAILY_MESSAGES="0")
+        suite, addresses, gateway = start_suite(
+            Path(tmp) / "data", log, ASSISTANT_DAILY_MESSAGES="0"
+        )
         try:
-            asyncio.run(_main(addresses, requests))
+            asyncio.run(_main(addresses, gateway, requests))
         finally:
             suite.stop()
             log.close()
 
 
-async def _main(addresses: dict[str, str], requests: list[Asked]) -> None:
-    await run(addresses, await sign_up(addresses), requests)
+async def _main(addresses: dict[str, str], gateway: int, requests: list[Asked]) -> None:
+    await run(addresses, await sign_up(gateway), requests)
 
 
 if __name__ == "__main__":

@@ -55,15 +55,21 @@ def request_from_proto(request: pb.PlanTripRequest, today: date) -> TravelReques
         budget = from_proto(request.budget)
         money_problems(budget, "budget", errors, positive=True)
         changes["budget"], changes["currency"] = budget.amount(), budget.currency
+    room_type = " ".join(request.room_type.split()).lower()
+    if len(room_type) > WORD:
+        errors.add("room_type", f"must be at most {WORD} characters")
+    elif room_type:
+        changes["room_type"] = room_type
     for name, given in (("interests", request.interests), ("dietary", request.dietary),
-                        ("accessibility", request.accessibility)):  # fmt: skip
+                        ("accessibility", request.accessibility),
+                        ("stay_amenities", request.stay_amenities)):  # fmt: skip
         words = tuple(" ".join(w.split()).lower() for w in given if w.strip())
         if len(words) > WORDS:
             errors.add(name, f"at most {WORDS}")
         elif long := [i for i, w in enumerate(given) if len(" ".join(w.split())) > WORD]:
             errors.add(f"{name}[{long[0]}]", f"must be at most {WORD} characters")
         elif words:
-            changes[name] = words
+            changes["amenities" if name == "stay_amenities" else name] = words
     if request.pace:
         if request.pace not in _PACES:
             errors.add("pace", f"must be one of {', '.join(sorted(_PACES))}")
@@ -94,6 +100,8 @@ def _item(item: PlanItem, currency: str) -> pb.PlanItem:
         check_in_date=item.check_in.isoformat() if item.check_in else "",
         check_out_date=item.check_out.isoformat() if item.check_out else "",
         rooms=item.rooms,
+        rate_id=item.rate_id,
+        room_type=item.room_type,
     )
     if item.latitude is not None and item.longitude is not None:
         proto.location.latitude, proto.location.longitude = item.latitude, item.longitude

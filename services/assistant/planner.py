@@ -67,6 +67,8 @@ class PlanItem:
     check_in: date | None = None  # stays
     check_out: date | None = None
     rooms: int = 0
+    rate_id: str = ""  # stays: the rate booked
+    room_type: str = ""
     latitude: float | None = None
     longitude: float | None = None
 
@@ -173,6 +175,41 @@ class Planner:
         if outcome.error:
             raise plan_refused(name, f"the travel search {name} failed: {outcome.error}")
         return outcome.result
+
+    async def _stay_with_room(
+        self,
+        caller: Principal,
+        stays: list[dict[str, Any]],
+        request: TravelRequest,
+        currency: str,
+        party: int,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The first stay with a rate whose room is of the kind asked for and whose rooms
+        sleep the party (GetAccommodation's rates), and that rate (the cheapest such)."""
+        assert request.start
+        assert request.end
+        rooms = request.rooms or 1
+        for stay in stays:
+            detail = await self._call(
+                caller, "get_stay", accommodationId=stay["id"],
+                checkInDate=request.start.isoformat(), checkOutDate=request.end.isoformat(),
+                adults=request.adults, childAges=list(request.child_ages), rooms=rooms,
+                currency=currency,
+            )  # fmt: skip
+            fitting = [
+                r for r in (detail.get("accommodation") or {}).get("rates") or []
+                if int(r.get("maxOccupancy") or 0) * rooms >= party and _amount(r.get("totalPrice"))
+                and (not request.room_type
+                     or request.room_type.lower() in str(r.get("roomType", "")).lower())
+            ]  # fmt: skip
+            if fitting:
+                cheapest = min(fitting, key=lambda r: _amount(r["totalPrice"]) or (Decimal(0), ""))
+                return detail["accommodation"], cheapest
+        kind = f"{request.room_type} " if request.room_type else ""
+        raise plan_refused(
+            "rooms",
+            f"no stay has {rooms} {kind}room(s) that sleep {party}; ask for more rooms",
+        )
 
     async def plan(self, caller: Principal, asked: TravelRequest, today: date) -> Plan:
         request = _checked(asked, today)
@@ -315,7 +352,7 @@ class Planner:
                 caller, "search_stays", destination=city,
                 checkInDate=request.start.isoformat(), checkOutDate=request.end.isoformat(),
                 adults=request.adults, childAges=list(request.child_ages), rooms=request.rooms,
-                maxResults=20, currency=currency,
+                maxResults=20, currency=currency, amenities=list(request.amenities),
             )  # fmt: skip
             sandbox = sandbox or _sandbox(found)
             stays = [s for s in found.get("accommodations") or [] if _amount(s.get("totalPrice"))]
@@ -323,11 +360,17 @@ class Planner:
                 raise plan_refused("stay", f"no stay in {city} for those {nights} nights")
             spent = sum((i.cost for day in items.values() for i in day), Decimal(0))
             share = (request.budget - spent) * Decimal("0.6") if request.budget else None
-            affordable = [s for s in stays if share is None or cost(s.get("totalPrice")) <= share]
-            chosen = max(
-                affordable or stays,
-                key=lambda s: (float(s.get("reviewScore") or 0), -cost(s.get("totalPrice"))),
-            ) if affordable else min(stays, key=lambda s: cost(s.get("totalPrice")))  # fmt: skip
+
+            # Best rated within the share of the budget, then the cheaper ones: the first
+            # whose rates have a room of the kind asked for that sleeps the party.
+            def order(stay: dict[str, Any]) -> tuple[int, float]:
+                price = cost(stay.get("totalPrice"))
+                if share is None or price <= share:
+                    return 0, -float(stay.get("reviewScore") or 0)
+                return 1, float(price)
+
+            stays.sort(key=order)
+            chosen, rate = await self._stay_with_room(caller, stays[:6], request, currency, party)
             check_in = datetime.combine(request.start, time(15))
             items[request.start].append(PlanItem(
                 kind=PlanKind.STAY, title=f"Stay at {chosen.get('name')}",
@@ -337,9 +380,11 @@ class Planner:
                     datetime.combine(request.start, time(23, 59)),
                 ),
                 end=datetime.combine(request.end, time(11)), time_zone=zone,
-                cost=cost(chosen.get("totalPrice")), based_on=str(chosen["id"]), city=city,
-                description=f"{nights} nights, {request.rooms} room(s) for {party}",
+                cost=cost(rate.get("totalPrice")), based_on=str(chosen["id"]), city=city,
+                description=f"{nights} nights, {request.rooms} x {rate.get('roomType', 'room')}"
+                f" ({rate.get('boardType', '')}) for {party}",
                 check_in=request.start, check_out=request.end, rooms=request.rooms or 1,
+                rate_id=str(rate.get("id", "")), room_type=str(rate.get("roomType", "")),
                 latitude=(chosen.get("location") or {}).get("latitude"),
                 longitude=(chosen.get("location") or {}).get("longitude"),
             ))  # fmt: skip

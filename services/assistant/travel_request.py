@@ -108,6 +108,8 @@ class TravelRequest:
     pace: str | None = None
     no_flying: bool = False
     rooms: int | None = None
+    room_type: str | None = None  # e.g. "family", matched against the stays' room types
+    amenities: tuple[str, ...] = ()  # every stay must have these, e.g. "wifi"
 
     @property
     def days(self) -> int | None:

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.database
 
 TODAY = datetime.now(UTC).date()
-REFUSALS = {"budget", "transport", "dietary", "accessibility", "stay"}
+REFUSALS = {"budget", "transport", "dietary", "accessibility", "stay", "rooms"}
 CITIES = ("Lisbon", "Paris", "Rome", "Barcelona", "Berlin", "Amsterdam", "Madrid", "Prague")
 ORIGINS = ("London", "New York", "Frankfurt", "Dublin")
 
@@ -88,7 +88,7 @@ async def test_the_issue_example_from_a_prompt(
         destination="Lisbon", origin="London", start_date=trip.start_date,
         end_date=trip.end_date, adults=2, budget=_eur(2000),
     )  # fmt: skip
-    assert check(trip, structured, await places_of(travel, trip, ana.metadata)) == set()
+    assert check(trip, structured, await places_of(travel, trip, ana.metadata, structured)) == set()
 
 
 async def test_a_budget_too_small_says_by_how_much(assistant: Stub, ana: Account) -> None:
@@ -149,7 +149,7 @@ async def test_no_flights_and_a_family(assistant: Stub, travel: TravelStub, ana:
         pace="relaxed", dietary=["vegetarian"],
     )  # fmt: skip
     trip = (await plan(assistant, ana, request)).plan
-    assert check(trip, request, await places_of(travel, trip, ana.metadata)) == set()
+    assert check(trip, request, await places_of(travel, trip, ana.metadata, request)) == set()
     assert not any(i.mode == "flight" for d in trip.days for i in d.items)
     assert any("No flights" in note for note in trip.notes)
     stay = next(i for d in trip.days for i in d.items if i.kind == pb.PLAN_ITEM_KIND_ACCOMMODATION)
@@ -211,6 +211,8 @@ def requests(draw: st.DrawFn) -> pb.PlanTripRequest:
         dietary=draw(st.lists(st.sampled_from(["vegetarian", "vegan", "gluten-free"]),
                               max_size=2, unique=True)),
         accessibility=draw(st.lists(st.just("wheelchair"), max_size=1)),
+        room_type=draw(st.sampled_from(["", "", "double", "family"])),
+        stay_amenities=draw(st.lists(st.sampled_from(["wifi", "breakfast"]), max_size=1)),
     )  # fmt: skip
     if draw(st.booleans()):
         request.origin = draw(st.sampled_from(ORIGINS))
@@ -234,7 +236,7 @@ async def test_every_plan_passes_the_checker_and_every_refusal_names_its_constra
     else:
         lines = [f"{d.date} {i.kind} {i.start_local_time}..{i.end_local_time} {i.title}"
                  for d in trip.days for i in d.items]  # fmt: skip
-        places = await places_of(travel, trip, ana.metadata)
+        places = await places_of(travel, trip, ana.metadata, request)
         assert check(trip, request, places) == set(), "\n".join(lines)
         return
     # A refusal names the constraint that fails: the budget (with the shortfall), the
@@ -317,7 +319,7 @@ async def test_a_trip_from_home_plans_no_transport(
     assert not any(i.kind == pb.PLAN_ITEM_KIND_TRANSPORT for d in trip.days for i in d.items)
     assert any("no transport" in note for note in trip.notes)
     meant = pb.PlanTripRequest(destination="Dublin", origin="Dublin", adults=2)
-    assert check(trip, meant, await places_of(travel, trip, ana.metadata)) == set()
+    assert check(trip, meant, await places_of(travel, trip, ana.metadata, meant)) == set()
 
 
 async def test_diets_and_step_free_access_are_met_or_refused(
@@ -330,11 +332,11 @@ async def test_diets_and_step_free_access_are_met_or_refused(
         accessibility=["wheelchair"], interests=["museums"], pace="packed",
     )  # fmt: skip
     trip = (await plan(assistant, ana, request)).plan
-    places = await places_of(travel, trip, ana.metadata)
+    places = await places_of(travel, trip, ana.metadata, request)
     assert check(trip, request, places) == set()
     meals = [i for d in trip.days for i in d.items if i.kind == pb.PLAN_ITEM_KIND_MEAL]
     assert meals
-    assert all({"vegan", "gluten-free"} <= set(places[m.based_on_id].dietary_options)  # type: ignore[union-attr]
+    assert all({"vegan", "gluten-free"} <= set(places.places[m.based_on_id].dietary_options)  # type: ignore[union-attr]
                for m in meals)  # fmt: skip
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await plan(assistant, ana, pb.PlanTripRequest(destination="Rome", dietary=["halal"]))
@@ -391,3 +393,27 @@ async def test_planning_into_an_existing_trip(
             await plan(assistant, who, pb.PlanTripRequest(trip_id=bad))
         assert hidden.value.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT)
     assert hidden.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_rooms_of_the_kind_asked_that_sleep_the_party(
+    assistant: Stub, travel: TravelStub, ana: Account
+) -> None:
+    start = TODAY + timedelta(days=50)
+    request = pb.PlanTripRequest(
+        destination="Paris", start_date=start.isoformat(),
+        end_date=(start + timedelta(days=2)).isoformat(), adults=2, child_ages=[5, 8], rooms=1,
+        room_type="family", stay_amenities=["wifi"],
+    )  # fmt: skip
+    trip = (await plan(assistant, ana, request)).plan
+    assert check(trip, request, await places_of(travel, trip, ana.metadata, request)) == set()
+    (stay,) = [i for d in trip.days for i in d.items if i.kind == pb.PLAN_ITEM_KIND_ACCOMMODATION]
+    assert "Family" in stay.room_type
+    assert stay.rate_id.startswith(stay.based_on_id)
+    # Three adults in one room: only a room that sleeps three will do.
+    three = pb.PlanTripRequest(destination="Paris", start_date=request.start_date,
+                               end_date=request.end_date, adults=3, rooms=1)  # fmt: skip
+    trip = (await plan(assistant, ana, three)).plan
+    assert check(trip, three, await places_of(travel, trip, ana.metadata, three)) == set()
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await plan(assistant, ana, pb.PlanTripRequest(destination="Paris", room_type="igloo"))
+    assert error_info(refused.value).metadata["constraint"] == "rooms"

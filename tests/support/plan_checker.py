@@ -12,7 +12,8 @@ places' opening hours (from GetPlace, the public API) and the party's size.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,7 +29,7 @@ COMMONSENSE = (
     "transport_conflict", "stays",
 )  # fmt: skip
 HARD = ("budget", "rooms", "transport", "party", "times", "dietary", "accessibility",
-        "opening_hours")  # fmt: skip
+        "opening_hours", "capacity", "amenities")  # fmt: skip
 
 
 def _money(value: object) -> Decimal:
@@ -68,15 +69,32 @@ def _open_during(place: travel_pb.Place, start: datetime, end: datetime) -> bool
 STEP_FREE_NEEDS = ("wheelchair", "step-free", "step free")
 
 
-def check(
-    plan: pb.TripPlan,
-    request: pb.PlanTripRequest,
-    places: Mapping[str, travel_pb.Place | None] | None = None,
+def _stay_problems(
+    item: pb.PlanItem, stay: travel_pb.Accommodation | None, request: pb.PlanTripRequest
 ) -> set[str]:
-    """The constraints the plan breaks (empty: it passes every one). With `places` (each
-    meal's and activity's `basedOnId` looked up with GetPlace; None where it was not
-    found) it also checks diets, step-free access, opening hours and that each place
-    exists under that name."""
+    if stay is None or f"Stay at {stay.name}" != item.title:
+        return {"within_data"}
+    rate = next((r for r in stay.rates if r.id == item.rate_id), None)
+    if rate is None:
+        return {"within_data"}
+    problems = set()
+    party = max(1, request.adults) + max(request.children, len(request.child_ages))
+    if rate.max_occupancy * item.rooms < party:
+        problems.add("capacity")
+    if request.room_type and request.room_type.lower() not in rate.room_type.lower():
+        problems.add("rooms")
+    wanted = {" ".join(a.lower().split()) for a in request.stay_amenities}
+    if not wanted <= {a.lower() for a in stay.amenities}:
+        problems.add("amenities")
+    return problems
+
+
+def check(plan: pb.TripPlan, request: pb.PlanTripRequest, found: Found | None = None) -> set[str]:
+    """The constraints the plan breaks (empty: it passes every one). With what its items
+    name looked up (`places_of`) it also checks that each place and stay exists under
+    that name, diets, step-free access, opening hours, and that the stay's rate has the
+    room kind asked for, sleeps the party in its rooms and the stay has the amenities."""
+    places = found.places if found else None
     broken: set[str] = set()
     diets = {" ".join(d.lower().split()) for d in request.dietary}
     step_free = any(n in " ".join(request.accessibility).lower() for n in STEP_FREE_NEEDS)
@@ -120,6 +138,8 @@ def check(
             if item.kind == pb.PLAN_ITEM_KIND_ACCOMMODATION:
                 if item.rooms < max(1, request.rooms):
                     broken.add("rooms")
+                if found is not None:
+                    broken |= _stay_problems(item, found.stays.get(item.based_on_id), request)
                 check_in = date.fromisoformat(item.check_in_date)
                 check_out = date.fromisoformat(item.check_out_date)
                 if start.date() != check_in or end.date() != check_out:
@@ -178,29 +198,48 @@ def check(
     return broken
 
 
+@dataclass(frozen=True)
+class Found:
+    """What a plan's items name, looked up in the public API as the traveller: each meal's
+    and visit's place (GetPlace) and each stay with its rates (GetAccommodation, for
+    the party); None for one that is not found."""
+
+    places: dict[str, travel_pb.Place | None]
+    stays: dict[str, travel_pb.Accommodation | None]
+
+
 async def places_of(
-    travel: Any, plan: pb.TripPlan, metadata: Sequence[tuple[str, str]]
-) -> dict[str, travel_pb.Place | None]:
-    """Every meal's and activity's place, looked up with GetPlace as the traveller (a
-    TravelServiceAsyncStub); None for one that is not found."""
-    found: dict[str, travel_pb.Place | None] = {}
+    travel: Any, plan: pb.TripPlan, metadata: Sequence[tuple[str, str]],
+    request: pb.PlanTripRequest | None = None,
+) -> Found:  # fmt: skip
+    """Looks up every place and stay of `plan` with a TravelServiceAsyncStub."""
+    found = Found({}, {})
+    missing = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT)
     for day in plan.days:
         for item in day.items:
-            if item.kind not in (pb.PLAN_ITEM_KIND_MEAL, pb.PLAN_ITEM_KIND_ACTIVITY):
-                continue
-            if item.based_on_id in found:
-                continue
             try:
-                reply = await travel.GetPlace(
-                    travel_pb.GetPlaceRequest(place_id=item.based_on_id), metadata=metadata
-                )
+                if item.kind in (pb.PLAN_ITEM_KIND_MEAL, pb.PLAN_ITEM_KIND_ACTIVITY):
+                    if item.based_on_id not in found.places:
+                        found.places[item.based_on_id] = None
+                        reply = await travel.GetPlace(
+                            travel_pb.GetPlaceRequest(place_id=item.based_on_id),
+                            metadata=metadata,
+                        )
+                        found.places[item.based_on_id] = reply.place
+                elif item.kind == pb.PLAN_ITEM_KIND_ACCOMMODATION:
+                    found.stays[item.based_on_id] = None
+                    stay = await travel.GetAccommodation(
+                        travel_pb.GetAccommodationRequest(
+                            accommodation_id=item.based_on_id,
+                            check_in_date=item.check_in_date, check_out_date=item.check_out_date,
+                            adults=plan.adults, rooms=item.rooms,
+                            child_ages=list(request.child_ages) if request else [],
+                            currency=plan.estimated_cost.currency_code,
+                        ),
+                        metadata=metadata,
+                    )  # fmt: skip
+                    found.stays[item.based_on_id] = stay.accommodation
             except grpc.aio.AioRpcError as error:
-                if error.code() not in (
-                    grpc.StatusCode.NOT_FOUND,
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                ):
+                if error.code() not in missing:
                     raise
-                found[item.based_on_id] = None
-            else:
-                found[item.based_on_id] = reply.place
     return found

@@ -583,6 +583,8 @@ class PlanItem(_message.Message):
     CHECK_IN_DATE_FIELD_NUMBER: _builtins.int
     CHECK_OUT_DATE_FIELD_NUMBER: _builtins.int
     ROOMS_FIELD_NUMBER: _builtins.int
+    RATE_ID_FIELD_NUMBER: _builtins.int
+    ROOM_TYPE_FIELD_NUMBER: _builtins.int
     kind: Global___PlanItemKind.ValueType
     """What it is."""
     title: _builtins.str
@@ -619,6 +621,12 @@ class PlanItem(_message.Message):
     """Stays: the check-out day, ISO-8601 date."""
     rooms: _builtins.int
     """Stays: rooms booked."""
+    rate_id: _builtins.str
+    """Stays: the rate booked (GetAccommodation lists it with its room type,
+    board and how many guests each room takes).
+    """
+    room_type: _builtins.str
+    """Stays: the room booked, e.g. "Family room"."""
     @_builtins.property
     def location(self) -> _latlng_pb2.LatLng:
         """Where, as coordinates."""
@@ -649,10 +657,12 @@ class PlanItem(_message.Message):
         check_in_date: _builtins.str = ...,
         check_out_date: _builtins.str = ...,
         rooms: _builtins.int = ...,
+        rate_id: _builtins.str = ...,
+        room_type: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["estimated_cost", b"estimated_cost", "location", b"location"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["based_on_id", b"based_on_id", "check_in_date", b"check_in_date", "check_out_date", b"check_out_date", "description", b"description", "end_local_time", b"end_local_time", "end_time", b"end_time", "estimated_cost", b"estimated_cost", "from_place", b"from_place", "kind", b"kind", "location", b"location", "location_name", b"location_name", "mode", b"mode", "offer_id", b"offer_id", "rooms", b"rooms", "start_local_time", b"start_local_time", "start_time", b"start_time", "time_zone", b"time_zone", "title", b"title", "to_place", b"to_place"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["based_on_id", b"based_on_id", "check_in_date", b"check_in_date", "check_out_date", b"check_out_date", "description", b"description", "end_local_time", b"end_local_time", "end_time", b"end_time", "estimated_cost", b"estimated_cost", "from_place", b"from_place", "kind", b"kind", "location", b"location", "location_name", b"location_name", "mode", b"mode", "offer_id", b"offer_id", "rate_id", b"rate_id", "room_type", b"room_type", "rooms", b"rooms", "start_local_time", b"start_local_time", "start_time", b"start_time", "time_zone", b"time_zone", "title", b"title", "to_place", b"to_place"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1415,6 +1425,8 @@ class PlanTripRequest(_message.Message):
     ACCESSIBILITY_FIELD_NUMBER: _builtins.int
     PACE_FIELD_NUMBER: _builtins.int
     NO_FLIGHTS_FIELD_NUMBER: _builtins.int
+    ROOM_TYPE_FIELD_NUMBER: _builtins.int
+    STAY_AMENITIES_FIELD_NUMBER: _builtins.int
     prompt: _builtins.str
     """What the user wants, in their words, e.g. "5 relaxed days in Lisbon
     with good food".
@@ -1445,6 +1457,10 @@ class PlanTripRequest(_message.Message):
     """"relaxed", "moderate" (default) or "packed"."""
     no_flights: _builtins.bool
     """No flights: getting there is left to the traveller and said so."""
+    room_type: _builtins.str
+    """The kind of room wanted, e.g. "family" or "double" (matched against
+    the stays' room types; empty: any that sleeps the party).
+    """
     @_builtins.property
     def budget(self) -> _money_pb2.Money:
         """The total budget."""
@@ -1464,6 +1480,10 @@ class PlanTripRequest(_message.Message):
     @_builtins.property
     def accessibility(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Accessibility needs, e.g. "wheelchair"."""
+
+    @_builtins.property
+    def stay_amenities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Amenities every stay must have, e.g. "wifi", "pool"."""
 
     def __init__(
         self,
@@ -1485,10 +1505,12 @@ class PlanTripRequest(_message.Message):
         accessibility: _abc.Iterable[_builtins.str] | None = ...,
         pace: _builtins.str = ...,
         no_flights: _builtins.bool = ...,
+        room_type: _builtins.str = ...,
+        stay_amenities: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accessibility", b"accessibility", "adults", b"adults", "budget", b"budget", "child_ages", b"child_ages", "children", b"children", "destination", b"destination", "dietary", b"dietary", "end_date", b"end_date", "interests", b"interests", "no_flights", b"no_flights", "origin", b"origin", "pace", b"pace", "prompt", b"prompt", "rooms", b"rooms", "save", b"save", "start_date", b"start_date", "trip_id", b"trip_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accessibility", b"accessibility", "adults", b"adults", "budget", b"budget", "child_ages", b"child_ages", "children", b"children", "destination", b"destination", "dietary", b"dietary", "end_date", b"end_date", "interests", b"interests", "no_flights", b"no_flights", "origin", b"origin", "pace", b"pace", "prompt", b"prompt", "room_type", b"room_type", "rooms", b"rooms", "save", b"save", "start_date", b"start_date", "stay_amenities", b"stay_amenities", "trip_id", b"trip_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
