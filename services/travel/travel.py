@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
-from google.type import latlng_pb2
 
 from services.travel import filters, validation
 from services.travel.airports import airport_message, search_airports
@@ -136,7 +135,8 @@ class Travel:
         identity = pb.SearchAccommodationsRequest()
         identity.CopyFrom(query)
         identity.ClearField("destination")
-        identity.location.CopyFrom(_rounded(center, 4))
+        identity.location.latitude = round(center.latitude, 4)
+        identity.location.longitude = round(center.longitude, 4)
         return await self._answer(
             caller, DUFFEL, "stays", identity, pb.SearchAccommodationsResponse,
             self.live.stays, self.sandbox.stays, call,
@@ -250,9 +250,9 @@ class Travel:
             return reply
 
         # Cached by the point (about 100 m) and days, however the place was spelled.
-        identity = pb.GetWeatherRequest(
-            start_date=query.start_date, end_date=query.end_date, location=_rounded(point, 3)
-        )
+        identity = pb.GetWeatherRequest(start_date=query.start_date, end_date=query.end_date)
+        identity.location.latitude = round(point.latitude, 3)
+        identity.location.longitude = round(point.longitude, 3)
         return await self._answer(
             caller, OPENWEATHERMAP, "weather", identity, pb.GetWeatherResponse,
             self.live.weather, self.sandbox.weather, call,
@@ -381,13 +381,6 @@ def _timestamp(epoch_seconds: float) -> Timestamp:
     stamp = Timestamp()
     stamp.FromMicroseconds(round(epoch_seconds * 1_000_000))
     return stamp
-
-
-def _rounded(point: GeoPoint, digits: int) -> latlng_pb2.LatLng:
-    """`point` to `digits` decimals: the nearby points one cache entry stands for."""
-    return latlng_pb2.LatLng(
-        latitude=round(point.latitude, digits), longitude=round(point.longitude, digits)
-    )
 
 
 def _listed[R: Message](
