@@ -146,22 +146,16 @@ class Travel:
         self, caller: Principal, request: pb.GetAccommodationRequest
     ) -> pb.GetAccommodationResponse:
         query = validation.stay(request)
-        sandboxed = query.accommodation_id.startswith(STAY_PREFIX)
-        account = await self.keys.choose(caller, DUFFEL)
-        if not sandboxed and account.is_sandbox:
-            raise NotFound(
-                f"accommodation {query.accommodation_id!r} not found",
-                reason="ACCOMMODATION_NOT_FOUND",
-            )
 
         async def call(provider: StayProvider, key: str | None) -> pb.GetAccommodationResponse:
             return pb.GetAccommodationResponse(accommodation=await provider.get_stay(query, key))
 
-        # The id says which provider issued it, whatever key the caller has now.
-        live = self.sandbox.stays if sandboxed else self.live.stays
-        return await self._answer(
+        return await self._issued(
             caller, DUFFEL, "stay", query, pb.GetAccommodationResponse,
-            live, self.sandbox.stays, call, account=account,
+            query.accommodation_id.startswith(STAY_PREFIX),
+            (self.live.stays, self.sandbox.stays), call,
+            NotFound(f"accommodation {query.accommodation_id!r} not found",
+                     reason="ACCOMMODATION_NOT_FOUND"),
         )  # fmt: skip
 
     # -- maps -----------------------------------------------------------------------
@@ -178,19 +172,14 @@ class Travel:
         self, caller: Principal, request: pb.GetPlaceRequest
     ) -> pb.GetPlaceResponse:
         query = validation.place_id(request)
-        sandboxed = query.place_id.startswith(PLACE_PREFIX)
-        account = await self.keys.choose(caller, GOOGLE_MAPS)
-        if not sandboxed and account.is_sandbox:
-            raise NotFound(f"place {query.place_id!r} not found", reason="PLACE_NOT_FOUND")
 
         async def call(provider: MapsProvider, key: str | None) -> pb.GetPlaceResponse:
             return pb.GetPlaceResponse(place=await provider.get_place(query, key))
 
-        # The id says which provider issued it, whatever key the caller has now.
-        live = self.sandbox.maps if sandboxed else self.live.maps
-        return await self._answer(
+        return await self._issued(
             caller, GOOGLE_MAPS, "place", query, pb.GetPlaceResponse,
-            live, self.sandbox.maps, call, account=account,
+            query.place_id.startswith(PLACE_PREFIX), (self.live.maps, self.sandbox.maps), call,
+            NotFound(f"place {query.place_id!r} not found", reason="PLACE_NOT_FOUND"),
         )  # fmt: skip
 
     async def geocode(self, caller: Principal, request: pb.GeocodeRequest) -> pb.GeocodeResponse:
@@ -292,6 +281,30 @@ class Travel:
             caller, GOOGLE_MAPS, kind, identity, response_type,
             self.live.maps, self.sandbox.maps, call,
         )  # fmt: skip
+
+    async def _issued(
+        self,
+        caller: Principal,
+        service: str,
+        kind: str,
+        query: Message,
+        response_type: type[R],
+        sandboxed: bool,
+        providers: tuple[P, P],
+        call: Callable[[P, str | None], Awaitable[R]],
+        missing: NotFound,
+    ) -> R:
+        """`_answer` for one thing by its id: the id says which provider issued it (the
+        sandbox's or the live one's), whatever key the caller has now; a live id asked
+        for without a key is `missing`."""
+        live, sandbox = providers
+        account = await self.keys.choose(caller, service)
+        if not sandboxed and account.is_sandbox:
+            raise missing
+        chosen = sandbox if sandboxed else live
+        return await self._answer(
+            caller, service, kind, query, response_type, chosen, sandbox, call, account=account
+        )
 
     async def _answer(
         self,
