@@ -12,6 +12,7 @@ fails and by how much (PlanRefused), never a plan that breaks it.
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -422,13 +423,18 @@ class Planner:
         used: set[str] = set()
 
         def take(
-            pool: list[dict[str, Any]], start: datetime, end: datetime
+            pool: list[dict[str, Any]], start: datetime, end: datetime, day: list[PlanItem]
         ) -> dict[str, Any] | None:
             # Once each: by id, and by name (two listings of one museum are one visit);
-            # open for the whole visit.
+            # open for the whole visit, and reachable from the day's other visits.
             for place in pool:
                 name = " ".join(str(place.get("name", "")).lower().split())
-                if place.get("id") and not {place["id"], name} & used and _open(place, start, end):
+                if (
+                    place.get("id")
+                    and not {place["id"], name} & used
+                    and _open(place, start, end)
+                    and _reachable(place, start, end, day)
+                ):
                     used.update((place["id"], name))
                     return place
             return None
@@ -453,7 +459,7 @@ class Planner:
                     continue
                 place = None
                 for _ in range(len(pools)):
-                    place = take(pools[turn % len(pools)], start_at, end_at)
+                    place = take(pools[turn % len(pools)], start_at, end_at, planned)
                     turn += 1
                     if place:
                         break
@@ -468,7 +474,7 @@ class Planner:
                 start_at, end_at = datetime.combine(day, begin), datetime.combine(day, finish)
                 if start_at < free_from[day] or end_at > free_until[day]:
                     continue
-                place = take(restaurants, start_at, end_at)
+                place = take(restaurants, start_at, end_at, planned)
                 if place is None:
                     continue
                 level = place.get("priceLevel", -1)
@@ -603,6 +609,36 @@ def _place_item(
         cost=cost, based_on=str(place["id"]), city=city, description=str(place.get("address", "")),
         latitude=where.get("latitude"), longitude=where.get("longitude"),
     )  # fmt: skip
+
+
+TRANSIT_KMH, TRANSIT_WAIT_MINUTES, DETOUR = 20, 10, 1.4  # a cautious city-transit estimate
+
+
+def _transit_minutes(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Door to door by public transport, estimated from the great-circle distance."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    haversine = (math.sin((lat2 - lat1) / 2) ** 2
+                 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)  # fmt: skip
+    km = 2 * 6371 * math.asin(math.sqrt(haversine))
+    return TRANSIT_WAIT_MINUTES + km * DETOUR / TRANSIT_KMH * 60
+
+
+def _reachable(
+    place: dict[str, Any], start: datetime, end: datetime, others: list[PlanItem]
+) -> bool:
+    """Whether the gaps to the visits before and after leave time to get there."""
+    where = place.get("location") or {}
+    if "latitude" not in where or "longitude" not in where:
+        return True
+    here = (float(where["latitude"]), float(where["longitude"]))
+    for other in others:
+        if other.latitude is None or other.longitude is None:
+            continue
+        there = (other.latitude, other.longitude)
+        gap = (start - other.end if other.end <= start else other.start - end).total_seconds()
+        if gap >= 0 and gap / 60 < _transit_minutes(there, here):
+            return False
+    return True
 
 
 _WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")

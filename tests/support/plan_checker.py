@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -29,7 +29,7 @@ COMMONSENSE = (
     "transport_conflict", "stays",
 )  # fmt: skip
 HARD = ("budget", "rooms", "transport", "party", "times", "dietary", "accessibility",
-        "opening_hours", "capacity", "amenities")  # fmt: skip
+        "opening_hours", "capacity", "amenities", "travel_time")  # fmt: skip
 
 
 def _money(value: object) -> Decimal:
@@ -177,6 +177,14 @@ def check(plan: pb.TripPlan, request: pb.PlanTripRequest, found: Found | None = 
             if start_b < end_a:
                 broken.add("transport_conflict" if flights else "times")
 
+    if found is not None:
+        for day in plan.days:
+            for before, after in itertools.pairwise(_visits(day)):
+                left, arrive = _when(before.end_local_time), _when(after.start_local_time)
+                seconds = found.travel_seconds.get((before.based_on_id, after.based_on_id))
+                spare = (arrive - left).total_seconds() if left and arrive else None
+                if spare is None or seconds is None or spare < seconds:
+                    broken.add("travel_time")
     if total != _money(plan.estimated_cost):
         broken.add("budget")
     if request.HasField("budget") and total > _money(request.budget):
@@ -206,13 +214,16 @@ class Found:
 
     places: dict[str, travel_pb.Place | None]
     stays: dict[str, travel_pb.Accommodation | None]
+    # (from, to) place ids of consecutive visits -> seconds by public transport
+    travel_seconds: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 async def places_of(
     travel: Any, plan: pb.TripPlan, metadata: Sequence[tuple[str, str]],
     request: pb.PlanTripRequest | None = None,
 ) -> Found:  # fmt: skip
-    """Looks up every place and stay of `plan` with a TravelServiceAsyncStub."""
+    """Looks up every place and stay of `plan`, and the time by public transport between
+    consecutive visits (GetTravelTime), with a TravelServiceAsyncStub."""
     found = Found({}, {})
     missing = (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT)
     for day in plan.days:
@@ -242,4 +253,20 @@ async def places_of(
             except grpc.aio.AioRpcError as error:
                 if error.code() not in missing:
                     raise
+        for before, after in itertools.pairwise(_visits(day)):
+            route = await travel.GetTravelTime(
+                travel_pb.GetTravelTimeRequest(
+                    origin=travel_pb.Waypoint(place_id=before.based_on_id),
+                    destination=travel_pb.Waypoint(place_id=after.based_on_id),
+                    mode=travel_pb.TRAVEL_MODE_TRANSIT,
+                ),
+                metadata=metadata,
+            )
+            found.travel_seconds[(before.based_on_id, after.based_on_id)] = route.duration.seconds
     return found
+
+
+def _visits(day: pb.PlanDay) -> list[pb.PlanItem]:
+    """A day's meals and visits in time order."""
+    kinds = (pb.PLAN_ITEM_KIND_MEAL, pb.PLAN_ITEM_KIND_ACTIVITY)
+    return sorted((i for i in day.items if i.kind in kinds), key=lambda i: i.start_local_time)
