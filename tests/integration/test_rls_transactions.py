@@ -90,3 +90,16 @@ async def test_a_nul_in_a_setting_is_refused_before_reaching_postgres(pool: asyn
 
     with pytest.raises(ValueError, match="NUL"):
         await begin()
+
+
+async def test_a_failed_start_leaves_the_connection_clean(pool: asyncpg.Pool) -> None:
+    async def begin_as_nobody() -> None:
+        async with user_transaction(pool, "tripsage_no_such_role", str(uuid.uuid4())):
+            pass
+
+    with pytest.raises(asyncpg.PostgresError):
+        await begin_as_nobody()
+    for _ in range(3):
+        async with pool.acquire() as conn:
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("SELECT current_user = session_user")
