@@ -113,8 +113,8 @@ async def user_transaction(
     # Identifiers cannot be bound parameters; `role` comes from our own code.
     setup = f'BEGIN; SET LOCAL ROLE "{role}"; SELECT {configs}'
     async with pool.acquire() as conn:
-        await conn.execute(setup)
         try:
+            await conn.execute(setup)
             yield conn  # type: ignore[misc]  # a pool proxy behaves as the connection
         except BaseException:
             # A broken connection cannot roll back; the pool's reset discards it.

@@ -9,7 +9,8 @@ Checking costs no Redis round trip in the steady state: each process keeps the
 answers it has read, and Redis pushes the name of every revocation key that
 changes (CLIENT TRACKING in broadcast mode over the key prefix, on one
 dedicated connection subscribed to its own invalidations), so a cached answer
-is dropped as soon as Redis writes the key. Bounded staleness, as docs/security.md
+is dropped as soon as Redis writes the key; while the feed holds unread bytes the
+cache is not used, so a push that has arrived counts at once. Bounded staleness, as docs/security.md
 says: an answer is trusted for at most `trust_seconds` (2 s) even if a push
 were lost, the tracking connection is pinged every second and every cached
 answer is forgotten the moment it fails, and without tracking (a Redis that
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import select
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -62,6 +64,7 @@ class Revocations:
         self._live = False
         self._tracking: asyncio.Task[None] | None = None
         self._untrackable = False
+        self._feed: Any = None  # the tracking connection while live
 
     @staticmethod
     def _user(user_id: str) -> str:
@@ -112,8 +115,9 @@ class Revocations:
         now = time.monotonic()
         revoked: dict[str, bool] = {}
         missing: list[str] = []
+        trusted = self._live and not self._push_waiting()
         for key in keys:
-            known = self._answers.get(key) if self._live else None
+            known = self._answers.get(key) if trusted else None
             if known is not None and known[0] > now:
                 revoked[key] = known[1]
             else:
@@ -154,9 +158,23 @@ class Revocations:
         for key in keys:
             self._answers.pop(key, None)
 
+    def _push_waiting(self) -> bool:
+        """Whether the feed holds bytes not handled yet (a push that arrived before this
+        call but whose task has not run): then this call reads Redis. One poll(2), no I/O."""
+        try:
+            reader = self._feed._reader
+            if reader is not None and reader._buffer:
+                return True
+            fd = self._feed._writer.transport.get_extra_info("socket").fileno()
+            readable, _, _ = select.select([fd], [], [], 0)
+            return bool(readable)
+        except (AttributeError, OSError, ValueError):
+            return True  # cannot tell: do not trust the cache
+
     def _blind(self) -> None:
         """Nothing cached can be trusted any more (no feed): read Redis on every check."""
         self._live = False
+        self._feed = None
         self._epoch += 1
         self._answers.clear()
 
@@ -197,6 +215,7 @@ class Revocations:
                 await conn.send_command("SUBSCRIBE", _INVALIDATIONS)
                 await conn.read_response()
                 self._blind()  # whatever was cached before the feed began is suspect
+                self._feed = conn
                 self._live = True
                 await self._follow(conn)
             except ResponseError as error:
