@@ -139,7 +139,7 @@ class _Gazetteer:
         # made, so what lives on is not interleaved with what is freed (the process's
         # resident size falls back instead of staying at the parse's peak).
         names = "\n".join(row["name"] for row in raw.values())
-        countries = "".join(row["countrycode"] or "--" for row in raw.values())
+        countries = "\n".join(row["countrycode"] or "" for row in raw.values())
         zones = "\n".join(row["timezone"] for row in raw.values())
         numbers = array("q", (int(row["geonameid"]) for row in raw.values()))
         people = array("q", (int(row["population"]) for row in raw.values()))
@@ -154,13 +154,15 @@ class _Gazetteer:
             City(
                 geoname_id=numbers[n],
                 name=name,
-                country=countries[2 * n : 2 * n + 2].replace("--", ""),
+                country=country,
                 latitude=places[2 * n],
                 longitude=places[2 * n + 1],
                 population=people[n],
                 time_zone=zone_names.setdefault(zone, zone),
             )
-            for n, (name, zone) in enumerate(zip(names.split("\n"), zones.split("\n"), strict=True))
+            for n, (name, country, zone) in enumerate(
+                zip(names.split("\n"), countries.split("\n"), zones.split("\n"), strict=True)
+            )
         )
 
     def named(self, folded: str) -> list[City]:
@@ -186,9 +188,11 @@ def _name_index(rows: Iterable[dict[str, Any]]) -> tuple[array[int], array[int]]
     for number, row in enumerate(rows):
         own = fold(row["name"])
         alternates = row.get("alternatenames") or ()
+        if number > _CITY_MASK:
+            raise ValueError(f"more than {_CITY_MASK + 1} cities: widen the packing")
         rank = (
-            (_MAX_NAMES - min(len(alternates), _MAX_NAMES)) << 48
-            | (_MAX_PEOPLE - min(int(row["population"]), _MAX_PEOPLE)) << 16
+            (_MAX_NAMES - min(len(alternates), _MAX_NAMES)) << 52
+            | (_MAX_PEOPLE - min(int(row["population"]), _MAX_PEOPLE)) << 20
             | number
         )
         seen = {own}
@@ -200,13 +204,15 @@ def _name_index(rows: Iterable[dict[str, Any]]) -> tuple[array[int], array[int]]
                 packed.append((hash(key) + _HASH_OFFSET) << 64 | 1 << 63 | rank)
     packed.sort()
     hashes = array("q", ((entry >> 64) - _HASH_OFFSET for entry in packed))
-    cities = array("l", (entry & 0xFFFF for entry in packed))
+    cities = array("l", (entry & _CITY_MASK for entry in packed))
     return hashes, cities
 
 
 _HASH_OFFSET = 2**63
-_MAX_NAMES = 2**15 - 1
+# Below the hash: bit 63 alternate-name flag, 11 bits names, 32 bits people, 20 bits city.
+_MAX_NAMES = 2**11 - 1
 _MAX_PEOPLE = 2**32 - 1
+_CITY_MASK = 2**20 - 1
 
 
 def _release_freed_memory() -> None:

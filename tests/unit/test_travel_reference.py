@@ -11,6 +11,7 @@ import pytest
 
 from services.travel import app, reference
 from services.travel.airports import search_airports
+from services.travel.sandbox.maps import cities_named
 from tripsage.travel.v1 import travel_service_pb2 as pb
 
 
@@ -113,3 +114,10 @@ def test_every_city_of_a_name_is_offered_best_first() -> None:
 )
 def test_an_airport_search_puts_the_one_a_traveller_means_first(query: str, first: str) -> None:
     assert search_airports(pb.ListAirportsRequest(query=query))[0].iata == first
+
+
+def test_sandbox_geocoding_offers_the_meant_city_first_and_the_region_s_when_given() -> None:
+    assert [(c.name, c.country) for c in cities_named("Venice")[:1]] == [("Venice", "IT")]
+    assert cities_named("Valencia")[0].country == "ES"
+    assert cities_named("Valencia", region="VE")[0].country == "VE"
+    assert cities_named("Cancun")[0].name == "Cancún"
