@@ -101,6 +101,10 @@ class Principal:
 current_principal_var: ContextVar[Principal | None] = ContextVar("current_principal", default=None)
 
 
+VERIFIED_CACHE_SECONDS = 30.0
+VERIFIED_CACHE_SIZE = 10_000
+
+
 @dataclass(frozen=True)
 class IssuedToken:
     token: str
@@ -126,6 +130,7 @@ class AccessTokens:
         self.ttl_seconds = ttl_seconds
         self.issuer = issuer
         self.accepted_issuers = frozenset((issuer, *accepted_issuers))
+        self._verified: dict[str, tuple[float, Principal]] = {}  # token -> (until, user)
 
     def issue(
         self,
@@ -156,6 +161,22 @@ class AccessTokens:
         return IssuedToken(jwt.encode(claims, self._secret, algorithm="HS256"), self.ttl_seconds)
 
     def verify(self, token: str) -> Principal:
+        """The token's user, or Unauthenticated. A verified token is remembered (at most
+        VERIFIED_CACHE_SIZE, each VERIFIED_CACHE_SECONDS and never past its expiry with
+        the clock skew): the same token gives the same answer until then, and checking
+        an HS256 signature on every call was a tenth of a read's CPU. Revocation is not
+        part of this answer; callers check it on every call."""
+        now = time.time()
+        remembered = self._verified.get(token)
+        if remembered is not None and remembered[0] > now:
+            return remembered[1]
+        principal, expires = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (min(now + VERIFIED_CACHE_SECONDS, expires), principal)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = decode_with_current_or_previous(
                 token,
@@ -189,13 +210,14 @@ class AccessTokens:
             raise Unauthenticated(
                 "token subject is not a user id", reason="TOKEN_INVALID"
             ) from None
-        return Principal(
+        principal = Principal(
             user_id=str(claims["sub"]),
             email=str(claims.get("email") or ""),
             role=Role.ADMIN if role_name == Role.ADMIN.value else Role.USER,
             session_id=str(claims.get("session_id") or ""),
             email_verified=verified,
         )
+        return principal, float(claims["exp"]) + CLOCK_SKEW_SECONDS
 
 
 def access_tokens(settings: Settings) -> AccessTokens:

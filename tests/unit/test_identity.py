@@ -10,7 +10,7 @@ import pytest
 
 from tripsage_core.config import Settings
 from tripsage_core.errors import Unauthenticated
-from tripsage_core.identity import AccessTokens, Role, access_tokens
+from tripsage_core.identity import CLOCK_SKEW_SECONDS, AccessTokens, Role, access_tokens
 
 SECRET = "current-secret-0123456789abcdefghijklmnop"
 OLD = "previous-secret-0123456789abcdefghijklmno"
@@ -148,3 +148,27 @@ def test_tokens_carry_the_configured_issuer() -> None:
         "https://auth.example"
     )
     assert tokens.verify(issued.token).user_id
+
+
+def test_a_remembered_token_still_expires_and_others_are_still_checked() -> None:
+    tokens = AccessTokens(SECRET, ttl_seconds=60)
+    issued = tokens.issue(
+        user_id=str(uuid.uuid4()), email="a@example.com", role=Role.USER, session_id="s"
+    )
+    first = tokens.verify(issued.token)
+    assert tokens.verify(issued.token) == first  # remembered
+    head, payload, signature = issued.token.split(".")
+    with pytest.raises(Unauthenticated):
+        tokens.verify(f"{head}.{payload}.{signature[::-1]}")
+    # A token one second from the end of its clock skew: remembered no longer than that.
+    now = int(time.time())
+    ending = jwt.encode(
+        {"iss": "tripsage", "sub": str(uuid.uuid4()), "aud": "authenticated",
+         "role": "authenticated", "iat": now - 100, "exp": now - CLOCK_SKEW_SECONDS + 1},
+        SECRET, algorithm="HS256",
+    )  # fmt: skip
+    assert tokens.verify(ending).user_id
+    time.sleep(1.1)
+    with pytest.raises(Unauthenticated) as expired:
+        tokens.verify(ending)
+    assert expired.value.reason == "TOKEN_EXPIRED"
