@@ -89,6 +89,9 @@ class Proxy:
         self.call_timeout = call_timeout
         self.stream_timeout = stream_timeout
         self.static_paths = dict(static_paths)
+        self._unary_callables: dict[
+            tuple[int, str], tuple[aio.Channel, aio.UnaryUnaryMultiCallable[Message, Message]]
+        ] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI, so every HTTP method reaches it (405s are ours); straight on the scope,
@@ -123,6 +126,16 @@ class Proxy:
         call = _Upstream(binding, channel, message, metadata, token_presented)
         return await (self._stream(call) if binding.server_streaming else self._unary(call))
 
+    def _unary_callable(self, call: _Upstream) -> aio.UnaryUnaryMultiCallable[Message, Message]:
+        """One multicallable per channel and method, made on first use (making one per
+        request cost about as much as rendering the reply)."""
+        key = (id(call.channel), call.binding.grpc_path)
+        found = self._unary_callables.get(key)
+        if found is None or found[0] is not call.channel:
+            made = call.channel.unary_unary(call.binding.grpc_path, *call.codec())
+            found = self._unary_callables[key] = (call.channel, made)
+        return found[1]
+
     def _no_route(self, request: _Request, found: NoRoute) -> GatewayError:
         path = request.path
         allowed = found.allowed or self.static_paths.get(path, ())
@@ -137,7 +150,7 @@ class Proxy:
 
     async def _unary(self, call: _Upstream) -> Response:
         binding = call.binding
-        multicallable = call.channel.unary_unary(binding.grpc_path, *call.codec())
+        multicallable = self._unary_callable(call)
         started = time.perf_counter()
         try:
             reply = await multicallable(
