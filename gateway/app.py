@@ -16,6 +16,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.callers import GatewayCallers
 from gateway.discovery import discover_services
@@ -148,7 +149,14 @@ def create_app(
     middleware.append(Middleware(RequestContextMiddleware, metrics=metrics))
     if rate_limiter is not None:
         middleware.append(Middleware(RateLimitMiddleware, limiter=rate_limiter, callers=callers))
-    app = Starlette(
+    # Transcoded paths skip Starlette's error, exception and routing layers (the
+    # proxy answers every error itself): the same middleware, straight to the proxy.
+    lean: ASGIApp = proxy
+    for each in reversed(middleware):
+        lean = each.cls(lean, *each.args, **each.kwargs)
+    app = _Gateway(
+        lean,
+        frozenset(static),
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
@@ -158,6 +166,23 @@ def create_app(
     app.state.metrics = metrics
     app.state.channels = pool
     return app
+
+
+class _Gateway(Starlette):
+    """Starlette for the gateway's own endpoints and lifespan; every other HTTP path
+    goes to the lean chain (the catch-all route below would send it to the proxy too)."""
+
+    def __init__(self, lean: ASGIApp, own_paths: frozenset[str], **options: Any) -> None:
+        super().__init__(**options)
+        self._lean = lean
+        self._own_paths = own_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in self._own_paths:
+            scope["app"] = self
+            await self._lean(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

@@ -9,11 +9,13 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import grpc
 from google.protobuf.message import Message
 from grpc import aio
-from starlette.requests import Request
+from starlette.datastructures import URL
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -87,33 +89,32 @@ class Proxy:
         self.call_timeout = call_timeout
         self.stream_timeout = stream_timeout
         self.static_paths = dict(static_paths)
+        self._unary_callables: dict[
+            tuple[int, str], tuple[aio.Channel, aio.UnaryUnaryMultiCallable[Message, Message]]
+        ] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """ASGI, so the catch-all route takes every HTTP method (405s are ours)."""
-        response = await self.endpoint(Request(scope, receive))
+        """ASGI, so every HTTP method reaches it (405s are ours); straight on the scope,
+        without Starlette's Request (gateway/app.py sends transcoded paths here first)."""
+        request = _Request(scope, receive)
+        try:
+            response = await self._handle(request)
+        except GatewayError as error:
+            token_presented = bool(request.headers.get("authorization"))
+            response = error_response(error.to_response(token_presented=token_presented))
         await response(scope, receive, send)
 
-    async def endpoint(self, request: Request) -> Response:
-        token_presented = bool(request.headers.get("authorization"))
-        try:
-            return await self._handle(request)
-        except GatewayError as error:
-            return error_response(error.to_response(token_presented=token_presented))
-
-    async def _handle(self, request: Request) -> Response:
-        raw_path = _raw_path(request)
-        found = self.table.match(request.method, raw_path)
+    async def _handle(self, request: _Request) -> Response:
+        found = self.table.match(request.method, request.raw_path())
         if isinstance(found, NoRoute):
             raise self._no_route(request, found)
         binding = found.binding
         request.scope[ROUTE_SCOPE_KEY] = binding.template.source
-        body = await _read_body(request) if binding.body else b""
-        message = build_request(
-            binding, found.path_params, request.query_params.multi_items(), body
-        )
+        body = await request.body() if binding.body else b""
+        message = build_request(binding, found.path_params, request.query(), body)
         request_id = str(request.scope.get(REQUEST_ID_SCOPE_KEY, ""))
-        client_host = request.client.host if request.client else None
-        metadata = outgoing_metadata(request.headers, request_id, client_host)
+        client = request.scope.get("client")
+        metadata = outgoing_metadata(request.headers, request_id, client[0] if client else None)
         address = self.pool.address_for(binding.service_name)
         if address is None:
             raise GatewayError(
@@ -125,20 +126,31 @@ class Proxy:
         call = _Upstream(binding, channel, message, metadata, token_presented)
         return await (self._stream(call) if binding.server_streaming else self._unary(call))
 
-    def _no_route(self, request: Request, found: NoRoute) -> GatewayError:
-        allowed = found.allowed or self.static_paths.get(request.url.path, ())
+    def _unary_callable(self, call: _Upstream) -> aio.UnaryUnaryMultiCallable[Message, Message]:
+        """One multicallable per channel and method, made on first use (making one per
+        request cost about as much as rendering the reply)."""
+        key = (id(call.channel), call.binding.grpc_path)
+        found = self._unary_callables.get(key)
+        if found is None or found[0] is not call.channel:
+            made = call.channel.unary_unary(call.binding.grpc_path, *call.codec())
+            found = self._unary_callables[key] = (call.channel, made)
+        return found[1]
+
+    def _no_route(self, request: _Request, found: NoRoute) -> GatewayError:
+        path = request.path
+        allowed = found.allowed or self.static_paths.get(path, ())
         if allowed:
             return GatewayError(
                 grpc.StatusCode.UNIMPLEMENTED,
-                f"method {request.method} is not allowed on {request.url.path}",
+                f"method {request.method} is not allowed on {path}",
                 http_status=405,
                 headers={"Allow": ", ".join(allowed)},
             )
-        return GatewayError(grpc.StatusCode.NOT_FOUND, f"no route for {request.url.path}")
+        return GatewayError(grpc.StatusCode.NOT_FOUND, f"no route for {path}")
 
     async def _unary(self, call: _Upstream) -> Response:
         binding = call.binding
-        multicallable = call.channel.unary_unary(binding.grpc_path, *call.codec())
+        multicallable = self._unary_callable(call)
         started = time.perf_counter()
         try:
             reply = await multicallable(
@@ -245,26 +257,55 @@ class _Upstream:
         return _serialize, message_class(self.binding.method.output_type).FromString
 
 
-def _raw_path(request: Request) -> str:
-    raw = request.scope.get("raw_path")
-    if isinstance(raw, bytes) and raw:
-        path = raw.decode("latin-1")
-        return path.split("?", 1)[0]
-    return request.url.path
+class _Request:
+    """What the proxy reads of an HTTP request, taken from the ASGI scope as
+    Starlette's Request would give it (first value of a repeated header, the
+    query as parse_qsl with blank values, ClientDisconnect on a dropped body)."""
 
+    __slots__ = ("headers", "method", "receive", "scope")
 
-async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _too_large()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
+    def __init__(self, scope: Scope, receive: Receive) -> None:
+        self.scope = scope
+        self.receive = receive
+        self.method: str = scope["method"]
+        headers: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            headers.setdefault(name.lower().decode("latin-1"), value.decode("latin-1"))
+        self.headers = headers
+
+    @property
+    def path(self) -> str:
+        """Starlette's ``request.url.path`` (only errors need it: it echoes the path)."""
+        return URL(scope=self.scope).path
+
+    def raw_path(self) -> str:
+        raw = self.scope.get("raw_path")
+        if isinstance(raw, bytes) and raw:
+            return raw.decode("latin-1").split("?", 1)[0]
+        return self.path
+
+    def query(self) -> list[tuple[str, str]]:
+        return parse_qsl(
+            self.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+        )
+
+    async def body(self) -> bytes:
+        declared = self.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             raise _too_large()
-        chunks.append(chunk)
-    return b"".join(chunks)
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise _too_large()
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
 
 
 def _too_large() -> GatewayError:

@@ -8,8 +8,8 @@ without presence (``always_print_fields_with_no_presence=True``), in the same
 order json_format puts them: the set fields by number, then the unset ones in
 declaration order.
 
-What json_format does specially and rarely (Struct, Value, ListValue, Any,
-extensions) is handed to json_format itself, and any surprise while rendering
+What json_format does specially and rarely (Any, extensions) is handed to
+json_format itself, and any surprise while rendering
 (a closed enum holding an unknown number, a NaN inside a Value, ...) re-renders
 the whole message with json_format, so results and errors are json_format's.
 tests/unit/gateway/test_gateway_render.py compares the two over every reply
@@ -38,18 +38,12 @@ _FLOATS = frozenset({_F.CPPTYPE_FLOAT, _F.CPPTYPE_DOUBLE})
 _AS_STRING = frozenset(
     {"google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.FieldMask"}
 )
-# Left to json_format whole: dynamic JSON and Any.
-_DELEGATED = frozenset(
-    {
-        "google.protobuf.Struct",
-        "google.protobuf.Value",
-        "google.protobuf.ListValue",
-        "google.protobuf.Any",
-    }
-)
+# Left to json_format whole.
+_DELEGATED = frozenset({"google.protobuf.Any"})
 _WRAPPERS_FILE = "google/protobuf/wrappers.proto"
 
-_renderers: dict[str, Renderer] = {}
+# Keyed by the descriptor itself, not its name: two pools may both define a name.
+_renderers: dict[Any, Renderer] = {}
 
 
 def message_to_json(message: Message) -> Any:
@@ -62,10 +56,10 @@ def message_to_json(message: Message) -> Any:
 
 
 def renderer_for(descriptor: Any) -> Renderer:
-    found = _renderers.get(descriptor.full_name)
+    found = _renderers.get(descriptor)
     if found is None:
         found = _build(descriptor)
-        _renderers[descriptor.full_name] = found
+        _renderers[descriptor] = found
     return found
 
 
@@ -79,6 +73,9 @@ def _build(descriptor: Descriptor) -> Renderer:
         return _reference
     if name in _AS_STRING:
         return _to_json_string
+    dynamic = _DYNAMIC.get(name)
+    if dynamic is not None:
+        return dynamic
     if descriptor.file.name == _WRAPPERS_FILE:
         inner = _scalar(descriptor.fields_by_name["value"])
         return lambda message: inner(message.value)  # type: ignore[attr-defined]
@@ -87,6 +84,42 @@ def _build(descriptor: Descriptor) -> Renderer:
 
 def _to_json_string(message: Message) -> Any:
     return message.ToJsonString()  # type: ignore[attr-defined]
+
+
+def _value(message: Any) -> Any:
+    """google.protobuf.Value as json_format renders it; NaN and infinities raise, so
+    message_to_json lets json_format refuse them with its own error."""
+    which = message.WhichOneof("kind")
+    if which is None or which == "null_value":
+        return None
+    if which == "list_value":
+        return [_value(item) for item in message.list_value.values]
+    if which == "struct_value":
+        return _struct(message.struct_value)
+    if which == "number_value":
+        number = message.number_value
+        if math.isinf(number) or math.isnan(number):
+            raise ValueError("a Value cannot hold NaN or Infinity in JSON")
+        return number
+    if which == "string_value":
+        return str(message.string_value)
+    return bool(message.bool_value)
+
+
+def _struct(message: Any) -> dict[str, Any]:
+    fields = message.fields
+    return {key: _value(fields[key]) for key in fields}
+
+
+def _list_value(message: Any) -> list[Any]:
+    return [_value(item) for item in message.values]
+
+
+_DYNAMIC: dict[str, Renderer] = {
+    "google.protobuf.Value": _value,
+    "google.protobuf.Struct": _struct,
+    "google.protobuf.ListValue": _list_value,
+}
 
 
 def _regular(descriptor: Descriptor) -> Renderer:

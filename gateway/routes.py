@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from google.api import annotations_pb2, http_pb2
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 
-from gateway.path_template import PathTemplate, TemplateError, parse_template
+from gateway.path_template import PathTemplate, SegmentKind, TemplateError, parse_template
 
 logger = logging.getLogger("tripsage.gateway")
 
@@ -133,6 +133,11 @@ class RouteTable:
     def __init__(self, bindings: Iterable[HttpBinding]) -> None:
         ordered = sorted(bindings, key=lambda b: b.template.specificity, reverse=True)
         self.bindings: tuple[HttpBinding, ...] = tuple(ordered)
+        # A template without a multi-segment variable matches only paths of its own
+        # number of segments: counting them once spares trying every template.
+        self._sizes: tuple[tuple[HttpBinding, int | None], ...] = tuple(
+            (binding, _fixed_size(binding)) for binding in ordered
+        )
 
     @classmethod
     def from_services(cls, services: Iterable[ServiceDescriptor]) -> RouteTable:
@@ -154,7 +159,11 @@ class RouteTable:
         not a fall-through to a plain ``{id}`` template.
         """
         matches: list[RouteMatch] = []
-        for binding in self.bindings:
+        body = raw_path[1:]
+        size = body.count("/") + 1 if body else 0
+        for binding, fixed in self._sizes:
+            if fixed is not None and fixed != size:
+                continue
             params = binding.template.match(raw_path)
             if params is not None:
                 matches.append(RouteMatch(binding=binding, path_params=params))
@@ -165,3 +174,13 @@ class RouteTable:
                 return match
         allowed = tuple(dict.fromkeys(match.binding.http_method for match in matches))
         return NoRoute(allowed=allowed)
+
+
+def _fixed_size(binding: HttpBinding) -> int | None:
+    """How many path segments the binding's template matches, if always the same."""
+    segments = binding.template.segments
+    if binding.template.verb is not None or any(
+        segment.kind is SegmentKind.MULTI for segment in segments
+    ):
+        return None  # tried on every path, as before
+    return len(segments)

@@ -74,7 +74,8 @@ def header_too_large(name: str, longest: int) -> GatewayError:
 
 
 def _is_metadata_text(value: str) -> bool:
-    return all(" " <= char <= "~" for char in value)
+    """Printable ASCII (" " to "~"); for ASCII text exactly what isprintable() says."""
+    return value.isascii() and value.isprintable()
 
 
 class ChannelPool:

@@ -31,7 +31,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from gateway.discovery import discover_services
-from gateway.render import message_to_json
+from gateway.render import message_to_json, renderer_for
 
 _F = FieldDescriptor
 _FDP = descriptor_pb2.FieldDescriptorProto
@@ -57,18 +57,22 @@ def _dumps(value: Any) -> str:
 
 
 def _both(message: Message) -> tuple[str, str]:
-    """(json_format's rendering or error, ours), as the gateway would write them."""
+    """(json_format's rendering or error, ours), as the gateway would write them.
+
+    Where json_format renders, ours must too without falling back to it (the
+    renderer itself is called); where it refuses, message_to_json must refuse alike.
+    """
     try:
         expected = _dumps(
             json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
         )
     except Exception as error:
         expected = f"error {type(error).__name__}: {error}"
-    try:
-        ours = _dumps(message_to_json(message))
-    except Exception as error:
-        ours = f"error {type(error).__name__}: {error}"
-    return expected, ours
+        try:
+            return expected, _dumps(message_to_json(message))
+        except Exception as ours:
+            return expected, f"error {type(ours).__name__}: {ours}"
+    return expected, _dumps(renderer_for(message.DESCRIPTOR)(message))
 
 
 # -- generated values ------------------------------------------------------------------
