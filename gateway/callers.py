@@ -8,36 +8,29 @@ is resolved through auth's ResolveCredential and remembered for
 API_KEY_CACHE_SECONDS; until then it counts as no credential at all, so a
 made-up key is one more request from the client's address.
 
-A verified access token is remembered (at most TOKEN_CACHE_SIZE of them) for
-TOKEN_CACHE_SECONDS, never past its own expiry (with the verifier's clock
-skew): verifying an HS256 token on every request was a tenth of the gateway's
-CPU. Nothing else changes with it: the services still verify every call and
-check revocation themselves, and what the gateway decides from a token (the
-bucket, administrator or not) is in the signed token, so it cannot go stale.
+A verified access token is remembered by `AccessTokens.verify` itself (30 s,
+never past its expiry; tripsage_core/identity.py): verifying an HS256 token on
+every request was a tenth of the gateway's CPU. What the gateway decides from a
+token (the bucket, administrator or not) is in the signed token, so it cannot go
+stale; the services still check revocation on every call.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import logging
 import time
 from collections.abc import Mapping
 
-import orjson
-
 from tripsage_core.config import Settings
 from tripsage_core.errors import DomainError
 from tripsage_core.grpc_kit.caller import ApiKeyResolver, RemoteApiKeys
-from tripsage_core.identity import CLOCK_SKEW_SECONDS, AccessTokens, Principal, access_tokens
+from tripsage_core.identity import AccessTokens, Principal, access_tokens
 
 logger = logging.getLogger("tripsage.gateway")
 
 _MAX_REMEMBERED_KEYS = 10_000
-TOKEN_CACHE_SECONDS = 30.0
-TOKEN_CACHE_SIZE = 10_000
 
 
 class GatewayCallers:
@@ -54,27 +47,16 @@ class GatewayCallers:
         self.api_key_ttl_seconds = api_key_ttl_seconds
         self._operator_token = operator_token.encode() if operator_token else None
         self._known_keys: dict[bytes, tuple[float, str]] = {}
-        self._verified: dict[str, tuple[float, Principal]] = {}
 
     def user(self, headers: Mapping[str, str]) -> Principal | None:
         """The user of a valid bearer access token, else None (never raises)."""
         token = _bearer(headers)
         if token is None or self.tokens is None:
             return None
-        now = time.monotonic()
-        remembered = self._verified.get(token)
-        if remembered is not None and remembered[0] > now:
-            return remembered[1]
         try:
-            principal = self.tokens.verify(token)
+            return self.tokens.verify(token)
         except DomainError:
             return None
-        # The verifier accepts a token until exp + skew; it is remembered no longer.
-        until = min(now + TOKEN_CACHE_SECONDS, now + _expires_in(token) + CLOCK_SKEW_SECONDS)
-        if len(self._verified) >= TOKEN_CACHE_SIZE:
-            self._verified.clear()
-        self._verified[token] = (until, principal)
-        return principal
 
     def known_api_key(self, headers: Mapping[str, str]) -> str | None:
         """The id of the request's API key if it was resolved recently, else None."""
@@ -129,16 +111,6 @@ def _bearer(headers: Mapping[str, str]) -> str | None:
     scheme, _, token = headers.get("authorization", "").partition(" ")
     token = token.strip()
     return token if scheme.lower() == "bearer" and token else None
-
-
-def _expires_in(token: str) -> float:
-    """Seconds until a verified token's ``exp`` (0 if it cannot be read back)."""
-    try:
-        payload = token.split(".")[1]
-        claims = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return float(claims["exp"]) - time.time()
-    except (IndexError, KeyError, TypeError, ValueError, binascii.Error, orjson.JSONDecodeError):
-        return 0.0
 
 
 def _digest(secret: str) -> bytes:
