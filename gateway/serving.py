@@ -7,7 +7,7 @@ client, as the first address from the right that is not itself a trusted proxy.
 
 The event loop is uvloop and the HTTP parser httptools (uvicorn's fast pair):
 on the gateway's hot path they take about a third off the CPU of the asyncio
-loop with h11 (docs/performance-gateway.md).
+loop with h11 (docs/performance.md).
 """
 
 from __future__ import annotations
