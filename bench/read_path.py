@@ -271,6 +271,22 @@ def median(figures: list[Figures]) -> Figures:
     )
 
 
+def interleaved(
+    cases: dict[str, Callable[[int], Any]],
+    concurrency: list[int],
+    rounds: int,
+    watched: dict[str, psutil.Process],
+) -> dict[tuple[str, int], Figures]:
+    """Every case at every concurrency, round after round; the median of each."""
+    results: dict[tuple[str, int], list[Figures]] = {}
+    for round_number in range(rounds):
+        print(f"round {round_number + 1} of {rounds} ...", flush=True)
+        for c in concurrency:
+            for name, make in cases.items():
+                results.setdefault((name, c), []).append(measure(make(c), watched))
+    return {key: median(values) for key, values in results.items()}
+
+
 def backing_processes(suite: Suite, data_dir: Path) -> dict[str, psutil.Process]:
     """The embedded servers' processes (PostgreSQL with its backends), when embedded."""
     found: dict[str, psutil.Process] = {}
@@ -357,14 +373,9 @@ def main() -> None:
             ),
             "REST ListTrips": lambda c: wrk_load(f"{gateway}/api/v1/trips", token, c, args.seconds),
         }
-        results: dict[tuple[str, int], list[Figures]] = {}
-        for round_number in range(args.rounds):
-            print(f"round {round_number + 1} of {args.rounds} ...", flush=True)
-            for c in args.concurrency:
-                for name, make in cases.items():
-                    results.setdefault((name, c), []).append(measure(make(c), watched))
+        figures = interleaved(cases, args.concurrency, args.rounds, watched)
         rss = {name: process_tree_rss(p) for name, p in watched.items()}
-        report({key: median(values) for key, values in results.items()}, rss, args)
+        report(figures, rss, args)
     finally:
         for ceiling in ceilings:
             ceiling.terminate()

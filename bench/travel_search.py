@@ -44,8 +44,7 @@ from bench.read_path import (  # noqa: E402
     Figures,
     _wait_for_port,
     grpc_load,
-    measure,
-    median,
+    interleaved,
     start_suite,
 )
 from tripsage.auth.v1 import auth_service_pb2 as auth_pb  # noqa: E402
@@ -176,13 +175,7 @@ def main() -> None:
             cases[f"{kind} cached"] = lambda c, m=method, r=request: grpc_load(
                 addresses["travel"], SERVICE + m, r.SerializeToString(), token, c, args.seconds
             )
-        results: dict[tuple[str, int], list[Figures]] = {}
-        for round_number in range(args.rounds):
-            print(f"round {round_number + 1} of {args.rounds} ...", flush=True)
-            for c in args.concurrency:
-                for name, make in cases.items():
-                    results.setdefault((name, c), []).append(measure(make(c), watched))
-        report({key: median(values) for key, values in results.items()}, args.concurrency, args)
+        report(interleaved(cases, args.concurrency, args.rounds, watched), args.concurrency, args)
         print("\ntravel cache counters (non-zero):")
         print(cache_counters(metrics_port))
     finally:
