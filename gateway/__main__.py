@@ -10,7 +10,6 @@ import atexit
 import signal
 
 import uvicorn
-from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from starlette.types import ASGIApp
 from uvicorn.supervisors import Multiprocess
 
@@ -48,7 +47,9 @@ def build_app(settings: Settings | None = None) -> ASGIApp:
         callers=gateway_callers(settings),
         channel_credentials=channel_credentials(settings),
     )
-    if tracing:
+    if tracing:  # imported only then: OpenTelemetry is megabytes a gateway without it never uses
+        from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
         return OpenTelemetryMiddleware(app, excluded_urls="/api/health.*,/metrics")
     return app
 

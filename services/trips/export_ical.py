@@ -11,8 +11,6 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
-from icalendar import Calendar, Event
-
 from services.trips.items import ItineraryItem
 from services.trips.model import Trip
 
@@ -29,6 +27,10 @@ def export_filename(trip: Trip, extension: str) -> str:
 
 
 def render_ical(trip: Trip, items: list[ItineraryItem]) -> bytes:
+    # Imported on the first export, not at start-up: icalendar is 8 MB of a trips
+    # process that most replicas never spend (docs/performance.md, memory).
+    from icalendar import Calendar, Event
+
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
