@@ -23,12 +23,14 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
-import httpx
 import jwt
 import redis.asyncio as redis
+
+if TYPE_CHECKING:
+    import httpx
 
 from services.auth.accounts import Accounts, SignedIn, email_problem, normalize_email
 from services.auth.store import UserRecord, UserStore, refuse_disabled
@@ -169,6 +171,8 @@ class OAuthSignIns:
     async def _identify(
         self, provider: OAuthProvider, code: str, redirect_uri: str, pending: dict[str, str]
     ) -> ExternalIdentity:
+        import httpx  # on the first call: 18 MB an auth process without it never spends
+
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 tokens = await self._exchange(client, provider, code, redirect_uri, pending)

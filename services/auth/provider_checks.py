@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
-import httpx
-
 
 class KeyStatus(StrEnum):
     UNVERIFIED = "unverified"
@@ -98,6 +96,8 @@ class HttpProviderChecker:
 
     async def check(self, service: str, key: str) -> CheckResult:
         url, headers, params = self._request(service, key)
+        import httpx  # on the first call: 18 MB an auth process without it never spends
+
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 response = await client.get(url, headers=headers, params=params)
