@@ -7,14 +7,16 @@ memories are not copied between them (docs/assistant.md says so).
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
 
-from services.assistant.mem0_memories import Mem0Memories
 from services.assistant.memories import MemoryBook, MemoryFilter, NewMemory
 from services.assistant.model import Memory
 from tripsage_core.identity import Principal
 from tripsage_core.keyset import Page
 from tripsage_core.provider_accounts import KeyChooser, UserKeySource
+
+if TYPE_CHECKING:
+    import httpx
 
 MEM0 = "mem0"
 
@@ -32,12 +34,19 @@ class MemoryAccounts:
         self.local = local
         self.keys = KeyChooser({MEM0: server_key}, user_keys)
         self.mem0_url = mem0_url
-        self.http = httpx.AsyncClient(timeout=timeout)
+        self.timeout = timeout
+        self.http: httpx.AsyncClient | None = None  # made (and httpx imported) for Mem0 only
 
     async def book(self, caller: Principal) -> MemoryBook:
         account = await self.keys.choose(caller, MEM0)
         if account.key is None:
             return self.local
+        import httpx
+
+        from services.assistant.mem0_memories import Mem0Memories
+
+        if self.http is None:
+            self.http = httpx.AsyncClient(timeout=self.timeout)
         return Mem0Memories(self.http, self.mem0_url, account.key)
 
     async def remember(self, caller: Principal, note: NewMemory) -> Memory:
@@ -56,4 +65,5 @@ class MemoryAccounts:
         return await (await self.book(caller)).forget_all(caller)
 
     async def close(self) -> None:
-        await self.http.aclose()
+        if self.http is not None:
+            await self.http.aclose()

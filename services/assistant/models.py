@@ -8,13 +8,15 @@ connection pool; only the key differs per user.
 
 from __future__ import annotations
 
-import openai
+from typing import TYPE_CHECKING
 
 from services.assistant.chat import ChatModel
-from services.assistant.openai_model import OpenAIChatModel
 from tripsage_core.config import Settings
 from tripsage_core.identity import Principal
 from tripsage_core.provider_accounts import OPENAI, KeyChooser, UserKeySource
+
+if TYPE_CHECKING:
+    import openai
 
 
 class ModelChooser:
@@ -23,7 +25,9 @@ class ModelChooser:
         self.keys = KeyChooser({OPENAI: server_key}, user_keys)
         self.settings = settings
         self.offline = offline
-        self.http = openai.DefaultAsyncHttpxClient(timeout=settings.openai_timeout_seconds)
+        # The openai package (about 20 MB) is imported when a model first answers: an
+        # offline suite never loads it.
+        self.http: openai.DefaultAsyncHttpxClient | None = None
 
     @property
     def mode(self) -> str:
@@ -35,6 +39,12 @@ class ModelChooser:
         account = await self.keys.choose(caller, OPENAI)
         if account.is_sandbox and not self.settings.openai_base_url:
             return self.offline
+        import openai
+
+        from services.assistant.openai_model import OpenAIChatModel
+
+        if self.http is None:
+            self.http = openai.DefaultAsyncHttpxClient(timeout=self.settings.openai_timeout_seconds)
         return OpenAIChatModel(
             api_key=account.key,
             base_url=self.settings.openai_base_url,
@@ -46,4 +56,5 @@ class ModelChooser:
         )
 
     async def close(self) -> None:
-        await self.http.aclose()
+        if self.http is not None:
+            await self.http.aclose()

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 
-import openai
-
 from services.assistant.memories import EmbeddingsUnavailable
 from tripsage_core.config import Settings
 
@@ -19,6 +17,8 @@ logger = logging.getLogger("tripsage.assistant.embeddings")
 
 class OpenAIEmbedder:
     def __init__(self, settings: Settings, model: str) -> None:
+        import openai  # only where EMBEDDING_MODEL is set: about 20 MB otherwise unspent
+
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         self.model = model
         self.client = openai.AsyncOpenAI(
@@ -29,6 +29,8 @@ class OpenAIEmbedder:
         )
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
+        import openai
+
         try:
             answer = await self.client.embeddings.create(model=self.model, input=texts)
         except openai.APIError as error:
