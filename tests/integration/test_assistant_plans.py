@@ -5,6 +5,7 @@ a property test runs many generated requests."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -417,3 +418,26 @@ async def test_rooms_of_the_kind_asked_that_sleep_the_party(
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await plan(assistant, ana, pb.PlanTripRequest(destination="Paris", room_type="igloo"))
     assert error_info(refused.value).metadata["constraint"] == "rooms"
+
+
+async def test_a_plan_streamed_through_the_gateway(http: httpx.AsyncClient, ana: Account) -> None:
+    made = await http.post("/api/v1/conversations", json={}, headers=ana.headers)
+    conversation = made.json()["conversation"]["id"]
+    events = []
+    async with http.stream(
+        "POST",
+        f"/api/v1/conversations/{conversation}/messages:stream",
+        json={"content": "Plan 3 relaxed days in Prague for two, we love history"},
+        headers=ana.headers,
+    ) as response:
+        assert response.status_code == 200
+        async for line in response.aiter_lines():
+            if line.startswith("data: "):
+                events.append(json.loads(line.removeprefix("data: ")))
+    assert [e["toolCall"]["name"] for e in events if "toolCall" in e] == ["plan_trip"]
+    (finished,) = [e["toolResult"] for e in events if "toolResult" in e]
+    assert not finished.get("error"), finished
+    assert finished["result"]["plan"]["destination"] == "Prague"
+    assert len(finished["result"]["plan"]["days"]) == 3
+    answer = events[-1]["message"]["content"]
+    assert answer.count("\n2") == 3, answer  # a line per day, each starting with its date
