@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tripsage_core.config import Settings, get_settings_or_exit
@@ -23,7 +25,8 @@ def _parser() -> argparse.ArgumentParser:
         help="data of embedded PostgreSQL/Valkey (default: TRIPSAGE_DATA_DIR or ./.tripsage)",
     )
     migrate = commands.add_parser(
-        "migrate", help="apply every service's migrations to POSTGRES_URL"
+        "migrate",
+        help="apply every service's migrations (POSTGRES_URL, else the embedded server)",
     )
     migrate.add_argument("--service", choices=SERVICE_NAMES)
     admin = commands.add_parser(
@@ -43,6 +46,20 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "rotate-secret-key",
         help="re-encrypt every BYOK key under SECRET_KEY (old key in SECRET_KEY_PREVIOUS)",
+    )
+    backup = commands.add_parser(
+        "backup",
+        help="dump every TripSage schema to a SQL file (POSTGRES_URL, else the embedded server)",
+    )
+    backup.add_argument(
+        "--output", type=Path, help="file to write (default: DATA_DIR/backups/tripsage-TIME.sql)"
+    )
+    restore = commands.add_parser(
+        "restore", help="load a backup made by `tripsage backup` into the database"
+    )
+    restore.add_argument("path", type=Path)
+    restore.add_argument(
+        "--clean", action="store_true", help="drop the backup's schemas first if they exist"
     )
     return parser
 
@@ -102,6 +119,51 @@ async def _health_check(settings: Settings, service: str, address: str | None) -
     return 0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1
 
 
+@contextmanager
+def _database(settings: Settings) -> Iterator[str]:
+    """POSTGRES_URL, else the embedded server over the data directory (the running
+    suite's, or started for this command and stopped after it)."""
+    if settings.postgres_url is not None:
+        yield settings.postgres_url.get_secret_value()
+        return
+    from tripsage_core.database import ensure_database, with_database
+    from tripsage_core.embedded import DATABASE_NAME, EmbeddedPostgres
+
+    server = EmbeddedPostgres(settings.tripsage_data_dir.resolve())
+    admin_dsn = server.start()
+    try:
+        asyncio.run(ensure_database(admin_dsn, DATABASE_NAME))
+        yield with_database(admin_dsn, DATABASE_NAME)
+    finally:
+        server.stop()
+
+
+def _backup_command(args: argparse.Namespace, settings: Settings) -> int:
+    from tripsage import backups
+
+    try:
+        with _database(settings) as dsn:
+            if args.command == "backup":
+                path = args.output or backups.default_backup_path(
+                    settings.tripsage_data_dir.resolve()
+                )
+                report = asyncio.run(backups.backup(dsn, path))
+                verb = "backed up"
+            else:
+                report = asyncio.run(backups.restore(dsn, args.path, clean=args.clean))
+                verb = "restored"
+    except backups.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for table in report.tables:
+        print(f"  {table.schema}.{table.table}: {table.rows} rows")
+    print(
+        f"{verb} {len(report.header.schemas)} schemas, {len(report.tables)} tables,"
+        f" {report.rows} rows: {report.path}"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if getattr(args, "data_dir", None) is not None:
@@ -112,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_health_check(settings, args.service, args.address))
     if args.command in ("create-admin", "rotate-secret-key"):
         return _auth_command(args, settings)
+    if args.command in ("backup", "restore"):
+        return _backup_command(args, settings)
     if args.command == "up":
         from tripsage.launcher import up
         from tripsage_core.embedded import EmbeddedServerMissing
@@ -124,14 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     from tripsage.launcher import migration_dirs
     from tripsage_core.migrations import migrate
 
-    if settings.postgres_url is None:
-        print("POSTGRES_URL is not set", file=sys.stderr)
-        return 2
-    for service, directory in migration_dirs().items():
-        if args.service and service != args.service:
-            continue
-        applied = asyncio.run(migrate(settings.postgres_url.get_secret_value(), service, directory))
-        print(f"{service}: {', '.join(applied) if applied else 'up to date'}")
+    with _database(settings) as dsn:
+        for service, directory in migration_dirs().items():
+            if args.service and service != args.service:
+                continue
+            applied = asyncio.run(migrate(dsn, service, directory))
+            print(f"{service}: {', '.join(applied) if applied else 'up to date'}")
     return 0
 
 

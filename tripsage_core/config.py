@@ -205,10 +205,11 @@ class Settings(BaseSettings):
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
 
-    @field_validator("notifier_url", mode="before")
+    @field_validator("notifier_url", "postgres_url", "redis_url", mode="before")
     @classmethod
-    def _empty_notifier_is_unset(cls, value: Any) -> Any:
-        # compose passes NOTIFIER_URL="" when it is not set.
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # compose passes NOTIFIER_URL="" when it is not set; an empty POSTGRES_URL= line
+        # must mean "embedded", never libpq's defaults (some local database).
         return None if value == "" else value
 
     @field_validator("trusted_proxies")

@@ -99,3 +99,9 @@ def test_dev_secrets_are_generated_once_and_shared(tmp_path: Path) -> None:
     assert (tmp_path / "dev-secrets.json").stat().st_mode & 0o777 == 0o600
     other = load_settings(_env_file=None, tripsage_data_dir=tmp_path / "elsewhere")
     assert other.database_jwt_secret != first.database_jwt_secret
+
+
+def test_an_empty_database_or_cache_url_means_unset_so_the_embedded_servers_run() -> None:
+    settings = load_settings(_env_file=None, environment="testing", postgres_url="", redis_url="")
+    assert settings.postgres_url is None
+    assert settings.redis_url is None
