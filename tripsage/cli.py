@@ -61,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument(
         "--clean", action="store_true", help="drop the backup's schemas first if they exist"
     )
+    export = commands.add_parser(
+        "export-config", help="print every setting as JSON, secrets redacted"
+    )
+    export.add_argument("--output", type=Path, help="write to this file instead of stdout")
     return parser
 
 
@@ -176,6 +180,16 @@ def main(argv: list[str] | None = None) -> int:
         return _auth_command(args, settings)
     if args.command in ("backup", "restore"):
         return _backup_command(args, settings)
+    if args.command == "export-config":
+        from tripsage.config_export import exported_json
+
+        text = exported_json(settings)
+        if args.output is None:
+            sys.stdout.write(text)
+        else:
+            args.output.write_text(text)
+            print(f"configuration written to {args.output} (secrets redacted)")
+        return 0
     if args.command == "up":
         from tripsage.launcher import up
         from tripsage_core.embedded import EmbeddedServerMissing
