@@ -61,6 +61,20 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument(
         "--clean", action="store_true", help="drop the backup's schemas first if they exist"
     )
+    commands.add_parser(
+        "cache-stats", help="the travel search cache: keys, memory and hit ratio by content type"
+    )
+    clear = commands.add_parser(
+        "clear-cache", help="delete travel search cache entries (all, or of some content types)"
+    )
+    clear.add_argument(
+        "--type",
+        dest="kinds",
+        action="append",
+        default=[],
+        metavar="KIND",
+        help="a content type (flights, stays, places, weather, ...); repeatable",
+    )
     export = commands.add_parser(
         "export-config", help="print every setting as JSON, secrets redacted"
     )
@@ -168,6 +182,58 @@ def _backup_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cache_command(args: argparse.Namespace, settings: Settings) -> int:
+    from services.travel.cache import cache_namespace
+    from tripsage import cache_admin
+    from tripsage_core.cache import create_redis
+
+    if settings.redis_url is None:
+        print(
+            "error: REDIS_URL is not set (the embedded Valkey of `tripsage up` prints its URL"
+            " at start-up)",
+            file=sys.stderr,
+        )
+        return 2
+    unknown = sorted(set(getattr(args, "kinds", ())) - set(cache_admin.KINDS))
+    if unknown:
+        print(
+            f"error: unknown content type {', '.join(unknown)}; one of"
+            f" {', '.join(cache_admin.KINDS)}",
+            file=sys.stderr,
+        )
+        return 2
+
+    async def run() -> int:
+        from redis.exceptions import RedisError
+
+        assert settings.redis_url is not None
+        redis = create_redis(settings.redis_url.get_secret_value())
+        namespace = cache_namespace(settings)
+        try:
+            if args.command == "clear-cache":
+                removed = await cache_admin.clear_cache(redis, namespace, tuple(args.kinds))
+                for kind, count in removed.items():
+                    print(f"  {kind}: {count} entries deleted")
+                print(f"deleted {sum(removed.values())} cache entries")
+                return 0
+            stats = await cache_admin.cache_stats(redis, namespace)
+        except (RedisError, OSError) as exc:
+            print(f"error: Redis did not answer: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await redis.aclose()
+        print(f"{'type':<16}{'keys':>8}{'memory':>12}{'lookups':>10}{'hit ratio':>11}")
+        for kind, each in stats.items():
+            ratio = "-" if each.hit_ratio is None else f"{each.hit_ratio:.1%}"
+            print(
+                f"{kind:<16}{each.keys:>8}{each.memory_bytes:>12}"
+                f"{sum(each.lookups.values()):>10}{ratio:>11}"
+            )
+        return 0
+
+    return asyncio.run(run())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if getattr(args, "data_dir", None) is not None:
@@ -180,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         return _auth_command(args, settings)
     if args.command in ("backup", "restore"):
         return _backup_command(args, settings)
+    if args.command in ("cache-stats", "clear-cache"):
+        return _cache_command(args, settings)
     if args.command == "export-config":
         from tripsage.config_export import exported_json
 

@@ -14,7 +14,8 @@ import logging
 from prometheus_client import start_http_server
 from redis.asyncio import Redis
 
-from services.travel.cache import SearchCache
+from services.travel.cache import SearchCache, cache_namespace
+from services.travel.cache_stats import STATS_INTERVAL_SECONDS, publish_forever, publish_stats
 from services.travel.providers.duffel import DuffelProvider
 from services.travel.providers.google_maps import GoogleMapsProvider
 from services.travel.providers.http import ProviderHttp
@@ -107,7 +108,7 @@ def build_travel(
         keys=KeyChooser(server_keys(settings), user_keys or AuthServiceKeys(settings)),
         cache=SearchCache(
             redis,
-            namespace=f"{settings.travel_cache_prefix}:v1",
+            namespace=cache_namespace(settings),
             local=LocalCache(
                 settings.travel_local_cache_seconds, settings.travel_local_cache_entries
             ),
@@ -153,10 +154,21 @@ def compose(
         # Searches work without Redis (uncached), so its outage never takes us out.
         return warm_up.done()
 
+    publisher = (
+        asyncio.get_running_loop().create_task(
+            publish_forever(redis, travel.cache.namespace, STATS_INTERVAL_SECONDS)
+        )
+        if redis is not None
+        else None
+    )
+
     async def stop() -> None:
         for client in clients:
             await client.aclose()
         if redis is not None:
+            if publisher is not None:
+                publisher.cancel()
+            await publish_stats(redis, travel.cache.namespace)  # what the last interval saw
             await redis.aclose()
 
     return service_definition(

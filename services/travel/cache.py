@@ -33,6 +33,7 @@ from redis.exceptions import RedisError
 
 from services.travel.metrics import cache_lookup
 from tripsage_core.cache import LocalCache
+from tripsage_core.config import Settings
 
 logger = logging.getLogger("tripsage.travel.cache")
 
@@ -66,6 +67,11 @@ class Cached[T: Message]:
     fetch_time: float
     cached: bool
     stale: bool
+
+
+def cache_namespace(settings: Settings) -> str:
+    """Where this deployment's search cache lives in Redis (TRAVEL_CACHE_PREFIX)."""
+    return f"{settings.travel_cache_prefix}:v1"
 
 
 def cache_key(namespace: str, kind: str, provider: str, partition: str, query: Message) -> str:
