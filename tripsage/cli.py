@@ -62,6 +62,13 @@ def _parser() -> argparse.ArgumentParser:
         "--clean", action="store_true", help="drop the backup's schemas first if they exist"
     )
     commands.add_parser(
+        "verify-connection", help="check that PostgreSQL and Redis answer (a line each)"
+    )
+    commands.add_parser(
+        "verify-setup",
+        help="check settings, database, cache, migrations, every service's health and modes",
+    )
+    commands.add_parser(
         "cache-stats", help="the travel search cache: keys, memory and hit ratio by content type"
     )
     clear = commands.add_parser(
@@ -234,6 +241,23 @@ def _cache_command(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(run())
 
 
+def _verify_command(args: argparse.Namespace, settings: Settings) -> int:
+    from tripsage import verification
+
+    with _database(settings) as dsn:
+        run = (
+            verification.verify_setup
+            if args.command == "verify-setup"
+            else verification.verify_connection
+        )
+        checks = asyncio.run(run(settings, dsn))
+    for check in checks:
+        print(check.line())
+    failed = [check for check in checks if not check.ok]
+    print(f"{len(checks) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if getattr(args, "data_dir", None) is not None:
@@ -246,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         return _auth_command(args, settings)
     if args.command in ("backup", "restore"):
         return _backup_command(args, settings)
+    if args.command in ("verify-connection", "verify-setup"):
+        return _verify_command(args, settings)
     if args.command in ("cache-stats", "clear-cache"):
         return _cache_command(args, settings)
     if args.command == "export-config":
