@@ -11,8 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tripsage_core.config import Settings, get_settings_or_exit
-from tripsage_core.logging import configure_logging
+from tripsage_core.logging import LogFiles, configure_logging
 from tripsage_core.service_registry import SERVICE_NAMES
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,6 +83,21 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KIND",
         help="a content type (flights, stays, places, weather, ...); repeatable",
+    )
+    view = commands.add_parser("view-logs", help="the latest lines of every process's log file")
+    view.add_argument("--service", help="one process (auth, trips, ..., gateway, launcher)")
+    view.add_argument("--lines", type=int, default=50, help="how many (default 50)")
+    search = commands.add_parser("search-logs", help="log lines containing a text")
+    search.add_argument("--query", required=True, help="text to find (case-insensitive)")
+    search.add_argument("--service", help="one process only")
+    search.add_argument("--level", choices=LOG_LEVELS, help="this level or above")
+    search.add_argument("--days", type=float, help="only the last DAYS days")
+    export_logs = commands.add_parser(
+        "export-logs", help="the last days of every log as one gzipped JSON-lines file"
+    )
+    export_logs.add_argument("--days", type=float, default=7, help="default 7")
+    export_logs.add_argument(
+        "--output", type=Path, help="default: DATA_DIR/exports/logs-TIME.jsonl.gz"
     )
     export = commands.add_parser(
         "export-config", help="print every setting as JSON, secrets redacted"
@@ -258,18 +275,60 @@ def _verify_command(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if failed else 0
 
 
+def _logs_command(args: argparse.Namespace, settings: Settings) -> int:
+    from collections import deque
+    from datetime import UTC, datetime, timedelta
+
+    from tripsage import log_files
+
+    directory = settings.log_directory
+    if not log_files.log_files(directory, getattr(args, "service", None)):
+        which = f" of {args.service}" if getattr(args, "service", None) else ""
+        print(f"error: no log files{which} in {directory} (LOG_DIR)", file=sys.stderr)
+        return 1
+    if args.command == "export-logs":
+        if args.days <= 0:
+            print("error: --days must be positive", file=sys.stderr)
+            return 2
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        output = args.output or settings.tripsage_data_dir.resolve() / "exports" / (
+            f"logs-{stamp}.jsonl.gz"
+        )
+        count = log_files.export(directory, output, args.days)
+        print(f"exported {count} log lines of the last {args.days:g} days: {output}")
+        return 0
+    if args.command == "view-logs":
+        shown = deque(log_files.entries(directory, args.service), maxlen=max(1, args.lines))
+    else:
+        since = datetime.now(UTC) - timedelta(days=args.days) if args.days else None
+        shown = deque(
+            log_files.matching(
+                directory, query=args.query, process=args.service, level=args.level, since=since
+            )
+        )
+    for entry in shown:
+        print(entry.text())
+    if args.command == "search-logs":
+        print(f"{len(shown)} matching lines")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if getattr(args, "data_dir", None) is not None:
         os.environ["TRIPSAGE_DATA_DIR"] = str(args.data_dir)
     settings = get_settings_or_exit()
-    configure_logging("launcher", settings.log_level, settings.log_format)
+    # The launcher of `tripsage up` keeps a log file too; one-off commands only print.
+    files = LogFiles.from_settings(settings, "launcher") if args.command == "up" else None
+    configure_logging("launcher", settings.log_level, settings.log_format, files)
     if args.command == "health-check":
         return asyncio.run(_health_check(settings, args.service, args.address))
     if args.command in ("create-admin", "rotate-secret-key"):
         return _auth_command(args, settings)
     if args.command in ("backup", "restore"):
         return _backup_command(args, settings)
+    if args.command in ("view-logs", "search-logs", "export-logs"):
+        return _logs_command(args, settings)
     if args.command in ("verify-connection", "verify-setup"):
         return _verify_command(args, settings)
     if args.command in ("cache-stats", "clear-cache"):

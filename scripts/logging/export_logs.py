@@ -1,0 +1,11 @@
+"""`tripsage export-logs` as a script: uv run python scripts/logging/export_logs.py [options]."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tripsage.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main(["export-logs", *sys.argv[1:]]))
