@@ -32,6 +32,7 @@ from tripsage_core.errors import (
 )
 from tripsage_core.identity import AccessTokens, Principal
 from tripsage_core.revocations import Revocations
+from tripsage_core.security_events import THROTTLED, security_event
 
 logger = logging.getLogger("tripsage.auth")
 
@@ -230,7 +231,7 @@ class Accounts:
         await self.revocations.revoke_sessions(ended)
         if revoke_api_keys:
             await self.api_keys.revoke_all_of(user.id, "password changed")
-        logger.info("password changed", extra={"user_id": user.id})
+        security_event("password_changed", user_id=user.id)
 
     async def request_password_reset(self, email: str, *, address: str) -> None:
         """The same answer for every email, so it does not tell which have accounts.
@@ -244,7 +245,7 @@ class Accounts:
         if problem := email_problem(normalized):
             raise InvalidArgument.for_field("email", problem)
         if not await self.reset_limits.may_send(normalized, address):
-            logger.info("password reset not sent: per-account limit reached")
+            security_event("password_reset_requested", THROTTLED, client_address=address)
             return
         user = await self.store.user_by_email(normalized)
         if user is None or user.disabled:
@@ -301,7 +302,7 @@ class Accounts:
         # A reset is how an owner recovers a taken-over account: nothing the intruder
         # holds survives it.
         await self.evict_everyone(user_id, "password reset")
-        logger.info("password reset", extra={"user_id": user_id})
+        security_event("password_reset", user_id=user_id)
 
     async def evict_everyone(self, user_id: str, reason: str) -> None:
         """Ends every session and revokes every API key of the account, everywhere at once.

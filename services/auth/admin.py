@@ -16,6 +16,7 @@ from tripsage_core.errors import FailedPrecondition, NotFound, PermissionDenied
 from tripsage_core.identity import Principal, Role
 from tripsage_core.keyset import BY_CREATION, Page, keyset_page
 from tripsage_core.revocations import Revocations
+from tripsage_core.security_events import security_event
 
 logger = logging.getLogger("tripsage.auth.admin")
 
@@ -88,10 +89,9 @@ class Admin:
             await self.api_keys.revoke_all_of(target.id, "user disabled")
         else:
             await self.revocations.enable_user(target.id)
-        logger.info(
-            "user %s", "disabled" if disabled else "enabled",
-            extra={"user_id": target.id, "by": caller.user_id},
-        )  # fmt: skip
+        security_event(
+            "user_disabled" if disabled else "user_enabled", user_id=target.id, by=caller.user_id
+        )
         return updated
 
     async def set_role(self, caller: Principal, user_id: str, role: Role) -> UserRecord:
@@ -99,5 +99,5 @@ class Admin:
         updated = await self.users.set_flag(target.id, role=role.value)
         if updated is None:
             raise NotFound("user not found")
-        logger.info("user role changed", extra={"user_id": target.id, "role": role.value})
+        security_event("role_changed", user_id=target.id, role=role.value, by=caller.user_id)
         return updated

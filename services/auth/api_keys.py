@@ -15,6 +15,7 @@ from tripsage_core.errors import FieldErrors, NotFound, PermissionDenied, Unauth
 from tripsage_core.identity import Principal, PrincipalKind
 from tripsage_core.keyset import BY_CREATION, Page, keyset_page
 from tripsage_core.revocations import Revocations
+from tripsage_core.security_events import security_event
 
 logger = logging.getLogger("tripsage.auth.api_keys")
 
@@ -71,7 +72,7 @@ class ApiKeys:
             scopes=sorted(set(scopes)),
             expires_at=expires_at,
         )
-        logger.info("api key created", extra={"user_id": caller.user_id, "api_key_id": key.id})
+        security_event("api_key_created", user_id=caller.user_id, api_key_id=key.id)
         return CreatedApiKey(key, secret)
 
     async def _check_within_caller_key(
@@ -113,7 +114,7 @@ class ApiKeys:
         if key is None:
             raise NotFound("API key not found")
         await self.revocations.revoke_api_key(key.id)
-        logger.info("api key revoked", extra={"user_id": caller.user_id, "api_key_id": key.id})
+        security_event("api_key_revoked", user_id=caller.user_id, api_key_id=key.id)
         return key
 
     async def revoke_all_of(self, user_id: str, reason: str) -> int:
@@ -123,8 +124,7 @@ class ApiKeys:
         for key_id in revoked:
             await self.revocations.revoke_api_key(key_id)
         if revoked:
-            details = {"user_id": user_id, "count": len(revoked), "reason": reason}
-            logger.info("api keys revoked", extra=details)
+            security_event("api_keys_revoked", user_id=user_id, count=len(revoked), reason=reason)
         return len(revoked)
 
     async def resolve_api_key(self, secret: str) -> Principal:

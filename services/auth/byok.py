@@ -17,6 +17,7 @@ from tripsage_core.identity import Principal
 from tripsage_core.key_encryption import KeyEncryption
 from tripsage_core.keyset import BY_CREATION, Page, keyset_page
 from tripsage_core.provider_keys import PROVIDER_SERVICES
+from tripsage_core.security_events import security_event
 
 logger = logging.getLogger("tripsage.auth.byok")
 
@@ -84,7 +85,7 @@ class ProviderKeys:
                 caller.user_id, service, "validated", actor="user",
                 status=result.status.value, detail=result.message,
             )  # fmt: skip
-        logger.info("provider key %s", kind, extra={"user_id": caller.user_id, "service": service})
+        security_event(f"provider_key_{kind}", user_id=caller.user_id, service=service)
         return record
 
     async def list(self, caller: Principal) -> list[ProviderKeyRecord]:
@@ -111,6 +112,7 @@ class ProviderKeys:
         await self.store.add_event(
             caller.user_id, service, "deleted", actor="user", detail="key deleted"
         )
+        security_event("provider_key_deleted", user_id=caller.user_id, service=service)
 
     async def events(
         self, caller: Principal, service: str, *, size: int, token: str

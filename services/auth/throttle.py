@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 
 from tripsage_core.errors import ResourceExhausted, Unavailable
 from tripsage_core.rate_limit import WindowCount, WindowCounter
+from tripsage_core.security_events import DENIED, THROTTLED, security_event
 
 logger = logging.getLogger("tripsage.auth.throttle")
 
@@ -102,6 +103,7 @@ class LoginThrottle:
             (by_address, self.attempts.over_address(by_address)),
         ):
             if over:
+                security_event("sign_in_throttled", THROTTLED, client_address=address)
                 raise self.attempts.refusal(found, "TOO_MANY_SIGN_IN_ATTEMPTS")
         # The attempts before this one; the first `slowdown_after` run at full speed.
         excess = account.count - 1 - self.policy.slowdown_after
@@ -110,7 +112,7 @@ class LoginThrottle:
 
     async def failed(self, email_normalized: str, address: str) -> None:
         # Already counted before the check; only the log line is left.
-        logger.info("sign-in failed", extra={"client_address": address})
+        security_event("sign_in_failed", DENIED, client_address=address)
 
     async def succeeded(self, email_normalized: str, address: str) -> None:
         try:

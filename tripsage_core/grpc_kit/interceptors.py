@@ -13,12 +13,13 @@ import grpc
 from google.protobuf.message import Message
 from grpc import aio
 
-from tripsage_core.errors import DomainError
+from tripsage_core.errors import DomainError, PermissionDenied, Unauthenticated
 from tripsage_core.grpc_kit.metadata import metadata_value
 from tripsage_core.grpc_kit.request_checks import check_request
 from tripsage_core.grpc_kit.rpc_context import rpc_method_var
 from tripsage_core.grpc_kit.status import to_grpc_status
 from tripsage_core.request_context import REQUEST_ID_HEADER, accept_request_id, request_id_var
+from tripsage_core.security_events import DENIED, security_event
 
 logger = logging.getLogger("tripsage.rpc")
 
@@ -163,6 +164,10 @@ class ErrorInterceptor(_AroundInterceptor):
 
     async def _abort(self, context: Any, exc: Exception, method: str) -> None:
         if isinstance(exc, DomainError):
+            if isinstance(exc, PermissionDenied):
+                security_event("permission_denied", DENIED, method=method, reason=exc.reason)
+            elif isinstance(exc, Unauthenticated) and exc.reason != "TOKEN_MISSING":
+                security_event("token_rejected", DENIED, method=method, reason=exc.reason)
             await context.abort_with_status(to_grpc_status(exc))
         if isinstance(exc, NotImplementedError):
             # The generated base servicer's answer for RPCs no issue has built yet.
