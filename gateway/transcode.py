@@ -125,11 +125,29 @@ def _merge_body(binding: HttpBinding, request: Message, body: bytes) -> None:
             )
         document: dict[str, Any] = payload
     else:
+        field = binding.method.input_type.fields_by_name[binding.body]
+        resource = field.message_type
+        # The body is the resource itself: errors name its fields as the client wrote
+        # them ("title"), not under the request's field ("trip.title").
+        if (
+            resource is not None
+            and not field.is_repeated
+            and isinstance(payload, dict)
+            and resource.full_name not in _STRING_WELL_KNOWN | {_BOOL_WELL_KNOWN}
+        ):
+            target = getattr(request, field.name)
+            target.SetInParent()  # present, as {"trip": {}} would make it
+            _parse_into(payload, target, resource)
+            return
         document = {binding.body: payload}
     _parse_into(document, request, binding.method.input_type)
 
 
 def _parse_into(document: dict[str, Any], request: Message, descriptor: Descriptor) -> None:
+    conflict = find_conflict(document, descriptor, "")
+    if conflict is not None:
+        field, description = conflict
+        raise invalid_argument(f"invalid value for {field}: {description}", [conflict])
     try:
         json_format.ParseDict(document, request, ignore_unknown_fields=False)
     except json_format.ParseError as error:
@@ -188,6 +206,29 @@ def locate_parse_error(
     if conflict is not None:
         return conflict
     return prefix, clean_parse_error(error)
+
+
+def find_conflict(document: Any, descriptor: Descriptor, prefix: str) -> tuple[str, str] | None:
+    """The first pair of keys that json_format would silently let overwrite each other
+    (``startDate`` and ``start_date``; two members of a oneof), at any depth."""
+    if not isinstance(document, dict):
+        return None
+    found = _field_conflict(document, descriptor, prefix)
+    if found is not None:
+        return found
+    for key, value in document.items():
+        field = _field_by_any_name(descriptor, str(key))
+        sub = field.message_type if field is not None else None
+        if sub is None or sub.GetOptions().map_entry or sub.full_name.startswith("google."):
+            continue
+        path = f"{prefix}.{key}" if prefix else str(key)
+        items = value if isinstance(value, list) else [value]
+        for index, item in enumerate(items):
+            item_path = f"{path}[{index}]" if isinstance(value, list) else path
+            found = find_conflict(item, sub, item_path)
+            if found is not None:
+                return found
+    return None
 
 
 def _field_conflict(

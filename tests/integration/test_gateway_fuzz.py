@@ -59,7 +59,7 @@ async def _give_data(http: httpx.AsyncClient, owner: Account, friend: Account) -
     )
     assert invited.status_code == 200, invited.text
     key = await http.post("/api/v1/api-keys", headers=owner.headers, json={"name": "ci"})
-    assert key.status_code == 200, key.text
+    assert key.status_code == 201, key.text
 
 
 def _server_errors(report: Path) -> list[str]:
