@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.api_docs import DOCS_PATH, STYLESHEET_PATH, ApiReference
 from gateway.cache_control import NoStoreForCredentialsMiddleware
 from gateway.callers import GatewayCallers
 from gateway.discovery import discover_services
@@ -87,10 +88,15 @@ def create_app(
         healthy, body = await health.detailed()
         return json_response(body, 200 if healthy else 503)
 
-    async def openapi(request: Request) -> Response:
+    def document() -> dict[str, Any]:
         if not openapi_document:
             openapi_document.update(build_openapi(table))
-        return json_response(openapi_document)
+        return openapi_document
+
+    async def openapi(request: Request) -> Response:
+        return json_response(document())
+
+    reference = ApiReference(document)
 
     async def prometheus(request: Request) -> Response:
         payload, content_type = metrics.render()
@@ -113,6 +119,8 @@ def create_app(
         HEALTH_DETAILED_PATH: operators_only(health_detailed),
         HEALTH_COMPONENTS_PATH: operators_only(health_detailed),
         OPENAPI_PATH: openapi,
+        DOCS_PATH: reference.page,
+        STYLESHEET_PATH: reference.stylesheet,
         METRICS_PATH: operators_only(prometheus),
     }
     proxy = Proxy(
