@@ -45,13 +45,20 @@ def safe_filename(name: str) -> str:
     return cleaned or "download"
 
 
+def _ascii(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _NOT_TOKEN_ASCII.sub("_", plain).strip(" .")
+
+
 def content_disposition(name: str) -> str:
     """``attachment`` with an ASCII ``filename`` and, when it differs, ``filename*``."""
     safe = safe_filename(name)
-    ascii_name = unicodedata.normalize("NFKD", safe).encode("ascii", "ignore").decode()
-    ascii_name = _NOT_TOKEN_ASCII.sub("_", ascii_name).strip(" ._") or "download"
-    if "." in safe and "." not in ascii_name:
-        ascii_name += "." + safe.rpartition(".")[2].encode("ascii", "ignore").decode()
+    stem, dot, extension = safe.rpartition(".")
+    if not dot:
+        stem, extension = safe, ""
+    ascii_name = _ascii(stem) or "download"
+    if extension and _ascii(extension):
+        ascii_name += "." + _ascii(extension)
     value = f'attachment; filename="{ascii_name}"'
     if ascii_name != safe:
         value += f"; filename*=UTF-8''{quote(safe, safe='')}"
