@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import grpc
@@ -74,25 +75,43 @@ def _etag_field(descriptor: Any) -> FieldDescriptor | None:
 def reply_etag(binding: HttpBinding, reply: Message) -> str:
     """The etag of the resource a reply returns: the reply's own ``etag`` field, or that
     of the one message field it carries (``{"trip": {...}}``); "" if none."""
+    path = reply_etag_path(binding)
+    if path is None:
+        return ""
     message = reply
-    if binding.response_body:
-        field = reply.DESCRIPTOR.fields_by_name[binding.response_body]
-        if field.message_type is None or field.is_repeated:
+    for name in path[:-1]:
+        if not message.HasField(name):
             return ""
-        message = getattr(reply, field.name)
-    own = _etag_field(message.DESCRIPTOR)
-    if own is not None:
-        return str(getattr(message, own.name))
+        message = getattr(message, name)
+    return str(getattr(message, path[-1]))
+
+
+def reply_etag_path(binding: HttpBinding) -> tuple[str, ...] | None:
+    """Where a binding's reply carries its resource's etag; None if it has none."""
+    return _etag_path(binding.method.output_type, binding.response_body)
+
+
+@cache
+def _etag_path(descriptor: Any, response_body: str) -> tuple[str, ...] | None:
+    """reply_etag_path, found once per reply type."""
+    prefix: tuple[str, ...] = ()
+    if response_body:
+        field = descriptor.fields_by_name[response_body]
+        if field.message_type is None or field.is_repeated:
+            return None
+        descriptor, prefix = field.message_type, (field.name,)
+    if _etag_field(descriptor) is not None:
+        return (*prefix, ETAG_FIELD)
     resources = [
         field
-        for field in message.DESCRIPTOR.fields
+        for field in descriptor.fields
         if field.message_type is not None
         and not field.is_repeated
         and _etag_field(field.message_type) is not None
     ]
-    if len(resources) != 1 or not message.HasField(resources[0].name):
-        return ""
-    return str(getattr(getattr(message, resources[0].name), ETAG_FIELD))
+    if len(resources) != 1:
+        return None
+    return (*prefix, resources[0].name, ETAG_FIELD)
 
 
 def request_etag_path(binding: HttpBinding) -> tuple[str, ...] | None:
@@ -151,13 +170,12 @@ def precondition_failed(message: str) -> GatewayError:
 
 
 def not_modified(headers: Mapping[str, str], etag: str) -> bool:
-    """Whether ``If-None-Match`` names this etag (weak comparison) or is ``*``."""
+    """Whether ``If-None-Match`` names this etag (weak comparison) or is ``*``; only
+    for a resource that has an etag."""
     raw = headers.get(IF_NONE_MATCH)
-    if raw is None:
+    if raw is None or not etag:
         return False
     tags = parse_entity_tags(raw)
     if tags is None:
         return False  # a malformed condition is ignored (RFC 9110 13.1.2 allows it)
-    if not tags:
-        return True
-    return bool(etag) and any(tag.opaque == etag for tag in tags)
+    return not tags or any(tag.opaque == etag for tag in tags)

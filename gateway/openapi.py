@@ -269,7 +269,7 @@ def _operation(binding: HttpBinding, builder: _SchemaBuilder, names: list[str]) 
         response_schema = builder.field_schema(output.fields_by_name[binding.response_body])
     else:
         response_schema = builder.message_ref(output)
-    etag = _replies_with_etag(binding)
+    etag = conditional.reply_etag_path(binding) is not None
     if downloads.is_download(binding):
         media_types = _QUOTED_MEDIA_TYPE.findall(comment(binding.method.full_name))
         success: dict[str, Any] = {
@@ -330,30 +330,8 @@ def _operation(binding: HttpBinding, builder: _SchemaBuilder, names: list[str]) 
     return operation
 
 
-def _replies_with_etag(binding: HttpBinding) -> bool:
-    """Whether the binding's reply is a resource with an etag (see gateway.conditional)."""
-    output = binding.method.output_type
-    if binding.response_body:
-        field = output.fields_by_name[binding.response_body]
-        if field.message_type is None or field.is_repeated:
-            return False
-        output = field.message_type
-    if "etag" in output.fields_by_name:
-        return True
-    return (
-        sum(
-            1
-            for field in output.fields
-            if field.message_type is not None
-            and not field.is_repeated
-            and "etag" in field.message_type.fields_by_name
-        )
-        == 1
-    )
-
-
 def _condition_headers(binding: HttpBinding) -> list[dict[str, Any]]:
-    if binding.http_method == "GET" and _replies_with_etag(binding):
+    if binding.http_method == "GET" and (conditional.reply_etag_path(binding) is not None):
         return [
             {
                 "name": "If-None-Match",
