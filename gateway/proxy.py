@@ -169,10 +169,10 @@ class Proxy:
             reply = await rpc
         except aio.AioRpcError as error:
             self._observe(binding, error.code(), started)
+            rendered = self._rpc_error_body(binding, error, call.token_presented)
             if call.etag_from_if_match and error.code() is grpc.StatusCode.ABORTED:
-                failed = conditional.precondition_failed(error.details() or "stale If-Match")
-                return error_response(failed.to_response())
-            return self._rpc_error(binding, error, call.token_presented)
+                rendered.http_status = 412  # the service's status and details, as HTTP has it
+            return error_response(rendered)
         self._observe(binding, grpc.StatusCode.OK, started)
         headers: dict[str, str] = {}
         if downloads.is_download(binding):

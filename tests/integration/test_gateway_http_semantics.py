@@ -96,6 +96,8 @@ async def test_if_match_fills_the_etag_and_a_stale_one_is_412(
     )
     assert again.status_code == 412, again.text
     assert again.json()["error"]["code"] == 412
+    assert again.json()["error"]["status"] == "ABORTED"  # what the service said
+    assert again.json()["error"]["details"][0]["reason"] == "STALE_ETAG"
     # A stale etag in the body stays the status table's 409.
     in_body = await http.patch(path, headers=ana.headers, json={"title": "Antwerp", "etag": first})
     assert in_body.status_code == 409, in_body.text
