@@ -383,8 +383,11 @@ def _path_parameters(
         if schema.get("type") == "string":
             schema = {**schema, "minLength": 1}
         parameter = {"name": name, "in": "path", "required": True, "schema": schema}
+        described = comment(leaf.full_name) if leaf is not None else ""
         if name != variable.dotted:
-            parameter["description"] = f"The request's {variable.dotted}."
+            described = f"The request's {variable.dotted}. {described}".strip()
+        if described:
+            parameter["description"] = described
         parameters.append(parameter)
     return parameters
 
@@ -436,6 +439,9 @@ def _query_parameters(binding: HttpBinding, builder: _SchemaBuilder) -> list[dic
             if field.is_repeated:
                 parameter["style"] = "form"
                 parameter["explode"] = True
+            described = comment(field.full_name)
+            if described:
+                parameter["description"] = described
             parameters.append(parameter)
 
     visit(binding.method.input_type, "", "", 0)
