@@ -174,24 +174,31 @@ class Proxy:
                 rendered.http_status = 412  # the service's status and details, as HTTP has it
             return error_response(rendered)
         self._observe(binding, grpc.StatusCode.OK, started)
+        return await self._reply(call, rpc, reply)
+
+    async def _reply(
+        self, call: _Upstream, rpc: aio.UnaryUnaryCall[Message, Message], reply: Message
+    ) -> Response:
+        """A unary reply as HTTP: a download as its file; else JSON with its ETag, 304 for
+        a matching If-None-Match, 201 and Location for a new resource."""
+        binding = call.binding
         headers: dict[str, str] = {}
         if downloads.is_download(binding):
             return downloads.download_response(reply, headers)
-        request = call.request
+        request_headers = call.request.headers if call.request is not None else {}
         etag = conditional.reply_etag(binding, reply)
         tag = conditional.header_value(etag)
         if tag is not None:
             headers["ETag"] = tag
-        if request is None:
-            return json_response(response_to_json(binding, reply), headers=headers)
-        if binding.http_method == "GET" and conditional.not_modified(request.headers, etag):
+        if binding.http_method == "GET" and conditional.not_modified(request_headers, etag):
             return Response(status_code=304, headers=headers)
         status = 200
         if creates.is_create(binding) and not creates.replayed(await rpc.trailing_metadata()):
             status = 201
-            where = creates.location(self.table, request.raw_path(), reply)
-            if where is not None:
-                headers["Location"] = where
+            if call.request is not None:
+                where = creates.location(self.table, call.request.raw_path(), reply)
+                if where is not None:
+                    headers["Location"] = where
         return json_response(response_to_json(binding, reply), status, headers)
 
     async def _stream(self, upstream: _Upstream) -> Response:
