@@ -115,13 +115,26 @@ def parse_json_body(body: bytes) -> Any:
         ) from error
 
 
+def json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type, for errors."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
+
+
 def _merge_body(binding: HttpBinding, request: Message, body: bytes) -> None:
     payload = parse_json_body(body)
     if binding.body == "*":
         if not isinstance(payload, dict):
             raise invalid_argument(
                 "request body must be a JSON object",
-                [("", f"expected a JSON object, got {type(payload).__name__}")],
+                [("", f"expected a JSON object, got {json_type(payload)}")],
             )
         document: dict[str, Any] = payload
     else:
@@ -132,9 +145,14 @@ def _merge_body(binding: HttpBinding, request: Message, body: bytes) -> None:
         if (
             resource is not None
             and not field.is_repeated
-            and isinstance(payload, dict)
             and resource.full_name not in _STRING_WELL_KNOWN | {_BOOL_WELL_KNOWN}
+            and resource.full_name.startswith("tripsage.")
         ):
+            if not isinstance(payload, dict):
+                raise invalid_argument(
+                    "request body must be a JSON object",
+                    [("", f"expected a JSON object, got {json_type(payload)}")],
+                )
             target = getattr(request, field.name)
             target.SetInParent()  # present, as {"trip": {}} would make it
             _parse_into(payload, target, resource)
@@ -180,8 +198,9 @@ def locate_parse_error(
             json_format.ParseDict({key: value}, cls())
         except json_format.ParseError as field_error:
             sub = field.message_type
-            if field.is_repeated and not isinstance(value, list | dict):
-                return path, "expected a list"
+            is_map = sub is not None and sub.GetOptions().map_entry
+            if field.is_repeated and not isinstance(value, dict if is_map else list):
+                return path, "expected a JSON object" if is_map else "expected a list"
             if (
                 sub is None
                 or sub.GetOptions().map_entry

@@ -248,8 +248,14 @@ async def test_bad_bodies_are_400_naming_the_problem(http: httpx.AsyncClient, an
     )
     assert nested.status_code == 400
     assert "destinations[1].cityy" in _violations(nested)
-    not_object = await http.post("/api/v1/trips", headers=ana.headers, json=[1, 2])
-    assert not_object.status_code == 400
+    for not_object in (b"[1, 2]", b"[]", b"null", b'"Ghent"', b"7"):
+        refused = await http.post("/api/v1/trips", headers=json_headers, content=not_object)
+        assert refused.status_code == 400, not_object
+        assert refused.json()["error"]["message"] == "request body must be a JSON object"
+    one_place = await http.post(
+        "/api/v1/trips", headers=ana.headers, json={**TRIP, "destinations": {"name": "Ghent"}}
+    )
+    assert _violations(one_place) == {"destinations": "expected a list"}
     twice = await http.post(
         "/api/v1/trips", headers=ana.headers, json={**TRIP, "start_date": "2027-05-02"}
     )
