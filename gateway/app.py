@@ -18,6 +18,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from gateway.api_docs import DOCS_PATH, STYLESHEET_PATH, ApiReference
+from gateway.cache_control import NoStoreForCredentialsMiddleware
 from gateway.callers import GatewayCallers
 from gateway.discovery import discover_services
 from gateway.errors import GatewayError
@@ -25,7 +27,7 @@ from gateway.health import HEALTH_TIMEOUT_SECONDS, HealthChecker
 from gateway.metrics import GatewayMetrics
 from gateway.middleware import RequestContextMiddleware
 from gateway.openapi import build_openapi
-from gateway.proxy import ROUTE_SCOPE_KEY, Proxy, error_response, json_response
+from gateway.proxy import MAX_BODY_BYTES, ROUTE_SCOPE_KEY, Proxy, error_response, json_response
 from gateway.rate_limit import RateLimiter, RateLimitMiddleware
 from gateway.routes import RouteTable
 from gateway.upstream import FORWARDED_HEADERS, ChannelPool
@@ -54,6 +56,7 @@ def create_app(
     rate_limiter: RateLimiter | None = None,
     callers: GatewayCallers | None = None,
     channel_credentials: grpc.ChannelCredentials | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
 ) -> Starlette:
     """The gateway app.
 
@@ -63,7 +66,8 @@ def create_app(
     limits each caller's requests per minute. ``callers`` verifies credentials
     for the gateway's own decisions (rate-limit buckets, internal endpoints);
     without it every request counts as anonymous. ``channel_credentials``:
-    TLS to the upstreams (and their health checks).
+    TLS to the upstreams (and their health checks). ``max_body_bytes``: the largest
+    request body read (GATEWAY_MAX_BODY_BYTES), 413 past it.
     """
     callers = callers if callers is not None else GatewayCallers()
     found = list(services) if services is not None else discover_services()
@@ -84,10 +88,15 @@ def create_app(
         healthy, body = await health.detailed()
         return json_response(body, 200 if healthy else 503)
 
-    async def openapi(request: Request) -> Response:
+    def document() -> dict[str, Any]:
         if not openapi_document:
             openapi_document.update(build_openapi(table))
-        return json_response(openapi_document)
+        return openapi_document
+
+    async def openapi(request: Request) -> Response:
+        return json_response(document())
+
+    reference = ApiReference(document)
 
     async def prometheus(request: Request) -> Response:
         payload, content_type = metrics.render()
@@ -110,6 +119,8 @@ def create_app(
         HEALTH_DETAILED_PATH: operators_only(health_detailed),
         HEALTH_COMPONENTS_PATH: operators_only(health_detailed),
         OPENAPI_PATH: openapi,
+        DOCS_PATH: reference.page,
+        STYLESHEET_PATH: reference.stylesheet,
         METRICS_PATH: operators_only(prometheus),
     }
     proxy = Proxy(
@@ -119,6 +130,7 @@ def create_app(
         call_timeout=call_timeout,
         stream_timeout=stream_timeout,
         static_paths={path: ("GET",) for path in static},
+        max_body_bytes=max_body_bytes,
     )
     routes = [
         Route(path, _labelled(path, endpoint), methods=["GET"]) for path, endpoint in static.items()
@@ -147,6 +159,7 @@ def create_app(
             )
         )
     middleware.append(Middleware(RequestContextMiddleware, metrics=metrics))
+    middleware.append(Middleware(NoStoreForCredentialsMiddleware))
     if rate_limiter is not None:
         middleware.append(Middleware(RateLimitMiddleware, limiter=rate_limiter, callers=callers))
     # Transcoded paths skip Starlette's error, exception and routing layers (the

@@ -8,8 +8,10 @@ from typing import Any
 
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 
+from gateway import conditional, creates, downloads
 from gateway.routes import HttpBinding, RouteTable
 from tripsage_core.idempotency import MAX_KEY_LENGTH
+from tripsage_core.proto_docs import comment
 
 ERROR_SCHEMA = "Error"
 _VARIABLE = re.compile(r"{([^}]+)}")
@@ -39,6 +41,13 @@ _FIELD_MASK_PATTERN = rf"^({_MASK_PATH}(,{_MASK_PATH})*)?$"
 # gRPC metadata carries printable ASCII only.
 _HEADER_TEXT_PATTERN = r"^[\x20-\x7e]*$"
 _INT64_STRING: dict[str, Any] = {"type": "string", "format": "int64", "pattern": r"^-?[0-9]+$"}
+# A download's media types are the ones its RPC's comment quotes ("text/calendar").
+_QUOTED_MEDIA_TYPE = re.compile(r'"([a-z]+/[a-z0-9.+-]+)"')
+_ETAG_HEADER = {
+    "description": "The resource's etag (strong), as in its body's `etag` field.",
+    "schema": {"type": "string"},
+}
+_NO_BODY = {"description": "No body."}
 
 # Well-known types with a special JSON form.
 _WELL_KNOWN: dict[str, dict[str, Any]] = {
@@ -120,12 +129,22 @@ class _SchemaBuilder:
         return {"$ref": _REF + name}
 
     def _message_schema(self, descriptor: Descriptor) -> dict[str, Any]:
-        properties = {field.json_name: self.field_schema(field) for field in descriptor.fields}
+        properties: dict[str, Any] = {}
+        for field in descriptor.fields:
+            field_schema = self.field_schema(field)
+            described = comment(field.full_name)
+            if described:
+                # Siblings of a $ref are allowed in OpenAPI 3.1 (JSON Schema 2020-12).
+                field_schema = {**field_schema, "description": described}
+            properties[field.json_name] = field_schema
         schema: dict[str, Any] = {
             "type": "object",
             "properties": properties,
             "additionalProperties": False,
         }
+        described = comment(descriptor.full_name)
+        if described:
+            schema["description"] = described
         exclusive = [
             {"not": {"required": [first, second]}}
             for oneof in descriptor.oneofs
@@ -212,6 +231,7 @@ def _operation(binding: HttpBinding, builder: _SchemaBuilder, names: list[str]) 
         "operationId": binding.operation_id,
         "tags": [service.name],
         "summary": f"{service.full_name}.{binding.method.name}",
+        "description": comment(binding.method.full_name) or binding.method.name,
     }
     parameters = _path_parameters(binding, builder, names)
     if binding.body != "*":
@@ -231,6 +251,7 @@ def _operation(binding: HttpBinding, builder: _SchemaBuilder, names: list[str]) 
             },
         }
     )
+    parameters += _condition_headers(binding)
     operation["parameters"] = parameters
     if binding.body:
         if binding.body == "*":
@@ -248,7 +269,23 @@ def _operation(binding: HttpBinding, builder: _SchemaBuilder, names: list[str]) 
         response_schema = builder.field_schema(output.fields_by_name[binding.response_body])
     else:
         response_schema = builder.message_ref(output)
-    if binding.server_streaming:
+    etag = conditional.reply_etag_path(binding) is not None
+    if downloads.is_download(binding):
+        media_types = _QUOTED_MEDIA_TYPE.findall(comment(binding.method.full_name))
+        success: dict[str, Any] = {
+            "description": "The file itself (google.api.HttpBody), with Content-Disposition.",
+            "headers": {
+                "Content-Disposition": {
+                    "description": "attachment; filename=... and, if not ASCII, filename*=...",
+                    "schema": {"type": "string"},
+                }
+            },
+            "content": {
+                media_type: {"schema": {"type": "string", "contentMediaType": media_type}}
+                for media_type in dict.fromkeys(media_types or [downloads.DEFAULT_MEDIA_TYPE])
+            },
+        }
+    elif binding.server_streaming:
         success = {
             "description": "A Server-Sent Events stream; each `data:` line is one message.",
             "content": {"text/event-stream": {"schema": _sse_event_schema(response_schema)}},
@@ -258,14 +295,66 @@ def _operation(binding: HttpBinding, builder: _SchemaBuilder, names: list[str]) 
             "description": "OK",
             "content": {"application/json": {"schema": response_schema}},
         }
+    if etag and not binding.server_streaming:
+        success["headers"] = {"ETag": _ETAG_HEADER}
+    responses: dict[str, Any] = {}
+    if creates.is_create(binding):
+        created = {**success, "description": "Created (a new resource)."}
+        created["headers"] = {
+            **success.get("headers", {}),
+            "Location": {
+                "description": "The new resource's path.",
+                "schema": {"type": "string"},
+            },
+        }
+        responses["201"] = created
+        success = {**success, "description": "The first result again (an Idempotency-Key retry)."}
+    responses["200"] = success
+    if etag and binding.http_method == "GET" and not binding.server_streaming:
+        responses["304"] = {
+            "description": "Not Modified: If-None-Match names the current etag (or is *).",
+            "headers": {"ETag": _ETAG_HEADER},
+        }
+    if conditional.request_etag_path(binding) is not None:
+        responses["412"] = {
+            "description": "Precondition Failed: the If-Match etag is stale.",
+            "content": {"application/json": {"schema": {"$ref": _REF + ERROR_SCHEMA}}},
+        }
     operation["responses"] = {
-        "200": success,
+        **responses,
         "default": {
             "description": "An error (gRPC status mapped to HTTP).",
             "content": {"application/json": {"schema": {"$ref": _REF + ERROR_SCHEMA}}},
         },
     }
     return operation
+
+
+def _condition_headers(binding: HttpBinding) -> list[dict[str, Any]]:
+    if binding.http_method == "GET" and (conditional.reply_etag_path(binding) is not None):
+        return [
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "description": "Entity tags (or *); 304 when one is the current etag.",
+                "schema": {"type": "string"},
+            }
+        ]
+    if conditional.request_etag_path(binding) is not None:
+        return [
+            {
+                "name": "If-Match",
+                "in": "header",
+                "required": False,
+                "description": (
+                    "The etag this write expects (or *); fills the request's etag when the "
+                    "body has none. Stale: 412."
+                ),
+                "schema": {"type": "string"},
+            }
+        ]
+    return []
 
 
 def _sse_event_schema(message_schema: dict[str, Any]) -> dict[str, Any]:
@@ -294,8 +383,11 @@ def _path_parameters(
         if schema.get("type") == "string":
             schema = {**schema, "minLength": 1}
         parameter = {"name": name, "in": "path", "required": True, "schema": schema}
+        described = comment(leaf.full_name) if leaf is not None else ""
         if name != variable.dotted:
-            parameter["description"] = f"The request's {variable.dotted}."
+            described = f"The request's {variable.dotted}. {described}".strip()
+        if described:
+            parameter["description"] = described
         parameters.append(parameter)
     return parameters
 
@@ -347,6 +439,9 @@ def _query_parameters(binding: HttpBinding, builder: _SchemaBuilder) -> list[dic
             if field.is_repeated:
                 parameter["style"] = "form"
                 parameter["explode"] = True
+            described = comment(field.full_name)
+            if described:
+                parameter["description"] = described
             parameters.append(parameter)
 
     visit(binding.method.input_type, "", "", 0)

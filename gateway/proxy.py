@@ -19,6 +19,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from gateway import conditional, creates, downloads
 from gateway.errors import (
     ErrorResponse,
     GatewayError,
@@ -35,7 +36,7 @@ logger = logging.getLogger("tripsage.gateway")
 
 ROUTE_SCOPE_KEY = "tripsage.gateway.route"
 REQUEST_ID_SCOPE_KEY = "tripsage.gateway.request_id"
-MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_BODY_BYTES = 4 * 1024 * 1024  # the default of GATEWAY_MAX_BODY_BYTES
 JSON_MEDIA_TYPE = "application/json"
 
 # Transport-level failure texts from grpc core; they name internal addresses,
@@ -82,6 +83,7 @@ class Proxy:
         call_timeout: float,
         stream_timeout: float,
         static_paths: Mapping[str, tuple[str, ...]],
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.table = table
         self.pool = pool
@@ -89,6 +91,7 @@ class Proxy:
         self.call_timeout = call_timeout
         self.stream_timeout = stream_timeout
         self.static_paths = dict(static_paths)
+        self.max_body_bytes = max_body_bytes
         self._unary_callables: dict[
             tuple[int, str], tuple[aio.Channel, aio.UnaryUnaryMultiCallable[Message, Message]]
         ] = {}
@@ -110,8 +113,9 @@ class Proxy:
             raise self._no_route(request, found)
         binding = found.binding
         request.scope[ROUTE_SCOPE_KEY] = binding.template.source
-        body = await request.body() if binding.body else b""
+        body = await request.body(self.max_body_bytes) if binding.body else b""
         message = build_request(binding, found.path_params, request.query(), body)
+        etag_from_if_match = conditional.apply_if_match(binding, message, request.headers)
         request_id = str(request.scope.get(REQUEST_ID_SCOPE_KEY, ""))
         client = request.scope.get("client")
         metadata = outgoing_metadata(request.headers, request_id, client[0] if client else None)
@@ -123,7 +127,15 @@ class Proxy:
             )
         channel = self.pool.channel(address)
         token_presented = bool(request.headers.get("authorization"))
-        call = _Upstream(binding, channel, message, metadata, token_presented)
+        call = _Upstream(
+            binding,
+            channel,
+            message,
+            metadata,
+            token_presented,
+            request=request,
+            etag_from_if_match=etag_from_if_match,
+        )
         return await (self._stream(call) if binding.server_streaming else self._unary(call))
 
     def _unary_callable(self, call: _Upstream) -> aio.UnaryUnaryMultiCallable[Message, Message]:
@@ -152,15 +164,42 @@ class Proxy:
         binding = call.binding
         multicallable = self._unary_callable(call)
         started = time.perf_counter()
+        rpc = multicallable(call.message, metadata=call.metadata, timeout=self.call_timeout)
         try:
-            reply = await multicallable(
-                call.message, metadata=call.metadata, timeout=self.call_timeout
-            )
+            reply = await rpc
         except aio.AioRpcError as error:
             self._observe(binding, error.code(), started)
-            return self._rpc_error(binding, error, call.token_presented)
+            rendered = self._rpc_error_body(binding, error, call.token_presented)
+            if call.etag_from_if_match and error.code() is grpc.StatusCode.ABORTED:
+                rendered.http_status = 412  # the service's status and details, as HTTP has it
+            return error_response(rendered)
         self._observe(binding, grpc.StatusCode.OK, started)
-        return json_response(response_to_json(binding, reply))
+        return await self._reply(call, rpc, reply)
+
+    async def _reply(
+        self, call: _Upstream, rpc: aio.UnaryUnaryCall[Message, Message], reply: Message
+    ) -> Response:
+        """A unary reply as HTTP: a download as its file; else JSON with its ETag, 304 for
+        a matching If-None-Match, 201 and Location for a new resource."""
+        binding = call.binding
+        headers: dict[str, str] = {}
+        if downloads.is_download(binding):
+            return downloads.download_response(reply, headers)
+        request_headers = call.request.headers if call.request is not None else {}
+        etag = conditional.reply_etag(binding, reply)
+        tag = conditional.header_value(etag)
+        if tag is not None:
+            headers["ETag"] = tag
+        if binding.http_method == "GET" and conditional.not_modified(request_headers, etag):
+            return Response(status_code=304, headers=headers)
+        status = 200
+        if creates.is_create(binding) and not creates.replayed(await rpc.trailing_metadata()):
+            status = 201
+            if call.request is not None:
+                where = creates.location(self.table, call.request.raw_path(), reply)
+                if where is not None:
+                    headers["Location"] = where
+        return json_response(response_to_json(binding, reply), status, headers)
 
     async def _stream(self, upstream: _Upstream) -> Response:
         binding, token_presented = upstream.binding, upstream.token_presented
@@ -251,6 +290,9 @@ class _Upstream:
     message: Message
     metadata: tuple[tuple[str, str], ...]
     token_presented: bool
+    # What conditional requests and creates read of the HTTP request.
+    request: _Request | None = None
+    etag_from_if_match: bool = False
 
     def codec(self) -> tuple[Callable[[Message], bytes], Callable[[bytes], Message]]:
         """The request serializer and reply deserializer, as grpc's multicallables take them."""
@@ -289,10 +331,10 @@ class _Request:
             self.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
         )
 
-    async def body(self) -> bytes:
+    async def body(self, limit: int = MAX_BODY_BYTES) -> bytes:
         declared = self.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise _too_large()
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise _too_large(limit)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -301,16 +343,16 @@ class _Request:
                 raise ClientDisconnect()
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise _too_large()
+            if size > limit:
+                raise _too_large(limit)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
 
-def _too_large() -> GatewayError:
+def _too_large(limit: int) -> GatewayError:
     return GatewayError(
         grpc.StatusCode.RESOURCE_EXHAUSTED,
-        f"request body is larger than {MAX_BODY_BYTES} bytes",
+        f"request body is larger than {limit} bytes (GATEWAY_MAX_BODY_BYTES)",
         http_status=413,
     )

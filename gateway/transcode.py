@@ -115,21 +115,57 @@ def parse_json_body(body: bytes) -> Any:
         ) from error
 
 
+def json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type, for errors."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
+
+
 def _merge_body(binding: HttpBinding, request: Message, body: bytes) -> None:
     payload = parse_json_body(body)
     if binding.body == "*":
         if not isinstance(payload, dict):
             raise invalid_argument(
                 "request body must be a JSON object",
-                [("", f"expected a JSON object, got {type(payload).__name__}")],
+                [("", f"expected a JSON object, got {json_type(payload)}")],
             )
         document: dict[str, Any] = payload
     else:
+        field = binding.method.input_type.fields_by_name[binding.body]
+        resource = field.message_type
+        # The body is the resource itself: errors name its fields as the client wrote
+        # them ("title"), not under the request's field ("trip.title").
+        if (
+            resource is not None
+            and not field.is_repeated
+            and resource.full_name not in _STRING_WELL_KNOWN | {_BOOL_WELL_KNOWN}
+            and resource.full_name.startswith("tripsage.")
+        ):
+            if not isinstance(payload, dict):
+                raise invalid_argument(
+                    "request body must be a JSON object",
+                    [("", f"expected a JSON object, got {json_type(payload)}")],
+                )
+            target = getattr(request, field.name)
+            target.SetInParent()  # present, as {"trip": {}} would make it
+            _parse_into(payload, target, resource)
+            return
         document = {binding.body: payload}
     _parse_into(document, request, binding.method.input_type)
 
 
 def _parse_into(document: dict[str, Any], request: Message, descriptor: Descriptor) -> None:
+    conflict = find_conflict(document, descriptor, "")
+    if conflict is not None:
+        field, description = conflict
+        raise invalid_argument(f"invalid value for {field}: {description}", [conflict])
     try:
         json_format.ParseDict(document, request, ignore_unknown_fields=False)
     except json_format.ParseError as error:
@@ -162,8 +198,9 @@ def locate_parse_error(
             json_format.ParseDict({key: value}, cls())
         except json_format.ParseError as field_error:
             sub = field.message_type
-            if field.is_repeated and not isinstance(value, list | dict):
-                return path, "expected a list"
+            is_map = sub is not None and sub.GetOptions().map_entry
+            if field.is_repeated and not isinstance(value, dict if is_map else list):
+                return path, "expected a JSON object" if is_map else "expected a list"
             if (
                 sub is None
                 or sub.GetOptions().map_entry
@@ -188,6 +225,29 @@ def locate_parse_error(
     if conflict is not None:
         return conflict
     return prefix, clean_parse_error(error)
+
+
+def find_conflict(document: Any, descriptor: Descriptor, prefix: str) -> tuple[str, str] | None:
+    """The first pair of keys that json_format would silently let overwrite each other
+    (``startDate`` and ``start_date``; two members of a oneof), at any depth."""
+    if not isinstance(document, dict):
+        return None
+    found = _field_conflict(document, descriptor, prefix)
+    if found is not None:
+        return found
+    for key, value in document.items():
+        field = _field_by_any_name(descriptor, str(key))
+        sub = field.message_type if field is not None else None
+        if sub is None or sub.GetOptions().map_entry or sub.full_name.startswith("google."):
+            continue
+        path = f"{prefix}.{key}" if prefix else str(key)
+        items = value if isinstance(value, list) else [value]
+        for index, item in enumerate(items):
+            item_path = f"{path}[{index}]" if isinstance(value, list) else path
+            found = find_conflict(item, sub, item_path)
+            if found is not None:
+                return found
+    return None
 
 
 def _field_conflict(

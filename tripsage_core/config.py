@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     refresh_token_ttl_seconds: int = Field(default=30 * 86400, ge=3600)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     gateway_call_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Largest request body the gateway reads (413 past it); at most the 4 MiB a
+    # service accepts in one gRPC message.
+    gateway_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=4 * 1024 * 1024)
     # Gateway processes sharing its port (uvicorn workers); each has its own caches.
     gateway_workers: int = Field(default=1, ge=1, le=64)
     # Requests per minute per caller (a verified user or API key, else the client

@@ -35,6 +35,7 @@ import asyncpg
 from google.protobuf.message import Message
 
 from tripsage_core.errors import FailedPrecondition, InvalidArgument
+from tripsage_core.idempotent_replay import note_replayed
 
 METADATA_KEY = "idempotency-key"
 MAX_KEY_LENGTH = 255
@@ -103,6 +104,7 @@ class IdempotencyLedger:
                         " use a new key",
                         reason="IDEMPOTENT_RESULT_DELETED",
                     )
+                note_replayed()
                 return found
         created = await create()
         if attempt is not None:

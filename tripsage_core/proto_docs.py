@@ -51,7 +51,13 @@ def _comments() -> dict[str, str]:
             found[name] = by_path.get((_SERVICE, index), "")
             for number, method in enumerate(service.method):
                 found[f"{name}.{method.name}"] = by_path.get((_SERVICE, index, _METHOD, number), "")
-    return {name: " ".join(text.split()) for name, text in found.items()}
+    return {name: _one_line(text) for name, text in found.items()}
+
+
+def _one_line(text: str) -> str:
+    """The comment on one line, without buf's lint directives (``buf:lint:ignore …``)."""
+    kept = [line for line in text.splitlines() if not line.strip().startswith("buf:lint:")]
+    return " ".join(" ".join(kept).split())
 
 
 def comment(full_name: str) -> str:

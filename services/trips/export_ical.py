@@ -7,7 +7,6 @@ happen; items without a zone are written in UTC.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from datetime import UTC, datetime
 
@@ -19,11 +18,11 @@ _STATUS = {"booked": "CONFIRMED", "cancelled": "CANCELLED"}
 
 
 def export_filename(trip: Trip, extension: str) -> str:
-    """A file name from the title and year, e.g. "lisbon-2027.ics"."""
-    ascii_title = unicodedata.normalize("NFKD", trip.title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60] or "trip"
-    year = f"-{trip.start_date.year}" if trip.start_date else ""
-    return f"{slug}{year}.{extension}"
+    """The trip's title (or id) as a file name, e.g. "Lisboa & Porto!.ics". The gateway
+    makes any name safe for a download (gateway/downloads.py); this only keeps it one
+    line and short."""
+    title = " ".join(unicodedata.normalize("NFC", trip.title).split())[:100].strip()
+    return f"{title or trip.id}.{extension}"
 
 
 def render_ical(trip: Trip, items: list[ItineraryItem]) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from google.api import httpbody_pb2
 from grpc import aio
 
 from services.trips import limits
@@ -25,6 +26,7 @@ from services.trips.sharing_convert import (
     invitation_to_proto,
 )
 from services.trips.trips import EDITABLE_FIELDS, TripFilter, Trips
+from tripsage.common.v1 import download_pb2
 from tripsage.trips.v1 import trip_service_pb2 as pb
 from tripsage.trips.v1 import trip_service_pb2_grpc as pb_grpc
 from tripsage_core.errors import FieldErrors
@@ -298,19 +300,15 @@ class TripServicer(pb_grpc.TripServiceServicer):
 
     async def ExportTrip(
         self, request: pb.ExportTripRequest, context: Context
-    ) -> pb.ExportTripResponse:
+    ) -> httpbody_pb2.HttpBody:
         trip, items = await self.itinerary.contents(current_caller(), request.trip_id)
         if request.format == pb.EXPORT_FORMAT_ICAL:
-            return pb.ExportTripResponse(
-                content_type="text/calendar",
-                filename=export_filename(trip, "ics"),
-                content=render_ical(trip, items),
-            )
-        return pb.ExportTripResponse(
-            content_type="application/json",
-            filename=export_filename(trip, "json"),
-            content=render_json(trip, items),
-        )
+            media_type, extension, data = "text/calendar", "ics", render_ical(trip, items)
+        else:
+            media_type, extension, data = "application/json", "json", render_json(trip, items)
+        body = httpbody_pb2.HttpBody(content_type=media_type, data=data)
+        body.extensions.add().Pack(download_pb2.Download(filename=export_filename(trip, extension)))
+        return body
 
     async def ListTripActivity(
         self, request: pb.ListTripActivityRequest, context: Context

@@ -136,7 +136,7 @@ def test_the_readme_steps_survive_a_restart(launcher: Launcher, otlp: OtlpReceiv
             headers=headers,
             json={"title": "Lisbon", "startDate": "2027-05-01", "endDate": "2027-05-05"},
         )
-        assert created.status_code == 200, created.text
+        assert created.status_code == 201, created.text
         trip_id = created.json()["trip"]["id"]
         listed = http.get("/api/v1/trips", headers={**headers, "x-request-id": "e2e-list-1"})
         assert [t["id"] for t in listed.json()["trips"]] == [trip_id]

@@ -283,7 +283,7 @@ async def test_through_the_gateway(
         json={"title": "Lisbon", "tripId": trip.id, "autoApprove": True},
         headers=ana.headers,
     )
-    assert made.status_code == 200, made.text
+    assert made.status_code == 201, made.text
     talk = made.json()["conversation"]
     assert talk["tripId"] == trip.id
     assert talk["autoApprove"] is True

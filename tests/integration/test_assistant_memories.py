@@ -162,7 +162,7 @@ async def test_through_the_gateway(http: httpx.AsyncClient, ana: Account, ben: A
         json={"content": "Travels with a toddler", "category": "MEMORY_CATEGORY_FACT"},
         headers=ana.headers,
     )
-    assert made.status_code == 200, made.text
+    assert made.status_code == 201, made.text
     memory = made.json()["memory"]
     assert memory["category"] == "MEMORY_CATEGORY_FACT"
     found = await http.get("/api/v1/users/me/memories?query=toddler", headers=ana.headers)

@@ -54,7 +54,7 @@ async def _create(
     http: httpx.AsyncClient, owner: Account, **api_key: object
 ) -> tuple[dict[str, object], str]:
     reply = await http.post("/api/v1/api-keys", json=api_key, headers=owner.headers)
-    assert reply.status_code == 200, reply.text
+    assert reply.status_code == 201, reply.text
     body = reply.json()
     return body["apiKey"], body["secret"]
 
@@ -224,7 +224,7 @@ async def test_a_scoped_key_creates_only_narrower_keys(
         json={"name": "same", "scopes": ["auth:CreateApiKey"]},
         headers=as_minter,
     )
-    assert narrower.status_code == 200, narrower.text
+    assert narrower.status_code == 201, narrower.text
     _, writer = await _create(http, ana, name="auth writer", scopes=["auth:write"])
     unscoped = await http.post(
         "/api/v1/api-keys", json={"name": "all"}, headers={"x-api-key": writer}
@@ -257,6 +257,6 @@ async def test_a_key_with_an_expiry_creates_only_keys_that_expire_no_later(
             json={"name": "shorter", "expireTime": stamp(moment)},
             headers=as_minter,
         )
-        assert reply.status_code == 200, reply.text
+        assert reply.status_code == 201, reply.text
     # A user's own session is bound by neither rule.
     assert (await _create(http, ana, name="free"))[0]["scopes"] == []

@@ -44,7 +44,7 @@ async def ana(suite: RunningSuite) -> Account:
 
 async def _api_key(http: httpx.AsyncClient, owner: Account) -> str:
     created = await http.post("/api/v1/api-keys", json={"name": "robot"}, headers=owner.headers)
-    assert created.status_code == 200, created.text
+    assert created.status_code == 201, created.text
     secret = str(created.json()["secret"])
     # Used once, so the trips service has it resolved and cached.
     assert (await http.get("/api/v1/trips", headers={"x-api-key": secret})).status_code == 200

@@ -152,7 +152,7 @@ async def test_a_squatter_on_an_unverified_address_loses_it_to_its_owner(
 ) -> None:
     squatter = await register(suite.address("auth"), "squat")
     key = await http.post("/api/v1/api-keys", headers=squatter.headers, json={"name": "mine"})
-    assert key.status_code == 200, key.text
+    assert key.status_code == 201, key.text
     secret = {"x-api-key": key.json()["secret"]}
     assert (await http.get("/api/v1/users/me", headers=secret)).status_code == 200
     provider.signed_in_as = ProviderUser(

@@ -39,7 +39,7 @@ async def _give_data(http: httpx.AsyncClient, owner: Account, friend: Account) -
             "destinations": [{"name": "Lisbon"}],
         },
     )
-    assert created.status_code == 200, created.text
+    assert created.status_code == 201, created.text
     trip_id = created.json()["trip"]["id"]
     item = await http.post(
         f"/api/v1/trips/{trip_id}/items",
@@ -51,7 +51,7 @@ async def _give_data(http: httpx.AsyncClient, owner: Account, friend: Account) -
             "timeZone": "Europe/Lisbon",
         },
     )
-    assert item.status_code == 200, item.text
+    assert item.status_code == 201, item.text
     invited = await http.post(
         f"/api/v1/trips/{trip_id}/collaborators",
         headers=owner.headers,
@@ -59,7 +59,7 @@ async def _give_data(http: httpx.AsyncClient, owner: Account, friend: Account) -
     )
     assert invited.status_code == 200, invited.text
     key = await http.post("/api/v1/api-keys", headers=owner.headers, json={"name": "ci"})
-    assert key.status_code == 200, key.text
+    assert key.status_code == 201, key.text
 
 
 def _server_errors(report: Path) -> list[str]:

@@ -63,7 +63,7 @@ async def _use_the_suite_over_rest(suite: RunningSuite) -> None:
         assert registered.status_code == 200, registered.text
         user = {"authorization": f"Bearer {registered.json()['accessToken']}"}
         created = await http.post("/api/v1/api-keys", json={"name": "tls"}, headers=user)
-        assert created.status_code == 200, created.text
+        assert created.status_code == 201, created.text
         # trips resolves the key through auth: service to service, over TLS.
         listed = await http.get("/api/v1/trips", headers={"x-api-key": created.json()["secret"]})
         assert listed.status_code == 200, listed.text

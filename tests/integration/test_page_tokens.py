@@ -42,7 +42,7 @@ def rebuilt(payload: dict[str, Any], suffix: str) -> str:
 async def _trips(http: httpx.AsyncClient, ana: Account) -> str:
     for title in ("One", "Two", "Three"):
         reply = await http.post("/api/v1/trips", json={"title": title}, headers=ana.headers)
-        assert reply.status_code == 200, reply.text
+        assert reply.status_code == 201, reply.text
     return "/api/v1/trips"
 
 
@@ -55,7 +55,7 @@ async def _a_trip_with_items(http: httpx.AsyncClient, ana: Account) -> str:
             json={"title": title, "kind": "ITINERARY_ITEM_KIND_ACTIVITY"},
             headers=ana.headers,
         )
-        assert reply.status_code == 200, reply.text
+        assert reply.status_code == 201, reply.text
     return f"/api/v1/trips/{trip_id}"
 
 
@@ -83,7 +83,7 @@ async def _collaborators(http: httpx.AsyncClient, ana: Account) -> str:
 async def _api_keys(http: httpx.AsyncClient, ana: Account) -> str:
     for name in ("ci", "backup", "cron"):
         reply = await http.post("/api/v1/api-keys", json={"name": name}, headers=ana.headers)
-        assert reply.status_code == 200, reply.text
+        assert reply.status_code == 201, reply.text
     return "/api/v1/api-keys"
 
 

@@ -40,7 +40,7 @@ def assert_refused(reply: httpx.Response, field: str) -> str:
 
 async def a_trip(http: httpx.AsyncClient, owner: Account, **fields: Any) -> dict[str, Any]:
     reply = await http.post("/api/v1/trips", json={**TRIP, **fields}, headers=owner.headers)
-    assert reply.status_code == 200, reply.text
+    assert reply.status_code == 201, reply.text
     trip: dict[str, Any] = reply.json()["trip"]
     return trip
 

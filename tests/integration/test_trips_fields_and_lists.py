@@ -198,7 +198,7 @@ async def test_a_retried_create_returns_the_first_trip_and_stores_one(
     headers = {**me.headers, "idempotency-key": "create-once-http"}
     one = await http.post("/api/v1/trips", headers=headers, json={"title": "Via HTTP"})
     two = await http.post("/api/v1/trips", headers=headers, json={"title": "Via HTTP"})
-    assert one.status_code == two.status_code == 200, two.text
+    assert (one.status_code, two.status_code) == (201, 200), two.text
     assert one.json()["trip"]["id"] == two.json()["trip"]["id"]
     listed = await trips.ListTrips(pb.ListTripsRequest(), metadata=me.metadata)
     assert sorted(t.title for t in listed.trips) == ["Once", "Once", "Via HTTP"]

@@ -63,7 +63,7 @@ async def test_megabytes_of_preferences_are_refused_naming_the_field(
     kept = await http.post(
         "/api/v1/trips", headers=owner.headers, json={"title": "Fits", "preferences": at_limit}
     )
-    assert kept.status_code == 200, kept.text
+    assert kept.status_code == 201, kept.text
 
 
 TRIP_FIELDS: dict[str, dict[str, Any]] = {

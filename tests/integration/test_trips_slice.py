@@ -101,7 +101,7 @@ async def test_the_newcomer_steps_through_the_gateway(http: httpx.AsyncClient) -
         headers=headers,
         json={"title": "Lisbon", "startDate": "2027-05-01", "endDate": "2027-05-05"},
     )
-    assert created.status_code == 200, created.text
+    assert created.status_code == 201, created.text
     trip = created.json()["trip"]
     assert trip["title"] == "Lisbon"
     assert trip["startDate"] == "2027-05-01"

@@ -37,5 +37,6 @@ def test_events_carry_local_times_and_details() -> None:
     assert str(event["status"]) == "CONFIRMED"
     assert "ABC123" in str(event["description"])
     assert {str(tz["tzid"]) for tz in parsed.walk("VTIMEZONE")} == {"Europe/Lisbon"}
-    assert export_filename(trip, "ics") == "lisboa-porto-2027.ics"
+    assert export_filename(trip, "ics") == "Lisboa & Porto!.ics"
+    assert export_filename(Trip(id="t-1", title="  "), "json") == "t-1.json"
     assert ZoneInfo("Europe/Lisbon")

@@ -18,6 +18,7 @@ from tripsage_core.grpc_kit.metadata import metadata_value
 from tripsage_core.grpc_kit.request_checks import check_request
 from tripsage_core.grpc_kit.rpc_context import rpc_method_var
 from tripsage_core.grpc_kit.status import to_grpc_status
+from tripsage_core.idempotent_replay import REPLAYED_METADATA_KEY, replay_box_var
 from tripsage_core.request_context import REQUEST_ID_HEADER, accept_request_id, request_id_var
 from tripsage_core.security_events import DENIED, security_event
 
@@ -215,6 +216,23 @@ class RequestCheckInterceptor(_AroundInterceptor):
             yield item
 
 
+class IdempotencyReplayInterceptor(_AroundInterceptor):
+    """Tells the caller, in trailing metadata, that a create replayed an earlier attempt
+    (tripsage_core.idempotent_replay.note_replayed), so no servicer has to."""
+
+    async def unary(self, inner: Any, request: Any, context: Any, method: str) -> Any:
+        box: list[bool] = []
+        token = replay_box_var.set(box)
+        try:
+            reply = await inner(request, context)
+        finally:
+            replay_box_var.reset(token)
+        if box:
+            existing = tuple(getattr(context, "trailing_metadata", lambda: ())() or ())
+            context.set_trailing_metadata((*existing, (REPLAYED_METADATA_KEY, "true")))
+        return reply
+
+
 def default_interceptors() -> list[aio.ServerInterceptor[Any, Any]]:
     # Outermost first: the request id is set before anything logs; request checks run
     # inside ErrorInterceptor so their InvalidArgument becomes a status like any other.
@@ -223,4 +241,5 @@ def default_interceptors() -> list[aio.ServerInterceptor[Any, Any]]:
         LoggingInterceptor(),
         ErrorInterceptor(),
         RequestCheckInterceptor(),
+        IdempotencyReplayInterceptor(),
     ]

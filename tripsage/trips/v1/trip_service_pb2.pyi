@@ -2318,36 +2318,6 @@ class ExportTripRequest(_message.Message):
 Global___ExportTripRequest: _TypeAlias = ExportTripRequest  # noqa: Y015
 
 @_typing.final
-class ExportTripResponse(_message.Message):
-    """ExportTripResponse is the response of ExportTrip."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
-    FILENAME_FIELD_NUMBER: _builtins.int
-    CONTENT_FIELD_NUMBER: _builtins.int
-    content_type: _builtins.str
-    """The media type, "text/calendar" or "application/json"."""
-    filename: _builtins.str
-    """A suggested file name, e.g. "lisbon-2027.ics"."""
-    content: _builtins.bytes
-    """The document (UTF-8 text; base64 in JSON)."""
-    def __init__(
-        self,
-        *,
-        content_type: _builtins.str = ...,
-        filename: _builtins.str = ...,
-        content: _builtins.bytes = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "content_type", b"content_type", "filename", b"filename"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ExportTripResponse: _TypeAlias = ExportTripResponse  # noqa: Y015
-
-@_typing.final
 class ListTripActivityRequest(_message.Message):
     """ListTripActivityRequest is the request of ListTripActivity."""
 

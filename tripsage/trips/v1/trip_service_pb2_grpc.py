@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from google.api import httpbody_pb2 as google_dot_api_dot_httpbody__pb2
 from tripsage.trips.v1 import trip_service_pb2 as tripsage_dot_trips_dot_v1_dot_trip__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -149,7 +150,7 @@ class TripServiceStub:
         self.ExportTrip = channel.unary_unary(
                 '/tripsage.trips.v1.TripService/ExportTrip',
                 request_serializer=tripsage_dot_trips_dot_v1_dot_trip__service__pb2.ExportTripRequest.SerializeToString,
-                response_deserializer=tripsage_dot_trips_dot_v1_dot_trip__service__pb2.ExportTripResponse.FromString,
+                response_deserializer=google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
                 _registered_method=True)
         self.ListTripActivity = channel.unary_unary(
                 '/tripsage.trips.v1.TripService/ListTripActivity',
@@ -335,8 +336,12 @@ class TripServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ExportTrip(self, request, context):
-        """ExportTrip renders a trip and its itinerary as an iCalendar or JSON
-        document.
+        """ExportTrip renders a trip and its itinerary as an iCalendar
+        ("text/calendar") or JSON ("application/json") document, returned as a
+        file: the HttpBody's data is the document, and a
+        tripsage.common.v1.Download in its extensions names it after the trip's
+        title (or id). The gateway serves it raw, as a download.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -465,7 +470,7 @@ def add_TripServiceServicer_to_server(servicer, server):
             'ExportTrip': grpc.unary_unary_rpc_method_handler(
                     servicer.ExportTrip,
                     request_deserializer=tripsage_dot_trips_dot_v1_dot_trip__service__pb2.ExportTripRequest.FromString,
-                    response_serializer=tripsage_dot_trips_dot_v1_dot_trip__service__pb2.ExportTripResponse.SerializeToString,
+                    response_serializer=google_dot_api_dot_httpbody__pb2.HttpBody.SerializeToString,
             ),
             'ListTripActivity': grpc.unary_unary_rpc_method_handler(
                     servicer.ListTripActivity,
@@ -1095,7 +1100,7 @@ class TripService:
             target,
             '/tripsage.trips.v1.TripService/ExportTrip',
             tripsage_dot_trips_dot_v1_dot_trip__service__pb2.ExportTripRequest.SerializeToString,
-            tripsage_dot_trips_dot_v1_dot_trip__service__pb2.ExportTripResponse.FromString,
+            google_dot_api_dot_httpbody__pb2.HttpBody.FromString,
             options,
             channel_credentials,
             insecure,

@@ -4,6 +4,7 @@ isort:skip_file
 """
 
 from collections import abc as _abc
+from google.api import httpbody_pb2 as _httpbody_pb2
 from grpc import aio as _aio
 from tripsage.trips.v1 import trip_service_pb2 as _trip_service_pb2
 import abc as _abc_1
@@ -111,9 +112,13 @@ class TripServiceStub:
     """GetTripSummary returns a trip's figures: days, travellers, spend by
     category against the budget, counts and itinerary conflicts.
     """
-    ExportTrip: _grpc.UnaryUnaryMultiCallable[_trip_service_pb2.ExportTripRequest, _trip_service_pb2.ExportTripResponse]
-    """ExportTrip renders a trip and its itinerary as an iCalendar or JSON
-    document.
+    ExportTrip: _grpc.UnaryUnaryMultiCallable[_trip_service_pb2.ExportTripRequest, _httpbody_pb2.HttpBody]
+    """ExportTrip renders a trip and its itinerary as an iCalendar
+    ("text/calendar") or JSON ("application/json") document, returned as a
+    file: the HttpBody's data is the document, and a
+    tripsage.common.v1.Download in its extensions names it after the trip's
+    title (or id). The gateway serves it raw, as a download.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     """
     ListTripActivity: _grpc.UnaryUnaryMultiCallable[_trip_service_pb2.ListTripActivityRequest, _trip_service_pb2.ListTripActivityResponse]
     """ListTripActivity lists what happened to a trip, newest first."""
@@ -201,9 +206,13 @@ class TripServiceAsyncStub(TripServiceStub):
     """GetTripSummary returns a trip's figures: days, travellers, spend by
     category against the budget, counts and itinerary conflicts.
     """
-    ExportTrip: _aio.UnaryUnaryMultiCallable[_trip_service_pb2.ExportTripRequest, _trip_service_pb2.ExportTripResponse]  # type: ignore[assignment]
-    """ExportTrip renders a trip and its itinerary as an iCalendar or JSON
-    document.
+    ExportTrip: _aio.UnaryUnaryMultiCallable[_trip_service_pb2.ExportTripRequest, _httpbody_pb2.HttpBody]  # type: ignore[assignment]
+    """ExportTrip renders a trip and its itinerary as an iCalendar
+    ("text/calendar") or JSON ("application/json") document, returned as a
+    file: the HttpBody's data is the document, and a
+    tripsage.common.v1.Download in its extensions names it after the trip's
+    title (or id). The gateway serves it raw, as a download.
+    buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     """
     ListTripActivity: _aio.UnaryUnaryMultiCallable[_trip_service_pb2.ListTripActivityRequest, _trip_service_pb2.ListTripActivityResponse]  # type: ignore[assignment]
     """ListTripActivity lists what happened to a trip, newest first."""
@@ -426,9 +435,13 @@ class TripServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _trip_service_pb2.ExportTripRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_trip_service_pb2.ExportTripResponse, _abc.Awaitable[_trip_service_pb2.ExportTripResponse]]:
-        """ExportTrip renders a trip and its itinerary as an iCalendar or JSON
-        document.
+    ) -> _typing.Union[_httpbody_pb2.HttpBody, _abc.Awaitable[_httpbody_pb2.HttpBody]]:
+        """ExportTrip renders a trip and its itinerary as an iCalendar
+        ("text/calendar") or JSON ("application/json") document, returned as a
+        file: the HttpBody's data is the document, and a
+        tripsage.common.v1.Download in its extensions names it after the trip's
+        title (or id). The gateway serves it raw, as a download.
+        buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
         """
 
     @_abc_1.abstractmethod
