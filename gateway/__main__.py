@@ -43,6 +43,7 @@ def build_app(settings: Settings | None = None) -> ASGIApp:
         cors_origins=settings.cors_origins,
         cors_credentials=settings.cors_credentials,
         call_timeout=settings.gateway_call_timeout_seconds,
+        stream_heartbeat=settings.gateway_stream_heartbeat_seconds,
         rate_limiter=limiter,
         callers=gateway_callers(settings),
         channel_credentials=channel_credentials(settings),
