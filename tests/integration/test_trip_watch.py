@@ -41,6 +41,9 @@ class Front:
     b: TripsReplica
     http_a: httpx.AsyncClient
     http_b: httpx.AsyncClient
+    # A third gateway (to A) with the default 15 s heartbeat: only noticing the client's
+    # disconnect, not a failed write, can end its calls within a second.
+    http_quiet: httpx.AsyncClient
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -57,7 +60,9 @@ async def front(suite: RunningSuite) -> AsyncIterator[Front]:
         url_b = await start_gateway(suite, stack, b.address, stream_heartbeat=HEARTBEAT)
         http_a = await stack.enter_async_context(httpx.AsyncClient(base_url=url_a, timeout=10))
         http_b = await stack.enter_async_context(httpx.AsyncClient(base_url=url_b, timeout=10))
-        yield Front(a, b, http_a, http_b)
+        url_quiet = await start_gateway(suite, stack, a.address)
+        quiet = await stack.enter_async_context(httpx.AsyncClient(base_url=url_quiet, timeout=10))
+        yield Front(a, b, http_a, http_b, quiet)
 
 
 def watch_path(trip_id: str) -> str:
@@ -228,7 +233,7 @@ async def test_reconnecting_with_the_last_event_id_replays_exactly_what_was_miss
         await no_more(by_query, 0.3)
 
 
-async def test_disconnecting_cancels_the_call_within_a_second(
+async def test_idle_streams_send_heartbeats(
     trips: pb_grpc.TripServiceAsyncStub, front: Front, cast: Cast
 ) -> None:
     trip = await create_trip(trips, cast.owner, title="Ghent")
@@ -239,14 +244,33 @@ async def test_disconnecting_cancels_the_call_within_a_second(
             assert reader.status == 200
             expected = "application/x-ndjson" if ndjson else "text/event-stream"
             assert reader.headers["content-type"].startswith(expected)
-            assert front.a.feed.watcher_count == 1
             # Idle: heartbeats keep the connection (an SSE comment, an NDJSON blank line).
             await asyncio.sleep(HEARTBEAT * 3.5)
             assert reader.heartbeats >= 2
-            await add_item(front.http_a, cast.owner.headers, trip.id, "x")
+            item = await add_item(front.http_a, cast.owner.headers, trip.id, "x")
             event = await reader.next()
             assert event.data["kind"] == "TRIP_EVENT_KIND_CHANGED"
-        # The client went away: the trips replica's watch is gone within a second.
+            assert event.data["resource"].endswith(item)
+            if ndjson:
+                assert event.id == ""  # NDJSON has no id line: the id is in the object
+                assert event.data["eventId"]
+    await wait_for_no_watchers(front)
+
+
+async def test_disconnecting_cancels_the_call_within_a_second(
+    trips: pb_grpc.TripServiceAsyncStub, front: Front, cast: Cast
+) -> None:
+    trip = await create_trip(trips, cast.owner, title="Ghent")
+    for ndjson in (False, True):
+        async with watching(
+            front.http_quiet, watch_path(trip.id), cast.owner.headers, ndjson=ndjson
+        ) as reader:
+            assert reader.status == 200
+            assert front.a.feed.watcher_count == 1
+            await add_item(front.http_a, cast.owner.headers, trip.id, "x")
+            assert (await reader.next()).data["kind"] == "TRIP_EVENT_KIND_CHANGED"
+        # The client went away on an idle stream (next heartbeat 15 s off): the trips
+        # replica's watch, and so the gRPC call, is gone within a second.
         dropped = time.perf_counter()
         await wait_for_no_watchers(front)
         assert time.perf_counter() - dropped < 1.0
