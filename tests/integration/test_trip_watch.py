@@ -276,6 +276,49 @@ async def test_disconnecting_cancels_the_call_within_a_second(
         assert time.perf_counter() - dropped < 1.0
 
 
+async def test_concurrent_writers_arrive_in_order_and_all_of_them(
+    trips: pb_grpc.TripServiceAsyncStub, front: Front, cast: Cast
+) -> None:
+    trip = await create_trip(trips, cast.owner, title="Busy")
+    await share(trips, cast.owner, trip.id, cast.edit, "edit")
+    async with watching(front.http_b, watch_path(trip.id), cast.owner.headers) as reader:
+        writers = [
+            add_item(http, who.headers, trip.id, f"item {n}")
+            for n in range(6)
+            for http, who in ((front.http_a, cast.owner), (front.http_b, cast.edit))
+        ]
+        made = set(await asyncio.gather(*writers))
+        events = [await changed(reader) for _ in made]
+        ids = [int(e.id) for e in events]
+        # seq is drawn under the trip's row lock: commit order, so ids only increase.
+        assert ids == sorted(ids)
+        assert len(set(ids)) == len(ids)
+        assert {e.data["resource"].rsplit("/", 1)[-1] for e in events} == made
+        await no_more(reader, 0.3)
+
+
+async def test_a_replica_refuses_watches_beyond_its_limit(
+    suite: RunningSuite, trips: pb_grpc.TripServiceAsyncStub, cast: Cast
+) -> None:
+    trip = await create_trip(trips, cast.owner, title="Crowded")
+    async with AsyncExitStack() as stack:
+        small = await start_trips_replica(suite, stack, max_watchers=1)
+        url = await start_gateway(suite, stack, small.address)
+        http = await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=10))
+        async with watching(http, watch_path(trip.id), cast.owner.headers) as first:
+            assert first.status == 200
+            async with watching(http, watch_path(trip.id), cast.owner.headers) as second:
+                assert second.status == 503
+                assert b"WATCH_LIMIT" in second.body
+                assert "retry-after" in second.headers
+        deadline = time.perf_counter() + 1
+        while small.feed.watcher_count:
+            assert time.perf_counter() < deadline
+            await asyncio.sleep(0.02)
+        async with watching(http, watch_path(trip.id), cast.owner.headers) as later:
+            assert later.status == 200
+
+
 async def test_signing_out_ends_the_stream(
     suite: RunningSuite, trips: pb_grpc.TripServiceAsyncStub, front: Front, cast: Cast
 ) -> None:

@@ -37,9 +37,13 @@ class TripsReplica:
     service: GrpcService
 
 
-async def start_trips_replica(suite: RunningSuite, stack: AsyncExitStack) -> TripsReplica:
+async def start_trips_replica(
+    suite: RunningSuite, stack: AsyncExitStack, *, max_watchers: int | None = None
+) -> TripsReplica:
     """Another trips process, as RunningSuite starts one, on the same database."""
     feed = change_feed(suite.settings)
+    if max_watchers is not None:
+        feed.max_watchers = max_watchers
     service = GrpcService(await build_trips(suite.settings, feed=feed), grace_seconds=1)
     port = await service.start(0, host="127.0.0.1", credentials=server_credentials(suite.settings))
     stack.push_async_callback(service.stop)
