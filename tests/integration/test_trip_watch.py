@@ -319,8 +319,9 @@ async def test_a_replica_refuses_watches_beyond_its_limit(
             assert later.status == 200
 
 
+@pytest.mark.parametrize("ndjson", [False, True], ids=["sse", "ndjson"])
 async def test_signing_out_ends_the_stream(
-    suite: RunningSuite, trips: pb_grpc.TripServiceAsyncStub, front: Front, cast: Cast
+    suite: RunningSuite, trips: pb_grpc.TripServiceAsyncStub, front: Front, ndjson: bool
 ) -> None:
     member = await verified(suite, await register(suite.address("auth"), "leaver"))
     login = await front.http_a.post(
@@ -329,14 +330,15 @@ async def test_signing_out_ends_the_stream(
     session = login.json()
     headers = {"authorization": f"Bearer {session['accessToken']}"}
     trip = await create_trip(trips, member, title="Short")
-    async with watching(front.http_a, watch_path(trip.id), headers) as reader:
+    async with watching(front.http_a, watch_path(trip.id), headers, ndjson=ndjson) as reader:
         assert reader.status == 200
         out = await front.http_a.post(
             "/api/v1/auth/logout", json={"refreshToken": session["refreshToken"]}, headers=headers
         )
         assert out.status_code == 200, out.text
         error = await reader.next(timeout=5)
-        assert error.event == "error"
+        # SSE: an `event: error`; NDJSON: a last {"error": ...} line.
+        assert error.event == ("" if ndjson else "error")
         assert error.data["error"]["code"] == 401
         async with asyncio.timeout(2):
             await reader.ended.wait()
