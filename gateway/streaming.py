@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
@@ -28,6 +29,8 @@ from grpc import aio
 from starlette.types import Receive, Scope, Send
 
 from gateway.errors import ErrorResponse, invalid_argument
+
+logger = logging.getLogger("tripsage.gateway")
 
 SSE_MEDIA_TYPE = "text/event-stream"
 NDJSON_MEDIA_TYPE = "application/x-ndjson"
@@ -129,7 +132,7 @@ class StreamResponse:
             try:
                 for reply in self.first:
                     await queue.put(("message", reply))
-                async for reply in self._rest():
+                async for reply in self.messages:
                     await queue.put(("message", reply))
                 await queue.put(("end", grpc.StatusCode.OK))
             except aio.AioRpcError as error:
@@ -173,8 +176,13 @@ class StreamResponse:
         watcher = asyncio.create_task(disconnected())
         try:
             await asyncio.wait((writer, watcher), return_when=asyncio.FIRST_COMPLETED)
-            if writer.done() and not writer.cancelled() and writer.exception() is None:
-                code = writer.result()
+            if writer.done() and not writer.cancelled():
+                failure = writer.exception()
+                if failure is None:
+                    code = writer.result()
+                elif not isinstance(failure, OSError):  # OSError: the client went away
+                    code = grpc.StatusCode.INTERNAL
+                    logger.error("stream relay failed", exc_info=failure)
         finally:
             self.call.cancel()
             for task in (reader, writer, watcher):
@@ -183,10 +191,6 @@ class StreamResponse:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             self.finished(code)
-
-    async def _rest(self) -> AsyncIterator[Message]:
-        async for reply in self.messages:
-            yield reply
 
 
 async def _body(send: Send, chunk: bytes) -> None:
