@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 import httpx
+import jwt
 import pytest
 import pytest_asyncio
 
 from tests.support.accounts import PASSWORD, register, verified
-from tests.support.suite import RunningSuite
+from tests.support.suite import JWT_SECRET, RunningSuite
 from tests.support.trips import Cast, create_trip, share
 from tests.support.watch import (
     Event,
@@ -25,6 +27,7 @@ from tests.support.watch import (
     watching,
 )
 from tripsage.trips.v1 import trip_service_pb2_grpc as pb_grpc
+from tripsage_core.identity import CLOCK_SKEW_SECONDS
 
 pytestmark = pytest.mark.database
 
@@ -340,6 +343,27 @@ async def test_signing_out_ends_the_stream(
         # SSE: an `event: error`; NDJSON: a last {"error": ...} line.
         assert error.event == ("" if ndjson else "error")
         assert error.data["error"]["code"] == 401
+        async with asyncio.timeout(2):
+            await reader.ended.wait()
+    await wait_for_no_watchers(front)
+
+
+async def test_the_token_expiring_ends_the_stream(
+    trips: pb_grpc.TripServiceAsyncStub, front: Front, cast: Cast
+) -> None:
+    trip = await create_trip(trips, cast.owner, title="Brief")
+    # Valid for about three more seconds: `exp` plus the verifier's clock-skew leeway.
+    now = int(time.time())
+    claims = {"iss": "tripsage", "sub": cast.owner.id, "email": cast.owner.email,
+              "aud": "authenticated", "role": "authenticated", "iat": now - 100,
+              "exp": now - CLOCK_SKEW_SECONDS + 3, "session_id": str(uuid.uuid4())}  # fmt: skip
+    headers = {"authorization": f"Bearer {jwt.encode(claims, JWT_SECRET, algorithm='HS256')}"}
+    async with watching(front.http_b, watch_path(trip.id), headers) as reader:
+        assert reader.status == 200
+        error = await reader.next(timeout=8)
+        assert error.event == "error"
+        assert error.data["error"]["code"] == 401
+        assert time.time() >= now + 3
         async with asyncio.timeout(2):
             await reader.ended.wait()
     await wait_for_no_watchers(front)
