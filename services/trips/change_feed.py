@@ -130,11 +130,18 @@ class TripChangeFeed:
                 conn = await asyncpg.connect(
                     self.dsn, server_settings={"application_name": "tripsage-trips-watch"}
                 )
+                lost = asyncio.Event()
+                conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
                 await conn.add_listener(CHANNEL, self._heard)
                 self._live.set()
                 self._wake_all()  # catch up on whatever was committed while not listening
                 while True:
-                    await asyncio.sleep(self.ping_seconds)
+                    # A closed connection is noticed at once; a silent one by the ping.
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self.ping_seconds):
+                            await lost.wait()
+                    if lost.is_set() or conn.is_closed():
+                        raise ConnectionResetError("the listening connection was closed")
                     await conn.fetchval("SELECT 1", timeout=self.ping_seconds)
             except asyncio.CancelledError:
                 raise

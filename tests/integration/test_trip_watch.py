@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
+import asyncpg
 import httpx
 import jwt
 import pytest
@@ -367,6 +368,37 @@ async def test_the_token_expiring_ends_the_stream(
         async with asyncio.timeout(2):
             await reader.ended.wait()
     await wait_for_no_watchers(front)
+
+
+async def test_a_lost_listening_connection_misses_nothing(
+    suite: RunningSuite, trips: pb_grpc.TripServiceAsyncStub, front: Front, cast: Cast
+) -> None:
+    trip = await create_trip(trips, cast.owner, title="Resilient")
+    assert suite.settings.postgres_url is not None
+    async with watching(front.http_a, watch_path(trip.id), cast.owner.headers) as reader:
+        admin = await asyncpg.connect(suite.settings.postgres_url.get_secret_value())
+        try:
+            ended = await admin.fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'tripsage-trips-watch'"
+            )
+        finally:
+            await admin.close()
+        assert ended
+        # Written while the replicas may not be listening: the watcher still gets it
+        # (polling the log, then catching up on reconnecting), once.
+        item = await add_item(front.http_b, cast.owner.headers, trip.id, "during the outage")
+        event = await changed(reader, timeout=5)
+        assert event.data["resource"].endswith(item)
+        deadline = time.perf_counter() + 5
+        while not front.a.feed.live:
+            assert time.perf_counter() < deadline, "the change feed did not reconnect"
+            await asyncio.sleep(0.05)
+        # Live again: within the bound.
+        await add_item(front.http_b, cast.owner.headers, trip.id, "after")
+        written = time.perf_counter()
+        assert event_at(await changed(reader)) - written < LIVE_WITHIN
+        await no_more(reader, 0.3)
 
 
 async def wait_for_no_watchers(front: Front, within: float = 1.0) -> None:
