@@ -44,6 +44,7 @@ def build_app(settings: Settings | None = None) -> ASGIApp:
         cors_credentials=settings.cors_credentials,
         call_timeout=settings.gateway_call_timeout_seconds,
         max_body_bytes=settings.gateway_max_body_bytes,
+        stream_heartbeat=settings.gateway_stream_heartbeat_seconds,
         rate_limiter=limiter,
         callers=gateway_callers(settings),
         channel_credentials=channel_credentials(settings),

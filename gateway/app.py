@@ -51,6 +51,7 @@ def create_app(
     cors_credentials: bool = False,
     call_timeout: float = 30.0,
     stream_timeout: float = 300.0,
+    stream_heartbeat: float = 15.0,
     health_timeout: float = HEALTH_TIMEOUT_SECONDS,
     services: Sequence[ServiceDescriptor] | None = None,
     rate_limiter: RateLimiter | None = None,
@@ -129,6 +130,7 @@ def create_app(
         metrics,
         call_timeout=call_timeout,
         stream_timeout=stream_timeout,
+        stream_heartbeat=stream_heartbeat,
         static_paths={path: ("GET",) for path in static},
         max_body_bytes=max_body_bytes,
     )

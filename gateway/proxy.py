@@ -6,7 +6,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -16,10 +16,10 @@ from google.protobuf.message import Message
 from grpc import aio
 from starlette.datastructures import URL
 from starlette.requests import ClientDisconnect
-from starlette.responses import Response, StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway import conditional, creates, downloads
+from gateway import conditional, creates, downloads, streaming
 from gateway.errors import (
     ErrorResponse,
     GatewayError,
@@ -65,12 +65,6 @@ def error_response(error: ErrorResponse) -> Response:
     )
 
 
-def sse_event(payload: Any, event: str | None = None) -> bytes:
-    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    prefix = f"event: {event}\n" if event else ""
-    return f"{prefix}data: {data}\n\n".encode()
-
-
 class Proxy:
     """REST/JSON -> gRPC for every binding in the route table."""
 
@@ -82,6 +76,7 @@ class Proxy:
         *,
         call_timeout: float,
         stream_timeout: float,
+        stream_heartbeat: float = 15.0,
         static_paths: Mapping[str, tuple[str, ...]],
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
@@ -90,6 +85,7 @@ class Proxy:
         self.metrics = metrics
         self.call_timeout = call_timeout
         self.stream_timeout = stream_timeout
+        self.stream_heartbeat = stream_heartbeat
         self.static_paths = dict(static_paths)
         self.max_body_bytes = max_body_bytes
         self._unary_callables: dict[
@@ -100,6 +96,7 @@ class Proxy:
         """ASGI, so every HTTP method reaches it (405s are ours); straight on the scope,
         without Starlette's Request (gateway/app.py sends transcoded paths here first)."""
         request = _Request(scope, receive)
+        response: ASGIApp
         try:
             response = await self._handle(request)
         except GatewayError as error:
@@ -107,7 +104,7 @@ class Proxy:
             response = error_response(error.to_response(token_presented=token_presented))
         await response(scope, receive, send)
 
-    async def _handle(self, request: _Request) -> Response:
+    async def _handle(self, request: _Request) -> ASGIApp:
         found = self.table.match(request.method, request.raw_path())
         if isinstance(found, NoRoute):
             raise self._no_route(request, found)
@@ -136,7 +133,9 @@ class Proxy:
             request=request,
             etag_from_if_match=etag_from_if_match,
         )
-        return await (self._stream(call) if binding.server_streaming else self._unary(call))
+        if binding.server_streaming:
+            return await self._stream(call, request.headers)
+        return await self._unary(call)
 
     def _unary_callable(self, call: _Upstream) -> aio.UnaryUnaryMultiCallable[Message, Message]:
         """One multicallable per channel and method, made on first use (making one per
@@ -201,47 +200,29 @@ class Proxy:
                     headers["Location"] = where
         return json_response(response_to_json(binding, reply), status, headers)
 
-    async def _stream(self, upstream: _Upstream) -> Response:
+    async def _stream(self, upstream: _Upstream, headers: Mapping[str, str]) -> ASGIApp:
+        """SSE or NDJSON, heartbeats, Last-Event-ID and disconnects: gateway/streaming.py."""
         binding, token_presented = upstream.binding, upstream.token_presented
+        streaming.resume_from_header(upstream.message, headers)
         multicallable = upstream.channel.unary_stream(binding.grpc_path, *upstream.codec())
         started = time.perf_counter()
         call = multicallable(
             upstream.message, metadata=upstream.metadata, timeout=self.stream_timeout
         )
-        messages = call.__aiter__()
-        # Wait for the first message (or the failure) before answering, so an
-        # upfront error (bad token, not found) is a real HTTP error status.
-        first: Message | None
         try:
-            first = await messages.__anext__()
-        except StopAsyncIteration:
-            first = None
+            messages, first = await streaming.open_stream(call)
         except aio.AioRpcError as error:
             self._observe(binding, error.code(), started)
             return self._rpc_error(binding, error, token_presented)
-
-        async def events() -> AsyncIterator[bytes]:
-            code = grpc.StatusCode.OK
-            try:
-                if first is not None:
-                    yield sse_event(response_to_json(binding, first))
-                    async for reply in messages:
-                        yield sse_event(response_to_json(binding, reply))
-            except aio.AioRpcError as error:
-                code = error.code()
-                rendered = self._rpc_error_body(binding, error, token_presented)
-                yield sse_event(rendered.body(), event="error")
-            except BaseException:
-                code = grpc.StatusCode.CANCELLED
-                raise
-            finally:
-                call.cancel()
-                self._observe(binding, code, started)
-
-        return StreamingResponse(
-            events(),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        return streaming.StreamResponse(
+            call,
+            messages,
+            first,
+            ndjson=streaming.wants_ndjson(headers),
+            heartbeat_seconds=self.stream_heartbeat,
+            render=lambda reply: response_to_json(binding, reply),
+            render_error=lambda error: self._rpc_error_body(binding, error, token_presented),
+            finished=lambda code: self._observe(binding, code, started),
         )
 
     def _rpc_error_body(

@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     gateway_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=4 * 1024 * 1024)
     # Gateway processes sharing its port (uvicorn workers); each has its own caches.
     gateway_workers: int = Field(default=1, ge=1, le=64)
+    # Seconds between keep-alive lines on an idle stream (SSE comment, NDJSON blank line),
+    # so proxies and load balancers keep the connection (docs/gateway.md "Streaming").
+    gateway_stream_heartbeat_seconds: float = Field(default=15.0, gt=0, le=3600)
     # Requests per minute per caller (a verified user or API key, else the client
     # address); 0 disables.
     rate_limit_per_minute: int = Field(default=600, ge=0)
@@ -196,6 +199,8 @@ class Settings(BaseSettings):
     # Trips: planning exchange rates for trip summaries, "USD=0.92,GBP=1.17" (value of one
     # unit in EUR), added to the built-in table (docs/trips.md).
     trips_currency_rates: str = ""
+    # Open WatchTrip streams one trips process serves; more are refused (UNAVAILABLE).
+    trips_max_watchers: int = Field(default=1000, ge=1, le=100_000)
 
     @field_validator(
         "cors_origins",

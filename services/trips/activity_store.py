@@ -45,3 +45,24 @@ class ActivityRows:
             limit,
         )
         return [record_from_row(Activity, row) for row in rows]
+
+    async def after(self, trip_id: str, after_seq: int, limit: int) -> list[Activity]:
+        """Oldest first, the entries after `after_seq` (what a watcher has not seen yet)."""
+        rows = await self.conn.fetch(
+            "SELECT seq, id, trip_id, actor_id, kind, summary, details, created_at"
+            " FROM tripsage_trips.trip_activity"
+            " WHERE trip_id = $1 AND seq > $2"
+            " ORDER BY seq LIMIT $3",
+            uuid.UUID(trip_id),
+            after_seq,
+            limit,
+        )
+        return [record_from_row(Activity, row) for row in rows]
+
+    async def last_seq(self, trip_id: str) -> int:
+        """The newest entry's position (0 for none): where a watch without history starts."""
+        found = await self.conn.fetchval(
+            "SELECT max(seq) FROM tripsage_trips.trip_activity WHERE trip_id = $1",
+            uuid.UUID(trip_id),
+        )
+        return int(found or 0)

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import grpc
 
+from services.trips.change_feed import TripChangeFeed
 from services.trips.collaboration import Collaboration
 from services.trips.itinerary import Itinerary
 from services.trips.rpc_policy import POLICIES
 from services.trips.servicer import TripServicer
 from services.trips.store import TripStore
 from services.trips.trips import Trips
+from services.trips.watching import TripWatching
 from tripsage.trips.v1 import trip_service_pb2_grpc
 from tripsage_core.config import Settings
 from tripsage_core.errors import Unavailable
@@ -50,20 +52,40 @@ def _auth_unavailable(error: grpc.aio.AioRpcError) -> Unavailable:
     )
 
 
-async def build(settings: Settings) -> ServiceDefinition:
+async def build(settings: Settings, *, feed: TripChangeFeed | None = None) -> ServiceDefinition:
+    """The trips service; `feed` lets a test hold the change feed (and count its watches)."""
     runtime = ServiceRuntime(settings, service="trips", migrations_dir=MIGRATIONS)
     store = TripStore(runtime.db)
     ledger = IdempotencyLedger(SCHEMA)
+    feed = feed or change_feed(settings)
+    callers = caller_resolver(settings)
     servicer = TripServicer(
         Trips(store, ledger),
         Collaboration(store, AuthUserDirectory(settings)),
         Itinerary(store, ledger, rate_table(settings.trips_currency_rates)),
+        TripWatching(store, feed),
+        callers,
     )
-    return service_definition(
+    definition = service_definition(
         "trips",
         servicer,
         trip_service_pb2_grpc.add_TripServiceServicer_to_server,
         POLICIES,
-        caller_resolver(settings),
+        callers,
         runtime=runtime,
+    )
+
+    async def stop() -> None:
+        await feed.close()
+        await runtime.close()
+
+    definition.on_stop = stop
+    return definition
+
+
+def change_feed(settings: Settings) -> TripChangeFeed:
+    """The process's one listening connection for WatchTrip (services/trips/change_feed.py)."""
+    assert settings.postgres_url is not None, "trips needs POSTGRES_URL"
+    return TripChangeFeed(
+        settings.postgres_url.get_secret_value(), max_watchers=settings.trips_max_watchers
     )

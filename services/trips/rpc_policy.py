@@ -28,4 +28,5 @@ POLICIES: AccessTable = {
     "GetTripSummary": USER,
     "ExportTrip": USER,
     "ListTripActivity": USER,
+    "WatchTrip": USER,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from google.api import httpbody_pb2
@@ -27,10 +28,13 @@ from services.trips.sharing_convert import (
 )
 from services.trips.trips import EDITABLE_FIELDS, TripFilter, Trips
 from tripsage.common.v1 import download_pb2
+from services.trips.watch_convert import event_to_proto
+from services.trips.watching import TripWatching
 from tripsage.trips.v1 import trip_service_pb2 as pb
 from tripsage.trips.v1 import trip_service_pb2_grpc as pb_grpc
 from tripsage_core.errors import FieldErrors
 from tripsage_core.grpc_kit.access import current_caller
+from tripsage_core.grpc_kit.caller import CallerResolver
 from tripsage_core.grpc_kit.metadata import idempotency_key
 from tripsage_core.grpc_kit.replies import page_reply
 
@@ -53,10 +57,15 @@ class TripServicer(pb_grpc.TripServiceServicer):
         trips: Trips,
         collaboration: Collaboration,
         itinerary: Itinerary,
+        watching: TripWatching,
+        callers: CallerResolver,
     ) -> None:
         self.trips = trips
         self.collaboration = collaboration
         self.itinerary = itinerary
+        self.watching = watching
+        # Re-verifies a watcher's credentials while the stream is open (expiry, revocation).
+        self.callers = callers
 
     # Trips
 
@@ -320,3 +329,20 @@ class TripServicer(pb_grpc.TripServiceServicer):
             page_token=request.page_token,
         )
         return page_reply(pb.ListTripActivityResponse, "activities", page, activity_to_proto)
+
+    async def WatchTrip(
+        self, request: pb.WatchTripRequest, context: Context
+    ) -> AsyncIterator[pb.WatchTripResponse]:
+        watch = await self.watching.open(current_caller(), request.trip_id, request.last_event_id)
+        try:
+            # Headers now: the watch is accepted even if nothing changes for a while, so
+            # the gateway can answer 200 at once (errors above are still real statuses).
+            await context.send_initial_metadata(())
+
+            async def still_signed_in() -> None:
+                await self.callers.require(context)
+
+            async for event in watch.events(still_signed_in):
+                yield event_to_proto(event)
+        finally:
+            watch.close()

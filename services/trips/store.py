@@ -249,3 +249,11 @@ class TripStore:
         )
         async with user_transaction(self.db.pool, CALLER_ROLE, caller.user_id, settings) as conn:
             yield TripsUnit(conn, caller.user_id)
+
+    async def trip_exists(self, trip_id: str) -> bool:
+        """Whether the trip still exists, whoever may see it: only for telling a watcher
+        who was on the trip why their watch ended (deleted, or their access ended)."""
+        found = await self.db.pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM tripsage_trips.trips WHERE id = $1)", uuid.UUID(trip_id)
+        )
+        return bool(found)

@@ -153,6 +153,8 @@ MATRIX: dict[str, tuple[Callable[[World], Message], tuple[grpc.StatusCode, ...],
         False,
     ),
     "ListTripActivity": (lambda w: pb.ListTripActivityRequest(trip_id=w.trip.id), READERS, False),
+    # A stream: its cell is how it opens (accepted, or the status it fails with at once).
+    "WatchTrip": (lambda w: pb.WatchTripRequest(trip_id=w.trip.id), READERS, False),
 }
 
 
@@ -164,6 +166,15 @@ def expected(rpc: str, caller: str) -> grpc.StatusCode:
 
 def test_the_matrix_covers_every_rpc() -> None:
     assert set(MATRIX) == {m.name for m in SERVICE.methods}
+
+
+async def _opened(call: Any) -> grpc.StatusCode:
+    """How a server stream opens: OK once its headers arrive, else the status it ends with."""
+    try:
+        await call.initial_metadata()
+        return OK if not call.done() else await call.code()  # type: ignore[no-any-return]
+    finally:
+        call.cancel()
 
 
 async def _world(stub: pb_grpc.TripServiceStub, cast: Cast) -> World:
@@ -244,13 +255,21 @@ async def test_cell(
     request = build(world)
     token = _token(cast, caller)
     want = expected(rpc, caller)
+    streaming = SERVICE.methods_by_name[rpc].server_streaming
     if transport == "grpc":
         method = getattr(stub, rpc)
-        got = await code_of(method(request, metadata=bearer(token) if token else ()))
+        call = method(request, metadata=bearer(token) if token else ())
+        got = await (_opened(call) if streaming else code_of(call))
         assert got == want, f"{rpc} as {caller}: {got} (expected {want})"
         return
     verb, path, query, body = _rest(rpc, request)
     headers = {"authorization": f"Bearer {token}"} if token else {}
+    if streaming:
+        async with http.stream(verb.upper(), path, params=query, headers=headers) as reply:
+            assert reply.status_code == HTTP_STATUS[want], f"{rpc} as {caller}"
+            if want is UNAUTHENTICATED:
+                assert "www-authenticate" in reply.headers
+        return
     reply = await http.request(verb.upper(), path, params=query, json=body, headers=headers)
     status = HTTP_STATUS[want]
     if want is OK and rpc.startswith("Create"):

@@ -220,12 +220,16 @@ def test_bindings_use_known_verbs_and_no_response_body(methods: list[Method]) ->
 
 
 def test_custom_methods_are_post(methods: list[Method]) -> None:
+    # AIP-136 lets a read-only custom method use GET: a watch stream (WatchTrip) changes
+    # nothing and is what a browser's EventSource can open (it only sends GET).
     wrong = [
         f"{s}.{m.name}: {verb} {path}"
         for s, m in methods
         if (rule := _rule(m)) is not None
         for verb, path, _ in _bindings(rule)
-        if ":" in path.rsplit("/", 1)[-1].split("}")[-1] and verb != "post"
+        if ":" in path.rsplit("/", 1)[-1].split("}")[-1]
+        and verb != "post"
+        and not (verb == "get" and m.server_streaming)
     ]
     assert not wrong
 
@@ -346,4 +350,7 @@ def test_stream_message_is_server_streaming(methods: list[Method]) -> None:
         for service, method in methods
         if method.server_streaming or method.client_streaming
     }
-    assert streaming == {"tripsage.assistant.v1.AssistantService.StreamMessage"}
+    assert streaming == {
+        "tripsage.assistant.v1.AssistantService.StreamMessage",
+        "tripsage.trips.v1.TripService.WatchTrip",
+    }

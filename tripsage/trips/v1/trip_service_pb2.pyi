@@ -392,6 +392,38 @@ TRIP_ACTIVITY_KIND_ITEMS_REORDERED: TripActivityKind.ValueType  # 13
 """The items of a day were reordered."""
 Global___TripActivityKind: _TypeAlias = TripActivityKind  # noqa: Y015
 
+class _TripEventKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _TripEventKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TripEventKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    TRIP_EVENT_KIND_UNSPECIFIED: _TripEventKind.ValueType  # 0
+    """Not set."""
+    TRIP_EVENT_KIND_CHANGED: _TripEventKind.ValueType  # 1
+    """Something about the trip changed; the event's activity says what."""
+    TRIP_EVENT_KIND_ACCESS_ENDED: _TripEventKind.ValueType  # 2
+    """The caller may no longer see the trip (removed from it, or left it);
+    the stream ends after this event.
+    """
+    TRIP_EVENT_KIND_TRIP_DELETED: _TripEventKind.ValueType  # 3
+    """The trip was deleted; the stream ends after this event."""
+
+class TripEventKind(_TripEventKind, metaclass=_TripEventKindEnumTypeWrapper):
+    """TripEventKind is what a WatchTrip event tells."""
+
+TRIP_EVENT_KIND_UNSPECIFIED: TripEventKind.ValueType  # 0
+"""Not set."""
+TRIP_EVENT_KIND_CHANGED: TripEventKind.ValueType  # 1
+"""Something about the trip changed; the event's activity says what."""
+TRIP_EVENT_KIND_ACCESS_ENDED: TripEventKind.ValueType  # 2
+"""The caller may no longer see the trip (removed from it, or left it);
+the stream ends after this event.
+"""
+TRIP_EVENT_KIND_TRIP_DELETED: TripEventKind.ValueType  # 3
+"""The trip was deleted; the stream ends after this event."""
+Global___TripEventKind: _TypeAlias = TripEventKind  # noqa: Y015
+
 @_typing.final
 class Trip(_message.Message):
     """Trip is a planned journey."""
@@ -2374,3 +2406,80 @@ class ListTripActivityResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListTripActivityResponse: _TypeAlias = ListTripActivityResponse  # noqa: Y015
+
+@_typing.final
+class WatchTripRequest(_message.Message):
+    """WatchTripRequest is the request of WatchTrip."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRIP_ID_FIELD_NUMBER: _builtins.int
+    LAST_EVENT_ID_FIELD_NUMBER: _builtins.int
+    trip_id: _builtins.str
+    """The trip's id."""
+    last_event_id: _builtins.str
+    """The event_id of the last event already received: the changes after it
+    are replayed before live ones. Empty means only changes from now on. The
+    gateway fills it from the Last-Event-ID header.
+    """
+    def __init__(
+        self,
+        *,
+        trip_id: _builtins.str = ...,
+        last_event_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["last_event_id", b"last_event_id", "trip_id", b"trip_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchTripRequest: _TypeAlias = WatchTripRequest  # noqa: Y015
+
+@_typing.final
+class WatchTripResponse(_message.Message):
+    """WatchTripResponse is one event of WatchTrip."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENT_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    TRIP_ID_FIELD_NUMBER: _builtins.int
+    ACTIVITY_FIELD_NUMBER: _builtins.int
+    RESOURCE_FIELD_NUMBER: _builtins.int
+    event_id: _builtins.str
+    """The event's id: the activity log entry's position, increasing along the
+    stream; pass the last one received as last_event_id to resume. Final
+    events carry the id of the last change sent.
+    """
+    kind: Global___TripEventKind.ValueType
+    """What the event tells."""
+    trip_id: _builtins.str
+    """The trip."""
+    resource: _builtins.str
+    """The resource that changed, as a relative resource name:
+    "trips/{trip_id}", "trips/{trip_id}/items/{item_id}" or
+    "trips/{trip_id}/collaborators/{collaborator_id}".
+    """
+    @_builtins.property
+    def activity(self) -> Global___TripActivity:
+        """For CHANGED: the activity entry; its kind says what changed and its
+        details name the changed resource (item_id, collaborator_id, fields).
+        """
+
+    def __init__(
+        self,
+        *,
+        event_id: _builtins.str = ...,
+        kind: Global___TripEventKind.ValueType = ...,
+        trip_id: _builtins.str = ...,
+        activity: Global___TripActivity | None = ...,
+        resource: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["activity", b"activity"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity", b"activity", "event_id", b"event_id", "kind", b"kind", "resource", b"resource", "trip_id", b"trip_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchTripResponse: _TypeAlias = WatchTripResponse  # noqa: Y015

@@ -157,6 +157,11 @@ class TripServiceStub:
                 request_serializer=tripsage_dot_trips_dot_v1_dot_trip__service__pb2.ListTripActivityRequest.SerializeToString,
                 response_deserializer=tripsage_dot_trips_dot_v1_dot_trip__service__pb2.ListTripActivityResponse.FromString,
                 _registered_method=True)
+        self.WatchTrip = channel.unary_stream(
+                '/tripsage.trips.v1.TripService/WatchTrip',
+                request_serializer=tripsage_dot_trips_dot_v1_dot_trip__service__pb2.WatchTripRequest.SerializeToString,
+                response_deserializer=tripsage_dot_trips_dot_v1_dot_trip__service__pb2.WatchTripResponse.FromString,
+                _registered_method=True)
 
 
 class TripServiceServicer:
@@ -354,6 +359,18 @@ class TripServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchTrip(self, request, context):
+        """WatchTrip streams every change to a trip (its fields, itinerary items,
+        collaborators and invitations) as it is committed, to the owner and the
+        collaborators. With last_event_id it first replays, from the activity log,
+        the changes after that event, then goes live. The stream ends after an
+        ACCESS_ENDED or TRIP_DELETED event, and with UNAUTHENTICATED once the
+        caller's token expires or is revoked.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TripServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -476,6 +493,11 @@ def add_TripServiceServicer_to_server(servicer, server):
                     servicer.ListTripActivity,
                     request_deserializer=tripsage_dot_trips_dot_v1_dot_trip__service__pb2.ListTripActivityRequest.FromString,
                     response_serializer=tripsage_dot_trips_dot_v1_dot_trip__service__pb2.ListTripActivityResponse.SerializeToString,
+            ),
+            'WatchTrip': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchTrip,
+                    request_deserializer=tripsage_dot_trips_dot_v1_dot_trip__service__pb2.WatchTripRequest.FromString,
+                    response_serializer=tripsage_dot_trips_dot_v1_dot_trip__service__pb2.WatchTripResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1128,6 +1150,33 @@ class TripService:
             '/tripsage.trips.v1.TripService/ListTripActivity',
             tripsage_dot_trips_dot_v1_dot_trip__service__pb2.ListTripActivityRequest.SerializeToString,
             tripsage_dot_trips_dot_v1_dot_trip__service__pb2.ListTripActivityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchTrip(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tripsage.trips.v1.TripService/WatchTrip',
+            tripsage_dot_trips_dot_v1_dot_trip__service__pb2.WatchTripRequest.SerializeToString,
+            tripsage_dot_trips_dot_v1_dot_trip__service__pb2.WatchTripResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -122,6 +122,14 @@ class TripServiceStub:
     """
     ListTripActivity: _grpc.UnaryUnaryMultiCallable[_trip_service_pb2.ListTripActivityRequest, _trip_service_pb2.ListTripActivityResponse]
     """ListTripActivity lists what happened to a trip, newest first."""
+    WatchTrip: _grpc.UnaryStreamMultiCallable[_trip_service_pb2.WatchTripRequest, _trip_service_pb2.WatchTripResponse]
+    """WatchTrip streams every change to a trip (its fields, itinerary items,
+    collaborators and invitations) as it is committed, to the owner and the
+    collaborators. With last_event_id it first replays, from the activity log,
+    the changes after that event, then goes live. The stream ends after an
+    ACCESS_ENDED or TRIP_DELETED event, and with UNAUTHENTICATED once the
+    caller's token expires or is revoked.
+    """
 
 @_typing.type_check_only
 class TripServiceAsyncStub(TripServiceStub):
@@ -216,6 +224,14 @@ class TripServiceAsyncStub(TripServiceStub):
     """
     ListTripActivity: _aio.UnaryUnaryMultiCallable[_trip_service_pb2.ListTripActivityRequest, _trip_service_pb2.ListTripActivityResponse]  # type: ignore[assignment]
     """ListTripActivity lists what happened to a trip, newest first."""
+    WatchTrip: _aio.UnaryStreamMultiCallable[_trip_service_pb2.WatchTripRequest, _trip_service_pb2.WatchTripResponse]  # type: ignore[assignment]
+    """WatchTrip streams every change to a trip (its fields, itinerary items,
+    collaborators and invitations) as it is committed, to the owner and the
+    collaborators. With last_event_id it first replays, from the activity log,
+    the changes after that event, then goes live. The stream ends after an
+    ACCESS_ENDED or TRIP_DELETED event, and with UNAUTHENTICATED once the
+    caller's token expires or is revoked.
+    """
 
 class TripServiceServicer(metaclass=_abc_1.ABCMeta):
     """TripService owns trips, their destinations, collaborators, itinerary
@@ -451,5 +467,19 @@ class TripServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_trip_service_pb2.ListTripActivityResponse, _abc.Awaitable[_trip_service_pb2.ListTripActivityResponse]]:
         """ListTripActivity lists what happened to a trip, newest first."""
+
+    @_abc_1.abstractmethod
+    def WatchTrip(
+        self,
+        request: _trip_service_pb2.WatchTripRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_trip_service_pb2.WatchTripResponse], _abc.AsyncIterator[_trip_service_pb2.WatchTripResponse]]:
+        """WatchTrip streams every change to a trip (its fields, itinerary items,
+        collaborators and invitations) as it is committed, to the owner and the
+        collaborators. With last_event_id it first replays, from the activity log,
+        the changes after that event, then goes live. The stream ends after an
+        ACCESS_ENDED or TRIP_DELETED event, and with UNAUTHENTICATED once the
+        caller's token expires or is revoked.
+        """
 
 def add_TripServiceServicer_to_server(servicer: TripServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
