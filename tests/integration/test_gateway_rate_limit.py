@@ -508,3 +508,31 @@ async def test_redis_down_then_up(
             for base in (first, second) * 4
         ]
         assert statuses == [NO_SUCH_USER] * 6 + [429, 429]
+
+
+async def test_the_memory_fallback_decides_as_the_redis_script_does(redis_url: str) -> None:
+    """The same requests, the same clock: Redis and the per-process fallback agree,
+    across a window's edge (the previous minute weighted by what still overlaps)."""
+    limits = RateLimits({c: 12 for c in Consumer}, {RouteClass.SEARCH: 8})
+    shared = RateLimiter(create_redis(redis_url), limits, prefix=f"test-same-{uuid.uuid4().hex}")
+    alone = RateLimiter(None, limits)
+    start = 60.0 * 2_000_000
+    moments = [start + 50 + i * 0.5 for i in range(20)] + [start + 90 + i for i in range(20)]
+    seen: list[tuple[bool, ...]] = []
+    for index, now in enumerate(moments):
+        route_class = RouteClass.SEARCH if index % 3 else RouteClass.GENERAL
+        one = await shared.check(Consumer.USER, "user:same", route_class, now=now)
+        other = await alone.check(Consumer.USER, "user:same", route_class, now=now)
+        assert one == other, (index, one, other)
+        seen.append((one.allowed,))
+    allowed = [flag for (flag,) in seen]
+    assert True in allowed[20:]
+    assert False in allowed[20:]
+    # 30 s into the next minute half of the previous minute still counts.
+    half = await alone.check(Consumer.USER, "user:other", now=start + 59)
+    assert half.allowed
+    for _ in range(11):
+        await alone.check(Consumer.USER, "user:other", now=start + 59)
+    later = await alone.check(Consumer.USER, "user:other", now=start + 90)
+    assert later.allowed
+    assert later.remaining == 12 - 6 - 1
