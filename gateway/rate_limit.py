@@ -400,6 +400,13 @@ class RateLimitMiddleware:
         self.limiter = limiter
         self.callers = callers
         self.table = table
+        # Most requests are general: matching them against the few tighter-class
+        # bindings first spares the full match (done only when one of those matches).
+        self._tight = RouteTable(
+            binding
+            for binding in (table.bindings if table is not None else ())
+            if rate_class(binding.method.full_name) is not RouteClass.GENERAL
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or str(scope.get("path", "")).startswith(EXEMPT_PREFIXES):
@@ -436,7 +443,10 @@ class RateLimitMiddleware:
             return RouteClass.GENERAL
         raw = scope.get("raw_path")
         path = raw.decode("latin-1").split("?", 1)[0] if raw else str(scope.get("path", ""))
-        found = self.table.match(str(scope.get("method", "")), path)
+        method = str(scope.get("method", ""))
+        if not isinstance(self._tight.match(method, path), RouteMatch):
+            return RouteClass.GENERAL
+        found = self.table.match(method, path)  # the binding the proxy will call
         if isinstance(found, RouteMatch):
             return rate_class(found.binding.method.full_name)
         return RouteClass.GENERAL
