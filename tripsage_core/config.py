@@ -113,14 +113,14 @@ class Settings(BaseSettings):
     # Gateway rate limits per minute (docs/gateway.md#rate-limits). RATE_LIMIT_PER_MINUTE
     # is a signed-in user's limit unless RATE_LIMIT_USER_PER_MINUTE says otherwise; 0
     # there turns every gateway limit off.
-    rate_limit_per_minute: int = Field(default=600, ge=0, le=1_000_000)
-    rate_limit_anonymous_per_minute: int = Field(default=120, ge=1, le=1_000_000)
-    rate_limit_user_per_minute: int | None = Field(default=None, ge=1, le=1_000_000)
-    rate_limit_api_key_per_minute: int = Field(default=1200, ge=1, le=1_000_000)
-    rate_limit_admin_per_minute: int = Field(default=3000, ge=1, le=1_000_000)
-    rate_limit_sign_in_per_minute: int = Field(default=10, ge=1, le=1_000_000)
-    rate_limit_chat_per_minute: int = Field(default=20, ge=1, le=1_000_000)
-    rate_limit_search_per_minute: int = Field(default=60, ge=1, le=1_000_000)
+    rate_limit_per_minute: int = Field(default=600, ge=0, le=1_000_000_000)
+    rate_limit_anonymous_per_minute: int = Field(default=120, ge=1, le=1_000_000_000)
+    rate_limit_user_per_minute: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    rate_limit_api_key_per_minute: int = Field(default=1200, ge=1, le=1_000_000_000)
+    rate_limit_admin_per_minute: int = Field(default=3000, ge=1, le=1_000_000_000)
+    rate_limit_sign_in_per_minute: int = Field(default=10, ge=1, le=1_000_000_000)
+    rate_limit_chat_per_minute: int = Field(default=20, ge=1, le=1_000_000_000)
+    rate_limit_search_per_minute: int = Field(default=60, ge=1, le=1_000_000_000)
     database_pool_max_size: int = Field(default=10, ge=1)
     # Bearer token that opens the gateway's internal endpoints (detailed health,
     # metrics) besides an administrator's access token (docs/operations.md).

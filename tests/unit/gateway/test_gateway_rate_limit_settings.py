@@ -45,7 +45,7 @@ def test_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ("rate_limit_anonymous_per_minute", 0),
         ("rate_limit_sign_in_per_minute", -1),
-        ("rate_limit_chat_per_minute", 10**12),
+        ("rate_limit_chat_per_minute", 10**10),
         ("rate_limit_user_per_minute", 0),
         ("rate_limit_per_minute", -5),
         ("rate_limit_search_per_minute", "many"),
