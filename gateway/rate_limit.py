@@ -101,6 +101,13 @@ class RateLimits:
     consumers: Mapping[Consumer, int]
     route_classes: Mapping[RouteClass, int] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        missing = [str(consumer) for consumer in Consumer if consumer not in self.consumers]
+        if missing:
+            raise ValueError(f"rate limits: no limit for {', '.join(missing)}")
+        if any(limit < 1 for limit in (*self.consumers.values(), *self.route_classes.values())):
+            raise ValueError("rate limits: every limit is at least 1 a minute")
+
     @classmethod
     def uniform(cls, per_minute: int) -> RateLimits:
         """The same limit for every consumer type and no route-class limits."""

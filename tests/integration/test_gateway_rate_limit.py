@@ -154,26 +154,30 @@ async def test_an_api_key_auth_resolved_gets_its_own_bucket(
             metadata=owner.metadata,
         )
     real_key = {"x-api-key": created.secret}
+    limits = RateLimits({**RateLimits.uniform(LIMIT).consumers, Consumer.API_KEY: LIMIT + 2})
     app = create_app(
         upstream_addresses(suite.settings),
-        rate_limiter=_limiter(redis_url),
+        rate_limiter=RateLimiter(
+            create_redis(redis_url), limits, prefix=f"test-keys-{uuid.uuid4().hex}"
+        ),
         callers=gateway_callers(suite.settings),
     )
     async with http_server(app) as url, httpx.AsyncClient(base_url=url) as http:
         # Its first request counts against the address, and auth resolves the key.
         first = await http.get("/api/v1/users/me", headers=real_key)
         assert first.status_code == 200, first.text
+        assert first.headers["ratelimit-policy"] == f'"anonymous";q={LIMIT};w=60'
         # Made-up keys use up the rest of the address's requests ...
         for _ in range(LIMIT - 1):
             fake = {"x-api-key": f"tsk_{secrets.token_urlsafe(24)}"}
             assert (await http.get("/api/v1/users/me", headers=fake)).status_code == 401
         fake = {"x-api-key": f"tsk_{secrets.token_urlsafe(24)}"}
         assert (await http.get("/api/v1/users/me", headers=fake)).status_code == 429
-        # ... while the resolved key counts against its own bucket.
-        again = [
-            (await http.get("/api/v1/users/me", headers=real_key)).status_code for _ in range(LIMIT)
-        ]
-        assert again == [200] * LIMIT
+        # ... while the resolved key counts against its own bucket, of its own size.
+        again = [await http.get("/api/v1/users/me", headers=real_key) for _ in range(LIMIT + 2)]
+        assert [reply.status_code for reply in again] == [200] * (LIMIT + 2)
+        assert again[0].headers["ratelimit-policy"] == f'"api_key";q={LIMIT + 2};w=60'
+        assert _state(again[-1].headers["ratelimit"], "api_key")[0] == 0
         assert (await http.get("/api/v1/users/me", headers=real_key)).status_code == 429
 
 

@@ -54,3 +54,10 @@ def test_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_out_of_bounds_values_are_refused_naming_the_setting(name: str, value: object) -> None:
     with pytest.raises(ValidationError, match=name):
         Settings(**{name: value})
+
+
+def test_limits_name_every_consumer_type() -> None:
+    with pytest.raises(ValueError, match="no limit for api_key, admin"):
+        RateLimits({Consumer.ANONYMOUS: 1, Consumer.USER: 1})
+    with pytest.raises(ValueError, match="at least 1"):
+        RateLimits(RateLimits.uniform(5).consumers, {RouteClass.CHAT: 0})
