@@ -91,8 +91,9 @@ class HealthChecker:
         state of the dependencies it publishes (informational: a service that works
         without one, like travel without its cache, stays healthy)."""
         upstreams = sorted(self.pool.upstreams.items())
-        results = await asyncio.gather(
-            *(self._detail(name, address) for name, address in upstreams)
+        results, limiter = await asyncio.gather(
+            asyncio.gather(*(self._detail(name, address) for name, address in upstreams)),
+            self._limiter_state(),
         )
         services = {
             short_service_name(name): body
@@ -103,13 +104,15 @@ class HealthChecker:
             "status": "healthy" if healthy else "unhealthy",
             "services": services,
         }
-        if self.rate_limiter is not None:
+        if limiter is not None:
             # Degraded is not down: the gateway serves with per-process limits (200).
-            limiter = await self.rate_limiter.health()
             body["rateLimiter"] = limiter
             if healthy and limiter.get("status") == DEGRADED:
                 body["status"] = DEGRADED
         return healthy, body
+
+    async def _limiter_state(self) -> dict[str, Any] | None:
+        return await self.rate_limiter.health() if self.rate_limiter is not None else None
 
     async def _detail(self, full_name: str, address: str) -> dict[str, Any]:
         channel = self.pool.channel(address)

@@ -42,7 +42,7 @@ import redis.asyncio as redis
 from google.protobuf import duration_pb2
 from google.rpc import error_details_pb2
 from redis.exceptions import RedisError
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.callers import GatewayCallers
@@ -438,9 +438,7 @@ class RateLimitMiddleware:
 
         async def send_with_fields(message: Message) -> None:
             if message["type"] == "http.response.start":
-                out = MutableHeaders(scope=message)
-                for name, value in fields:
-                    out.append(name.decode(), value.decode())
+                message["headers"] = [*message.get("headers", ()), *fields]
             await send(message)
 
         await self.app(scope, receive, send_with_fields)

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
@@ -26,12 +25,14 @@ DEFAULTS = (
     ("x-frame-options", "DENY"),
     ("content-security-policy", DEFAULT_CONTENT_SECURITY_POLICY),
 )
+_HSTS_NAME = b"strict-transport-security"
 
 
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, hsts: str = HSTS) -> None:
         self.app = app
-        self.hsts = hsts
+        self._defaults = tuple((name.encode(), value.encode()) for name, value in DEFAULTS)
+        self._hsts = (_HSTS_NAME, hsts.encode())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,12 +42,13 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in DEFAULTS:
-                    if name not in headers:
-                        headers.append(name, value)
-                if secure and "strict-transport-security" not in headers:
-                    headers.append("strict-transport-security", self.hsts)
+                # On every answer: one pass over what the response set, no parsing.
+                headers = list(message.get("headers", ()))
+                present = {bytes(name).lower() for name, _ in headers}
+                headers.extend(pair for pair in self._defaults if pair[0] not in present)
+                if secure and _HSTS_NAME not in present:
+                    headers.append(self._hsts)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
