@@ -75,6 +75,10 @@ def start_suite(data_dir: Path, log: Any, **env: str) -> tuple[Suite, dict[str, 
         TRIPSAGE_DATA_DIR=str(data_dir),
         PORT=str(gateway_port),
         RATE_LIMIT_PER_MINUTE="100000000",  # on, as in production, but never refusing here
+        **{
+            f"RATE_LIMIT_{kind}_PER_MINUTE": "100000000"
+            for kind in ("ANONYMOUS", "API_KEY", "ADMIN", "SIGN_IN", "CHAT", "SEARCH")
+        },
         ACCESS_TOKEN_TTL_SECONDS="3600",
         **{f"{name.upper()}_SERVICE_ADDR": f"127.0.0.1:{port}" for name, port in ports.items()},
         **env,

@@ -16,7 +16,7 @@ from uvicorn.supervisors import Multiprocess
 from gateway.app import create_app
 from gateway.callers import gateway_callers
 from gateway.discovery import upstream_addresses
-from gateway.rate_limit import RateLimiter
+from gateway.rate_limit import RateLimiter, RateLimits
 from gateway.serving import server_config
 from tripsage_core import client_address
 from tripsage_core.cache import create_redis
@@ -33,10 +33,12 @@ def build_app(settings: Settings | None = None) -> ASGIApp:
     tracing = configure_telemetry("gateway", settings)
     client_address.SEAL.use_settings(settings)  # how services know the address is ours
     limiter = None
-    if settings.redis_url is not None and settings.rate_limit_per_minute > 0:
+    if settings.rate_limit_per_minute > 0:
+        # Without REDIS_URL (only outside production) each process counts on its own.
+        redis_url = settings.redis_url
         limiter = RateLimiter(
-            create_redis(settings.redis_url.get_secret_value()),
-            per_minute=settings.rate_limit_per_minute,
+            create_redis(redis_url.get_secret_value()) if redis_url is not None else None,
+            RateLimits.from_settings(settings),
         )
     app = create_app(
         upstream_addresses(settings),

@@ -12,7 +12,6 @@ from google.protobuf.descriptor import ServiceDescriptor
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -21,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from gateway.api_docs import DOCS_PATH, STYLESHEET_PATH, ApiReference
 from gateway.cache_control import NoStoreForCredentialsMiddleware
 from gateway.callers import GatewayCallers
+from gateway.cors import cors_middleware
 from gateway.discovery import discover_services
 from gateway.errors import GatewayError
 from gateway.health import HEALTH_TIMEOUT_SECONDS, HealthChecker
@@ -30,6 +30,7 @@ from gateway.openapi import build_openapi
 from gateway.proxy import MAX_BODY_BYTES, ROUTE_SCOPE_KEY, Proxy, error_response, json_response
 from gateway.rate_limit import RateLimiter, RateLimitMiddleware
 from gateway.routes import RouteTable
+from gateway.security_headers import SecurityHeadersMiddleware
 from gateway.upstream import FORWARDED_HEADERS, ChannelPool
 
 logger = logging.getLogger("tripsage.gateway")
@@ -78,7 +79,7 @@ def create_app(
     )
     pool = ChannelPool(upstreams, channel_credentials)
     metrics = GatewayMetrics()
-    health = HealthChecker(pool, timeout=health_timeout)
+    health = HealthChecker(pool, timeout=health_timeout, rate_limiter=rate_limiter)
     openapi_document: dict[str, Any] = {}
 
     async def health_summary(request: Request) -> Response:
@@ -147,23 +148,18 @@ def create_app(
         finally:
             await pool.close()
 
-    middleware = []
-    if cors_origins:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(cors_origins),
-                allow_credentials=cors_credentials,
-                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-                allow_headers=["content-type", "x-request-id", *FORWARDED_HEADERS],
-                expose_headers=["x-request-id", "retry-after", "www-authenticate"],
-                max_age=600,
-            )
-        )
+    # Outermost first: every answer (a 429 or a CORS refusal too) gets the security
+    # headers, and the CORS fields, so a browser can read a refusal.
+    middleware = [
+        Middleware(SecurityHeadersMiddleware),
+        cors_middleware(cors_origins, cors_credentials, FORWARDED_HEADERS),
+    ]
     middleware.append(Middleware(RequestContextMiddleware, metrics=metrics))
     middleware.append(Middleware(NoStoreForCredentialsMiddleware))
     if rate_limiter is not None:
-        middleware.append(Middleware(RateLimitMiddleware, limiter=rate_limiter, callers=callers))
+        middleware.append(
+            Middleware(RateLimitMiddleware, limiter=rate_limiter, callers=callers, table=table)
+        )
     # Transcoded paths skip Starlette's error, exception and routing layers (the
     # proxy answers every error itself): the same middleware, straight to the proxy.
     lean: ASGIApp = proxy

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -52,10 +52,26 @@ async def check(channel: grpc.aio.Channel, service: str, deadline: float) -> Che
     return CheckResult(name, round(elapsed, 2))
 
 
+DEGRADED = "degraded"
+
+
+class GatewayPart(Protocol):
+    """Something of the gateway's own with a state for the detailed health (the rate
+    limiter: {"status": "OK"} or {"status": "degraded", ...} while Redis is away)."""
+
+    async def health(self) -> dict[str, Any]: ...
+
+
 class HealthChecker:
-    def __init__(self, pool: ChannelPool, timeout: float = HEALTH_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        pool: ChannelPool,
+        timeout: float = HEALTH_TIMEOUT_SECONDS,
+        rate_limiter: GatewayPart | None = None,
+    ) -> None:
         self.pool = pool
         self.timeout = timeout
+        self.rate_limiter = rate_limiter
 
     async def summary(self) -> tuple[bool, dict[str, Any]]:
         """(healthy, body) for ``/api/health``: the server-wide status of each upstream."""
@@ -75,15 +91,28 @@ class HealthChecker:
         state of the dependencies it publishes (informational: a service that works
         without one, like travel without its cache, stays healthy)."""
         upstreams = sorted(self.pool.upstreams.items())
-        results = await asyncio.gather(
-            *(self._detail(name, address) for name, address in upstreams)
+        results, limiter = await asyncio.gather(
+            asyncio.gather(*(self._detail(name, address) for name, address in upstreams)),
+            self._limiter_state(),
         )
         services = {
             short_service_name(name): body
             for (name, _), body in zip(upstreams, results, strict=True)
         }
         healthy = all(body["status"] == SERVING for body in results)
-        return healthy, {"status": "healthy" if healthy else "unhealthy", "services": services}
+        body: dict[str, Any] = {
+            "status": "healthy" if healthy else "unhealthy",
+            "services": services,
+        }
+        if limiter is not None:
+            # Degraded is not down: the gateway serves with per-process limits (200).
+            body["rateLimiter"] = limiter
+            if healthy and limiter.get("status") == DEGRADED:
+                body["status"] = DEGRADED
+        return healthy, body
+
+    async def _limiter_state(self) -> dict[str, Any] | None:
+        return await self.rate_limiter.health() if self.rate_limiter is not None else None
 
     async def _detail(self, full_name: str, address: str) -> dict[str, Any]:
         channel = self.pool.channel(address)

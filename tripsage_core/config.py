@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tripsage_core.service_registry import DEFAULT_PORTS
@@ -122,9 +122,17 @@ class Settings(BaseSettings):
     # Seconds between keep-alive lines on an idle stream (SSE comment, NDJSON blank line),
     # so proxies and load balancers keep the connection (docs/gateway.md "Streaming").
     gateway_stream_heartbeat_seconds: float = Field(default=15.0, gt=0, le=3600)
-    # Requests per minute per caller (a verified user or API key, else the client
-    # address); 0 disables.
-    rate_limit_per_minute: int = Field(default=600, ge=0)
+    # Gateway rate limits per minute (docs/gateway.md#rate-limits). RATE_LIMIT_PER_MINUTE
+    # is a signed-in user's limit unless RATE_LIMIT_USER_PER_MINUTE says otherwise; 0
+    # there turns every gateway limit off.
+    rate_limit_per_minute: int = Field(default=600, ge=0, le=1_000_000_000)
+    rate_limit_anonymous_per_minute: int = Field(default=120, ge=1, le=1_000_000_000)
+    rate_limit_user_per_minute: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    rate_limit_api_key_per_minute: int = Field(default=1200, ge=1, le=1_000_000_000)
+    rate_limit_admin_per_minute: int = Field(default=3000, ge=1, le=1_000_000_000)
+    rate_limit_sign_in_per_minute: int = Field(default=10, ge=1, le=1_000_000_000)
+    rate_limit_chat_per_minute: int = Field(default=20, ge=1, le=1_000_000_000)
+    rate_limit_search_per_minute: int = Field(default=60, ge=1, le=1_000_000_000)
     database_pool_max_size: int = Field(default=10, ge=1)
     # Bearer token that opens the gateway's internal endpoints (detailed health,
     # metrics) besides an administrator's access token (docs/operations.md).
@@ -239,6 +247,20 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
+    @model_validator(mode="after")
+    def _no_credentials_for_every_origin(self) -> Settings:
+        # Starlette answers "*" with the request's own origin when credentials are on,
+        # which would let any site act with a visitor's cookies: refused everywhere.
+        if "*" in self.cors_origins and self.cors_credentials:
+            raise ValueError("CORS_ORIGINS may not be '*' when CORS_CREDENTIALS is true")
+        return self
+
+    @property
+    def user_rate_limit_per_minute(self) -> int:
+        """A signed-in user's gateway limit: RATE_LIMIT_USER_PER_MINUTE, else the old
+        RATE_LIMIT_PER_MINUTE."""
+        return self.rate_limit_user_per_minute or self.rate_limit_per_minute
+
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
@@ -308,8 +330,6 @@ class Settings(BaseSettings):
         if self.notifier_url is None and self.password_reset_enabled:
             # The development notifier writes live reset links to the log.
             found.append("NOTIFIER_URL is required in production (or PASSWORD_RESET_ENABLED=false)")
-        if "*" in self.cors_origins and self.cors_credentials:
-            found.append("CORS_ORIGINS may not be '*' when CORS_CREDENTIALS is true")
         return found
 
 
