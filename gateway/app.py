@@ -19,6 +19,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.callers import GatewayCallers
+from gateway.deadlines import Deadlines
 from gateway.discovery import discover_services
 from gateway.errors import GatewayError
 from gateway.health import HEALTH_TIMEOUT_SECONDS, HealthChecker
@@ -48,6 +49,7 @@ def create_app(
     cors_origins: Sequence[str] = (),
     cors_credentials: bool = False,
     call_timeout: float = 30.0,
+    long_call_timeout: float = 120.0,
     stream_timeout: float = 300.0,
     health_timeout: float = HEALTH_TIMEOUT_SECONDS,
     services: Sequence[ServiceDescriptor] | None = None,
@@ -63,7 +65,9 @@ def create_app(
     limits each caller's requests per minute. ``callers`` verifies credentials
     for the gateway's own decisions (rate-limit buckets, internal endpoints);
     without it every request counts as anonymous. ``channel_credentials``:
-    TLS to the upstreams (and their health checks).
+    TLS to the upstreams (and their health checks). The timeouts are the deadlines of
+    unary calls, of chat, plan and search calls, and of whole streams
+    (gateway/deadlines.py); a client's grpc-timeout or Request-Timeout may shorten them.
     """
     callers = callers if callers is not None else GatewayCallers()
     found = list(services) if services is not None else discover_services()
@@ -116,8 +120,7 @@ def create_app(
         table,
         pool,
         metrics,
-        call_timeout=call_timeout,
-        stream_timeout=stream_timeout,
+        deadlines=Deadlines(call_timeout, long_call_timeout, stream_timeout),
         static_paths={path: ("GET",) for path in static},
     )
     routes = [
@@ -146,7 +149,7 @@ def create_app(
                 max_age=600,
             )
         )
-    middleware.append(Middleware(RequestContextMiddleware, metrics=metrics))
+    middleware.append(Middleware(RequestContextMiddleware, metrics=metrics, callers=callers))
     if rate_limiter is not None:
         middleware.append(Middleware(RateLimitMiddleware, limiter=rate_limiter, callers=callers))
     # Transcoded paths skip Starlette's error, exception and routing layers (the

@@ -19,6 +19,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from gateway.deadlines import Deadlines
 from gateway.errors import (
     ErrorResponse,
     GatewayError,
@@ -79,15 +80,13 @@ class Proxy:
         pool: ChannelPool,
         metrics: GatewayMetrics,
         *,
-        call_timeout: float,
-        stream_timeout: float,
+        deadlines: Deadlines,
         static_paths: Mapping[str, tuple[str, ...]],
     ) -> None:
         self.table = table
         self.pool = pool
         self.metrics = metrics
-        self.call_timeout = call_timeout
-        self.stream_timeout = stream_timeout
+        self.deadlines = deadlines
         self.static_paths = dict(static_paths)
         self._unary_callables: dict[
             tuple[int, str], tuple[aio.Channel, aio.UnaryUnaryMultiCallable[Message, Message]]
@@ -121,9 +120,12 @@ class Proxy:
                 grpc.StatusCode.UNAVAILABLE,
                 f"no upstream is configured for {binding.service_name}",
             )
+        timeout = self.deadlines.timeout(
+            binding.method.name, binding.server_streaming, request.headers
+        )
         channel = self.pool.channel(address)
         token_presented = bool(request.headers.get("authorization"))
-        call = _Upstream(binding, channel, message, metadata, token_presented)
+        call = _Upstream(binding, channel, message, metadata, token_presented, timeout)
         return await (self._stream(call) if binding.server_streaming else self._unary(call))
 
     def _unary_callable(self, call: _Upstream) -> aio.UnaryUnaryMultiCallable[Message, Message]:
@@ -153,9 +155,7 @@ class Proxy:
         multicallable = self._unary_callable(call)
         started = time.perf_counter()
         try:
-            reply = await multicallable(
-                call.message, metadata=call.metadata, timeout=self.call_timeout
-            )
+            reply = await multicallable(call.message, metadata=call.metadata, timeout=call.timeout)
         except aio.AioRpcError as error:
             self._observe(binding, error.code(), started)
             return self._rpc_error(binding, error, call.token_presented)
@@ -166,9 +166,7 @@ class Proxy:
         binding, token_presented = upstream.binding, upstream.token_presented
         multicallable = upstream.channel.unary_stream(binding.grpc_path, *upstream.codec())
         started = time.perf_counter()
-        call = multicallable(
-            upstream.message, metadata=upstream.metadata, timeout=self.stream_timeout
-        )
+        call = multicallable(upstream.message, metadata=upstream.metadata, timeout=upstream.timeout)
         messages = call.__aiter__()
         # Wait for the first message (or the failure) before answering, so an
         # upfront error (bad token, not found) is a real HTTP error status.
@@ -244,13 +242,15 @@ def _serialize(message: Message) -> bytes:
 @dataclass(frozen=True, slots=True)
 class _Upstream:
     """One call to pass on: the binding, the channel it goes over, what it sends and
-    whether the client presented a token (which shapes how errors are rendered)."""
+    whether the client presented a token (which shapes how errors are rendered), and
+    its timeout in seconds (gateway/deadlines.py)."""
 
     binding: HttpBinding
     channel: aio.Channel
     message: Message
     metadata: tuple[tuple[str, str], ...]
     token_presented: bool
+    timeout: float
 
     def codec(self) -> tuple[Callable[[Message], bytes], Callable[[bytes], Message]]:
         """The request serializer and reply deserializer, as grpc's multicallables take them."""
