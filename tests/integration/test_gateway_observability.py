@@ -22,6 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.support.accounts import Account, register
 from tests.support.suite import OPERATOR_HEADERS, RunningSuite
 from tripsage_core.logging import JsonFormatter
+from tripsage_core.request_context import request_id_var
 
 pytestmark = pytest.mark.database
 
@@ -139,6 +140,36 @@ async def test_one_access_log_line_per_request_with_its_fields(
     assert anonymous["status"] == 404
     assert anonymous["consumer"] == "anonymous"
     assert anonymous["bytes_sent"] == len(missing.content)
+
+
+class _RpcLines(logging.Handler):
+    """The services' per-call log lines with the request id each would be written with
+    (what tripsage_core/logging.py's filter adds to every line)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append((str(getattr(record, "method", "")), request_id_var.get()))
+
+
+async def test_the_service_logs_the_request_id(http: httpx.AsyncClient, ana: Account) -> None:
+    trip_id = await _trip(http, ana)
+    rpc_logger = logging.getLogger("tripsage.rpc")
+    lines = _RpcLines()
+    rpc_logger.addHandler(lines)
+    previous = rpc_logger.level
+    rpc_logger.setLevel(logging.INFO)
+    try:
+        got = await http.get(
+            f"/api/v1/trips/{trip_id}", headers={**ana.headers, "x-request-id": "follow-me-1"}
+        )
+    finally:
+        rpc_logger.removeHandler(lines)
+        rpc_logger.setLevel(previous)
+    assert got.status_code == 200
+    assert ("/tripsage.trips.v1.TripService/GetTrip", "follow-me-1") in lines.lines, lines.lines
 
 
 def _samples(text: str) -> list[tuple[str, dict[str, str], float]]:
