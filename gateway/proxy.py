@@ -43,7 +43,8 @@ JSON_MEDIA_TYPE = "application/json"
 # so the client gets a plain message instead.
 _TRANSPORT_FAILURE = re.compile(
     r"failed to connect|connection refused|dns resolution failed|socket closed|"
-    r"connections to all backends failing|connection reset|ipv[46]:",
+    r"connections to all backends failing|connection reset|ipv[46]:|errors resolving|"
+    r"lookup error|dns:",
     re.IGNORECASE,
 )
 # grpc core's own refusals of oversized metadata or messages (no google.rpc.Status

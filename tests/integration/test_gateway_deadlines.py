@@ -191,3 +191,17 @@ async def test_a_stopped_service_is_503_within_a_second() -> None:
             assert response.status_code == 503, response.text
             assert response.json()["error"]["status"] == "UNAVAILABLE"
             assert took < 1.0
+
+
+async def test_a_name_that_does_not_resolve_is_503_naming_no_host() -> None:
+    """A headless Service with no ready pod has no address at all."""
+    app = create_app(_all("no-such-service.invalid:50052"), call_timeout=30)
+    async with http_server(app) as url:
+        for _ in range(2):
+            response, took = await _timed(url, "GET", "/api/v1/trips")
+            assert response.status_code == 503, response.text
+            error = response.json()["error"]
+            assert error["status"] == "UNAVAILABLE"
+            assert error["message"] == "TripService is unavailable"
+            assert "no-such-service" not in response.text
+            assert took < 1.0
