@@ -20,7 +20,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.accounts import Account, register
-from tests.support.suite import OPERATOR_HEADERS, RunningSuite
+from tests.support.suite import JWT_SECRET, OPERATOR_HEADERS, RunningSuite
+from tripsage_core.identity import AccessTokens, Role
 from tripsage_core.logging import JsonFormatter
 from tripsage_core.request_context import request_id_var
 
@@ -195,6 +196,10 @@ async def test_metrics_by_route_status_and_consumer(http: httpx.AsyncClient, ana
         assert (await http.get(f"/api/v1/trips/{trip_id}", headers=ana.headers)).is_success
     assert (await http.get(f"/api/v1/trips/{uuid.uuid4()}", headers=ana.headers)).status_code == 404
     assert (await http.get(f"/api/v1/trips/{trip_id}")).status_code == 401
+    admin = AccessTokens(JWT_SECRET).issue(
+        user_id=str(uuid.uuid4()), email="root@example.com", role=Role.ADMIN, session_id="s1"
+    )
+    await http.get("/api/v1/trips", headers={"authorization": f"Bearer {admin.token}"})
     reply = await http.get("/metrics", headers=OPERATOR_HEADERS)
     assert reply.status_code == 200
     after = _samples(reply.text)
@@ -212,6 +217,9 @@ async def test_metrics_by_route_status_and_consumer(http: httpx.AsyncClient, ana
     refused = {**ok, "status": "401", "consumer": "anonymous"}
     assert grew("tripsage_gateway_http_errors_total", **refused) == 1
     assert grew("tripsage_gateway_http_response_bytes_total", route=TRIP_ROUTE) > 0
+    assert (
+        grew("tripsage_gateway_http_requests_total", route="/api/v1/trips", consumer="admin") == 1
+    )
     # The scrape itself is the one request in flight.
     assert _value(after, "tripsage_gateway_http_requests_in_flight") == 1
     get_trip = {"service": "trips", "grpc_method": "/tripsage.trips.v1.TripService/GetTrip"}
