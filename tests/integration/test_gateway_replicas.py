@@ -26,7 +26,7 @@ from gateway.app import create_app
 from gateway.callers import gateway_callers
 from gateway.discovery import upstream_addresses
 from services.trips.app import build as build_trips
-from tests.integration.gateway_support.servers import http_server
+from tests.integration.gateway_support.servers import http_server, unreachable_address
 from tests.support.accounts import Account, register
 from tests.support.suite import RunningSuite, wait_serving
 from tripsage_core.grpc_kit.server import GrpcService
@@ -161,3 +161,23 @@ async def test_a_replica_that_goes_away_gets_no_more_calls_and_none_fail(
     assert set(statuses) == {200}, statuses
     assert len(replicas.first.served.calls) == gone
     assert len(replicas.second.served.calls) - survivor == len(statuses)
+
+
+async def test_a_replica_that_is_down_from_the_start_gets_no_calls(
+    suite: RunningSuite, ana: Account
+) -> None:
+    live = await _replica(suite)
+    upstreams = {
+        **upstream_addresses(suite.settings),
+        TRIPS: f"{unreachable_address()},{live.address}",
+    }
+    app = create_app(upstreams, call_timeout=10, callers=gateway_callers(suite.settings))
+    try:
+        async with http_server(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as http:
+            trip_id = await _trip(http, ana)
+            for _ in range(10):
+                got = await http.get(f"/api/v1/trips/{trip_id}", headers=ana.headers)
+                assert got.status_code == 200, got.text
+    finally:
+        await live.service.stop()
+    assert len(live.served.calls) == 11
