@@ -21,6 +21,7 @@ from gateway.api_docs import DOCS_PATH, STYLESHEET_PATH, ApiReference
 from gateway.cache_control import NoStoreForCredentialsMiddleware
 from gateway.callers import GatewayCallers
 from gateway.cors import cors_middleware
+from gateway.deadlines import Deadlines
 from gateway.discovery import discover_services
 from gateway.errors import GatewayError
 from gateway.health import HEALTH_TIMEOUT_SECONDS, HealthChecker
@@ -51,6 +52,7 @@ def create_app(
     cors_origins: Sequence[str] = (),
     cors_credentials: bool = False,
     call_timeout: float = 30.0,
+    long_call_timeout: float = 120.0,
     stream_timeout: float = 300.0,
     stream_heartbeat: float = 15.0,
     health_timeout: float = HEALTH_TIMEOUT_SECONDS,
@@ -69,7 +71,9 @@ def create_app(
     for the gateway's own decisions (rate-limit buckets, internal endpoints);
     without it every request counts as anonymous. ``channel_credentials``:
     TLS to the upstreams (and their health checks). ``max_body_bytes``: the largest
-    request body read (GATEWAY_MAX_BODY_BYTES), 413 past it.
+    request body read (GATEWAY_MAX_BODY_BYTES), 413 past it. The timeouts are the
+    deadlines of unary calls, of chat, plan and search calls, and of whole streams
+    (gateway/deadlines.py); a client's grpc-timeout or Request-Timeout may shorten them.
     """
     callers = callers if callers is not None else GatewayCallers()
     found = list(services) if services is not None else discover_services()
@@ -129,8 +133,7 @@ def create_app(
         table,
         pool,
         metrics,
-        call_timeout=call_timeout,
-        stream_timeout=stream_timeout,
+        deadlines=Deadlines(call_timeout, long_call_timeout, stream_timeout),
         stream_heartbeat=stream_heartbeat,
         static_paths={path: ("GET",) for path in static},
         max_body_bytes=max_body_bytes,
@@ -154,7 +157,7 @@ def create_app(
         Middleware(SecurityHeadersMiddleware),
         cors_middleware(cors_origins, cors_credentials, FORWARDED_HEADERS),
     ]
-    middleware.append(Middleware(RequestContextMiddleware, metrics=metrics))
+    middleware.append(Middleware(RequestContextMiddleware, metrics=metrics, callers=callers))
     middleware.append(Middleware(NoStoreForCredentialsMiddleware))
     if rate_limiter is not None:
         middleware.append(

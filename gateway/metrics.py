@@ -1,12 +1,22 @@
-"""Prometheus metrics for the gateway (one registry per app)."""
+"""Prometheus metrics for the gateway (one registry per app, served at /metrics).
+
+HTTP answers by method, route template (never the raw path: ids would make a
+series each), status and consumer type (gateway/consumers.py); errors (status
+400 and up) the same way; requests in flight; upstream gRPC call latency by
+service, method and gRPC code. With GATEWAY_WORKERS above 1 each process counts
+its own.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
+
+from gateway.discovery import short_service_name
 
 UNMATCHED_ROUTE = "unmatched"
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+_HTTP_LABELS = ("method", "route", "status", "consumer")
 
 
 class GatewayMetrics:
@@ -15,31 +25,63 @@ class GatewayMetrics:
         self.requests = Counter(
             "tripsage_gateway_http_requests_total",
             "HTTP requests handled by the gateway.",
-            ("method", "route", "status"),
+            _HTTP_LABELS,
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "tripsage_gateway_http_errors_total",
+            "HTTP requests answered with a status of 400 or more.",
+            _HTTP_LABELS,
             registry=self.registry,
         )
         self.request_latency = Histogram(
             "tripsage_gateway_http_request_duration_seconds",
             "HTTP request latency (for SSE streams: until the stream ends).",
-            ("method", "route", "status"),
+            _HTTP_LABELS,
             buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.response_bytes = Counter(
+            "tripsage_gateway_http_response_bytes_total",
+            "Bytes of HTTP response bodies sent.",
+            ("route",),
+            registry=self.registry,
+        )
+        self.in_flight = Gauge(
+            "tripsage_gateway_http_requests_in_flight",
+            "HTTP requests being handled now (open streams included).",
             registry=self.registry,
         )
         self.upstream_latency = Histogram(
             "tripsage_gateway_upstream_call_duration_seconds",
-            "Latency of gRPC calls to upstream services.",
-            ("grpc_method", "grpc_code"),
+            "Latency of gRPC calls to upstream services (streams: until they end).",
+            ("service", "grpc_method", "grpc_code"),
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
 
-    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        labels = (method, route, str(status))
+    def observe_request(
+        self,
+        method: str,
+        route: str,
+        status: int,
+        seconds: float,
+        consumer: str = "anonymous",
+        body_bytes: int = 0,
+    ) -> None:
+        labels = (method, route, str(status), consumer)
         self.requests.labels(*labels).inc()
+        if status >= 400:
+            self.errors.labels(*labels).inc()
         self.request_latency.labels(*labels).observe(seconds)
+        if body_bytes:
+            self.response_bytes.labels(route).inc(body_bytes)
 
     def observe_upstream(self, grpc_method: str, code: str, seconds: float) -> None:
-        self.upstream_latency.labels(grpc_method, code).observe(seconds)
+        """``grpc_method`` is the call's path, ``/tripsage.trips.v1.TripService/GetTrip``
+        (service ``trips``)."""
+        service = short_service_name(grpc_method.strip("/").split("/", 1)[0])
+        self.upstream_latency.labels(service, grpc_method, code).observe(seconds)
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway import conditional, creates, downloads, streaming
+from gateway.deadlines import Deadlines
 from gateway.errors import (
     ErrorResponse,
     GatewayError,
@@ -43,7 +44,8 @@ JSON_MEDIA_TYPE = "application/json"
 # so the client gets a plain message instead.
 _TRANSPORT_FAILURE = re.compile(
     r"failed to connect|connection refused|dns resolution failed|socket closed|"
-    r"connections to all backends failing|connection reset|ipv[46]:",
+    r"connections to all backends failing|connection reset|ipv[46]:|errors resolving|"
+    r"lookup error|dns:",
     re.IGNORECASE,
 )
 # grpc core's own refusals of oversized metadata or messages (no google.rpc.Status
@@ -74,8 +76,7 @@ class Proxy:
         pool: ChannelPool,
         metrics: GatewayMetrics,
         *,
-        call_timeout: float,
-        stream_timeout: float,
+        deadlines: Deadlines,
         stream_heartbeat: float = 15.0,
         static_paths: Mapping[str, tuple[str, ...]],
         max_body_bytes: int = MAX_BODY_BYTES,
@@ -83,8 +84,7 @@ class Proxy:
         self.table = table
         self.pool = pool
         self.metrics = metrics
-        self.call_timeout = call_timeout
-        self.stream_timeout = stream_timeout
+        self.deadlines = deadlines
         self.stream_heartbeat = stream_heartbeat
         self.static_paths = dict(static_paths)
         self.max_body_bytes = max_body_bytes
@@ -122,6 +122,9 @@ class Proxy:
                 grpc.StatusCode.UNAVAILABLE,
                 f"no upstream is configured for {binding.service_name}",
             )
+        timeout = self.deadlines.timeout(
+            binding.method.name, binding.server_streaming, request.headers
+        )
         channel = self.pool.channel(address)
         token_presented = bool(request.headers.get("authorization"))
         call = _Upstream(
@@ -130,6 +133,7 @@ class Proxy:
             message,
             metadata,
             token_presented,
+            timeout,
             request=request,
             etag_from_if_match=etag_from_if_match,
         )
@@ -163,7 +167,7 @@ class Proxy:
         binding = call.binding
         multicallable = self._unary_callable(call)
         started = time.perf_counter()
-        rpc = multicallable(call.message, metadata=call.metadata, timeout=self.call_timeout)
+        rpc = multicallable(call.message, metadata=call.metadata, timeout=call.timeout)
         try:
             reply = await rpc
         except aio.AioRpcError as error:
@@ -206,9 +210,7 @@ class Proxy:
         streaming.resume_from_header(upstream.message, headers)
         multicallable = upstream.channel.unary_stream(binding.grpc_path, *upstream.codec())
         started = time.perf_counter()
-        call = multicallable(
-            upstream.message, metadata=upstream.metadata, timeout=self.stream_timeout
-        )
+        call = multicallable(upstream.message, metadata=upstream.metadata, timeout=upstream.timeout)
         try:
             messages, first = await streaming.open_stream(call)
         except aio.AioRpcError as error:
@@ -264,13 +266,15 @@ def _serialize(message: Message) -> bytes:
 @dataclass(frozen=True, slots=True)
 class _Upstream:
     """One call to pass on: the binding, the channel it goes over, what it sends and
-    whether the client presented a token (which shapes how errors are rendered)."""
+    whether the client presented a token (which shapes how errors are rendered), and
+    its timeout in seconds (gateway/deadlines.py)."""
 
     binding: HttpBinding
     channel: aio.Channel
     message: Message
     metadata: tuple[tuple[str, str], ...]
     token_presented: bool
+    timeout: float
     # What conditional requests and creates read of the HTTP request.
     request: _Request | None = None
     etag_from_if_match: bool = False

@@ -11,6 +11,7 @@ from grpc import aio
 from gateway.errors import GatewayError, invalid_argument
 from tripsage_core.client_address import HEADER as CLIENT_ADDRESS_HEADER
 from tripsage_core.client_address import seal
+from tripsage_core.grpc_kit.targets import ROUND_ROBIN, grpc_target
 from tripsage_core.grpc_kit.tls import open_channel
 from tripsage_core.idempotency import MAX_KEY_LENGTH
 from tripsage_core.request_context import REQUEST_ID_HEADER
@@ -78,15 +79,40 @@ def _is_metadata_text(value: str) -> bool:
     return value.isascii() and value.isprintable()
 
 
+# Channel options: long-lived connections with keepalive, calls spread round robin over
+# every address a service name resolves to, and quick recovery when replicas come and go.
+CHANNEL_OPTIONS: tuple[tuple[str, int | str], ...] = (
+    ("grpc.enable_retries", 1),
+    ("grpc.service_config", ROUND_ROBIN),
+    # A ping every 30 s while calls are open; a peer that does not answer within 10 s
+    # is dropped (a replica whose host vanished, with no FIN, stops getting calls).
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    # Connect attempts time out after 1 s and are retried at most 5 s apart, so a
+    # replica that comes back is used again within seconds, not grpc's 2 minutes.
+    ("grpc.min_reconnect_backoff_ms", 1_000),
+    ("grpc.initial_reconnect_backoff_ms", 500),
+    ("grpc.max_reconnect_backoff_ms", 5_000),
+    # A connection that drops asks the DNS resolver again; allow that every second
+    # (grpc's default is 30 s), so a headless Service's new pod set is seen quickly.
+    ("grpc.dns_min_time_between_resolutions_ms", 1_000),
+    ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+)
+
+
 class ChannelPool:
-    """One grpc.aio channel per upstream address, created lazily; over TLS when
-    credentials are given (tripsage_core/grpc_kit/tls.py)."""
+    """One long-lived grpc.aio channel per upstream address, created lazily; over TLS
+    when credentials are given (tripsage_core/grpc_kit/tls.py). An address is a
+    <NAME>_SERVICE_ADDR value (tripsage_core/grpc_kit/targets.py: a DNS name, whose
+    every address gets calls, or a list of IP addresses); a bad one fails here, at
+    start-up."""
 
     def __init__(
         self, upstreams: Mapping[str, str], credentials: grpc.ChannelCredentials | None = None
     ) -> None:
         self.upstreams: dict[str, str] = dict(upstreams)
         self.credentials = credentials
+        self._targets = {address: grpc_target(address) for address in self.upstreams.values()}
         self._channels: dict[str, aio.Channel] = {}
         self._lock = asyncio.Lock()
 
@@ -96,15 +122,8 @@ class ChannelPool:
     def channel(self, address: str) -> aio.Channel:
         existing = self._channels.get(address)
         if existing is None:
-            existing = open_channel(
-                address,
-                self.credentials,
-                options=[
-                    ("grpc.enable_retries", 1),
-                    ("grpc.keepalive_time_ms", 30_000),
-                    ("grpc.max_receive_message_length", 16 * 1024 * 1024),
-                ],
-            )
+            target = self._targets.get(address) or grpc_target(address)
+            existing = open_channel(target, self.credentials, options=list(CHANNEL_OPTIONS))
             self._channels[address] = existing
         return existing
 

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from tripsage_core.grpc_kit.targets import grpc_target
 from tripsage_core.service_registry import DEFAULT_PORTS
 
 GATEWAY_DEFAULT_PORT = 8000
@@ -113,7 +114,11 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=86400)
     refresh_token_ttl_seconds: int = Field(default=30 * 86400, ge=3600)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
-    gateway_call_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Deadlines of the gateway's upstream calls (gateway/deadlines.py): unary calls, the
+    # chat/plan/search calls that may wait on a model or provider, whole streams.
+    gateway_call_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    gateway_long_call_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
+    gateway_stream_timeout_seconds: float = Field(default=300.0, gt=0, le=86400)
     # Largest request body the gateway reads (413 past it); at most the 4 MiB a
     # service accepts in one gRPC message.
     gateway_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=4 * 1024 * 1024)
@@ -226,6 +231,16 @@ class Settings(BaseSettings):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
+
+    @field_validator(
+        "auth_service_addr", "trips_service_addr", "travel_service_addr", "assistant_service_addr"
+    )
+    @classmethod
+    def _grpc_target(cls, value: str) -> str:
+        # host:port (a DNS name: every address it resolves to gets calls) or a list of
+        # IP addresses; see tripsage_core/grpc_kit/targets.py.
+        grpc_target(value)
+        return value.strip()
 
     @field_validator("notifier_url", "postgres_url", "redis_url", mode="before")
     @classmethod

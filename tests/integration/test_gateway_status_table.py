@@ -375,5 +375,5 @@ async def test_metrics_count_requests_and_upstream_calls(http: httpx.AsyncClient
     assert 'route="/api/v1/users/me",status="200"' in text
     assert (
         'tripsage_gateway_upstream_call_duration_seconds_count{grpc_code="OK",'
-        'grpc_method="/tripsage.auth.v1.AuthService/GetCurrentUser"}'
+        'grpc_method="/tripsage.auth.v1.AuthService/GetCurrentUser",service="auth"}'
     ) in text

@@ -19,6 +19,7 @@ from grpc import aio
 from tripsage_core.api_key_scopes import method_parts
 from tripsage_core.config import Settings
 from tripsage_core.grpc_kit.rpc_context import rpc_method_var
+from tripsage_core.grpc_kit.targets import ROUND_ROBIN, grpc_target
 from tripsage_core.grpc_kit.tls import channel_credentials, open_channel
 from tripsage_core.identity import current_principal_var
 from tripsage_core.request_context import REQUEST_ID_HEADER, request_id_var
@@ -99,8 +100,9 @@ def service_channel(
     """
     outgoing = _OutgoingMetadata(service_credentials(settings) if settings else None, caller)
     return open_channel(
-        address,
+        grpc_target(address),  # every replica behind the name or list gets calls
         channel_credentials(settings) if settings else None,
+        options=[("grpc.service_config", ROUND_ROBIN)],
         interceptors=[OutgoingUnaryUnary(outgoing), OutgoingUnaryStream(outgoing)],
     )
 

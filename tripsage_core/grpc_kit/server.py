@@ -81,7 +81,12 @@ class GrpcService:
                 ),
                 *definition.extra_interceptors,
             ],
-            options=[("grpc.so_reuseport", 0)],
+            options=[
+                ("grpc.so_reuseport", 0),
+                # Clients reconnect (and re-resolve DNS) every ~5 minutes, so replicas added
+                # behind a headless Service name get calls; open streams are not cut.
+                ("grpc.max_connection_age_ms", 300_000),
+            ],
         )
         self.health = health_aio.HealthServicer()
         self.port = 0

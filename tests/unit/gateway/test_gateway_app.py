@@ -104,8 +104,8 @@ async def test_metrics_by_route_template(client: httpx.AsyncClient) -> None:
     await client.get("/api/v1/nothing")
     text = (await client.get("/metrics", headers=OPERATOR_HEADERS)).text
     assert (
-        'tripsage_gateway_http_requests_total{method="GET",route="/api/v1/things",status="400"}'
-        in text
+        'tripsage_gateway_http_requests_total{consumer="anonymous",method="GET",'
+        'route="/api/v1/things",status="400"}' in text
     )
     assert 'route="unmatched",status="404"' in text
     assert "tripsage_gateway_http_request_duration_seconds_bucket" in text
