@@ -7,6 +7,7 @@ each building its own app (channels, rate limiter, caches) from the settings.
 from __future__ import annotations
 
 import atexit
+import os
 import signal
 
 import uvicorn
@@ -22,14 +23,17 @@ from tripsage_core import client_address
 from tripsage_core.cache import create_redis
 from tripsage_core.config import Settings, get_settings_or_exit
 from tripsage_core.grpc_kit.tls import channel_credentials
-from tripsage_core.logging import configure_logging
+from tripsage_core.logging import LogFiles, configure_logging
 from tripsage_core.telemetry import configure_telemetry, shutdown_telemetry
 
 
 def build_app(settings: Settings | None = None) -> ASGIApp:
     """The served app, with logging and tracing set up for this process."""
     settings = settings or get_settings_or_exit()
-    configure_logging("gateway", settings.log_level, settings.log_format)
+    # With GATEWAY_WORKERS > 1 each worker process writes its own file.
+    name = f"gateway-{os.getpid()}" if settings.gateway_workers > 1 else "gateway"
+    files = LogFiles.from_settings(settings, name)
+    configure_logging("gateway", settings.log_level, settings.log_format, files)
     tracing = configure_telemetry("gateway", settings)
     client_address.SEAL.use_settings(settings)  # how services know the address is ours
     limiter = None

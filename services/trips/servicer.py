@@ -27,9 +27,9 @@ from services.trips.sharing_convert import (
     invitation_to_proto,
 )
 from services.trips.trips import EDITABLE_FIELDS, TripFilter, Trips
-from tripsage.common.v1 import download_pb2
 from services.trips.watch_convert import event_to_proto
 from services.trips.watching import TripWatching
+from tripsage.common.v1 import download_pb2
 from tripsage.trips.v1 import trip_service_pb2 as pb
 from tripsage.trips.v1 import trip_service_pb2_grpc as pb_grpc
 from tripsage_core.errors import FieldErrors

@@ -156,6 +156,22 @@ def test_the_readme_steps_survive_a_restart(launcher: Launcher, otlp: OtlpReceiv
             if entry.get("request_id") == "e2e-list-1":
                 logged_by.add(entry["service"])
     assert logged_by == {"gateway", "trips"}
+    # The same records in each process's own file under the data directory.
+    logs = launcher.data_dir / "logs"
+    assert {"launcher.log", "gateway.log", "auth.log", "trips.log"} <= {
+        path.name for path in logs.iterdir()
+    }
+    found = subprocess.run(
+        [sys.executable, "-m", "tripsage.cli", "search-logs", "--query", "e2e-list-1"],
+        env={**os.environ, "TRIPSAGE_DATA_DIR": str(launcher.data_dir), "ENVIRONMENT": "testing"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert found.returncode == 0, found.stderr
+    assert " gateway " in found.stdout
+    assert " trips " in found.stdout
     # With an OTLP endpoint set, one trace follows each request across processes.
     traces = otlp.services_by_trace().values()
     assert any({"tripsage-gateway", "tripsage-trips"} <= names for names in traces)

@@ -42,7 +42,7 @@ async def _trip(http: httpx.AsyncClient, ana: Account) -> str:
         headers=ana.headers,
         json={"title": "Ghent", "startDate": "2027-07-01", "endDate": "2027-07-03"},
     )
-    assert created.status_code == 200, created.text
+    assert created.status_code == 201, created.text
     return str(created.json()["trip"]["id"])
 
 

@@ -107,7 +107,7 @@ async def _trip(http: httpx.AsyncClient, ana: Account) -> str:
         headers=ana.headers,
         json={"title": "Porto", "startDate": "2027-06-01", "endDate": "2027-06-04"},
     )
-    assert created.status_code == 200, created.text
+    assert created.status_code == 201, created.text
     return str(created.json()["trip"]["id"])
 
 

@@ -81,7 +81,7 @@ async def add_item(
         json={"kind": "ITINERARY_ITEM_KIND_ACTIVITY", "title": title},
         headers=headers,
     )
-    assert made.status_code == 200, made.text
+    assert made.status_code == 201, made.text
     return str(made.json()["item"]["id"])
 
 
