@@ -30,6 +30,7 @@ ALLOWED_HEADERS = (
     "if-none-match",
     "last-event-id",
     "request-timeout",
+    "grpc-timeout",
 )
 EXPOSED_HEADERS = (
     POLICY_HEADER,

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from gateway.errors import GatewayError, invalid_argument
+from gateway.rate_classes import RouteClass as RateClass
+from gateway.rate_classes import rate_class
 
 GRPC_TIMEOUT_HEADER = "grpc-timeout"
 REQUEST_TIMEOUT_HEADER = "request-timeout"
@@ -35,17 +37,9 @@ _GRPC_UNIT_SECONDS = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n
 _SECONDS = re.compile(r"^[0-9]{1,8}(\.[0-9]{1,9})?$")
 
 # Unary RPCs that may wait on a model or on provider searches (by RPC name).
-LONG_RPCS = frozenset(
-    {
-        "SendMessage",
-        "ApproveToolCall",
-        "RejectToolCall",
-        "PlanTrip",
-        "SearchFlights",
-        "SearchAccommodations",
-        "SearchPlaces",
-    }
-)
+# Calls that may wait on a model or a provider: the chat and search rate classes
+# (gateway/rate_classes.py is the one list of them).
+LONG_RATE_CLASSES = frozenset({RateClass.CHAT, RateClass.SEARCH})
 
 
 class RouteClass(StrEnum):
@@ -54,10 +48,10 @@ class RouteClass(StrEnum):
     STREAM = "stream"
 
 
-def route_class(rpc_name: str, server_streaming: bool) -> RouteClass:
+def route_class(method_full_name: str, server_streaming: bool) -> RouteClass:
     if server_streaming:
         return RouteClass.STREAM
-    if rpc_name in LONG_RPCS:
+    if rate_class(method_full_name) in LONG_RATE_CLASSES:
         return RouteClass.LONG
     return RouteClass.DEFAULT
 
@@ -79,9 +73,11 @@ class Deadlines:
     def limit(self, kind: RouteClass) -> float:
         return {RouteClass.DEFAULT: self.default, RouteClass.LONG: self.long}.get(kind, self.stream)
 
-    def timeout(self, rpc_name: str, server_streaming: bool, headers: Mapping[str, str]) -> float:
+    def timeout(
+        self, method_full_name: str, server_streaming: bool, headers: Mapping[str, str]
+    ) -> float:
         """The call's timeout in seconds: its class's, or less if the client asked."""
-        allowed = self.limit(route_class(rpc_name, server_streaming))
+        allowed = self.limit(route_class(method_full_name, server_streaming))
         asked = client_timeout(headers)
         return allowed if asked is None else min(allowed, asked)
 

@@ -123,7 +123,7 @@ class Proxy:
                 f"no upstream is configured for {binding.service_name}",
             )
         timeout = self.deadlines.timeout(
-            binding.method.name, binding.server_streaming, request.headers
+            binding.method.full_name, binding.server_streaming, request.headers
         )
         channel = self.pool.channel(address)
         token_presented = bool(request.headers.get("authorization"))

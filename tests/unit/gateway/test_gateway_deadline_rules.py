@@ -11,11 +11,13 @@ from gateway.errors import GatewayError
 @pytest.mark.parametrize(
     ("rpc", "streaming", "expected"),
     [
-        ("GetTrip", False, RouteClass.DEFAULT),
-        ("SendMessage", False, RouteClass.LONG),
-        ("PlanTrip", False, RouteClass.LONG),
-        ("SearchFlights", False, RouteClass.LONG),
-        ("StreamMessage", True, RouteClass.STREAM),
+        ("tripsage.trips.v1.TripService.GetTrip", False, RouteClass.DEFAULT),
+        ("tripsage.assistant.v1.AssistantService.SendMessage", False, RouteClass.LONG),
+        ("tripsage.assistant.v1.AssistantService.PlanTrip", False, RouteClass.LONG),
+        ("tripsage.travel.v1.TravelService.SearchFlights", False, RouteClass.LONG),
+        ("tripsage.travel.v1.TravelService.GetWeather", False, RouteClass.LONG),
+        ("tripsage.travel.v1.TravelService.ListAirports", False, RouteClass.DEFAULT),
+        ("tripsage.assistant.v1.AssistantService.StreamMessage", True, RouteClass.STREAM),
     ],
 )
 def test_route_classes(rpc: str, streaming: bool, expected: RouteClass) -> None:
@@ -34,7 +36,12 @@ def test_the_shortest_asked_wins_and_the_class_caps_it() -> None:
     deadlines = Deadlines(default=1.0, long=10.0, stream=100.0)
     assert deadlines.timeout("GetTrip", False, {}) == 1.0
     assert deadlines.timeout("GetTrip", False, {"request-timeout": "60"}) == 1.0
-    assert deadlines.timeout("PlanTrip", False, {"request-timeout": "2.5"}) == 2.5
+    assert (
+        deadlines.timeout(
+            "tripsage.assistant.v1.AssistantService.PlanTrip", False, {"request-timeout": "2.5"}
+        )
+        == 2.5
+    )
     asked = {"request-timeout": "50", "grpc-timeout": "20S"}
     assert deadlines.timeout("StreamMessage", True, asked) == 20.0
 
