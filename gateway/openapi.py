@@ -287,8 +287,15 @@ def _operation(binding: HttpBinding, builder: _SchemaBuilder, names: list[str]) 
         }
     elif binding.server_streaming:
         success = {
-            "description": "A Server-Sent Events stream; each `data:` line is one message.",
-            "content": {"text/event-stream": {"schema": _sse_event_schema(response_schema)}},
+            "description": "A Server-Sent Events stream; each `data:` line is one message."
+            " With `Accept: application/x-ndjson`, one JSON message per line instead (the"
+            " last may be `{\"error\": ...}`).",
+            "content": {
+                "text/event-stream": {"schema": _sse_event_schema(response_schema)},
+                "application/x-ndjson": {
+                    "schema": {"anyOf": [response_schema, {"$ref": _REF + ERROR_SCHEMA}]}
+                },
+            },
         }
     else:
         success = {
