@@ -289,7 +289,7 @@ def _operation(binding: HttpBinding, builder: _SchemaBuilder, names: list[str]) 
         success = {
             "description": "A Server-Sent Events stream; each `data:` line is one message."
             " With `Accept: application/x-ndjson`, one JSON message per line instead (the"
-            " last may be `{\"error\": ...}`).",
+            ' last may be `{"error": ...}`).',
             "content": {
                 "text/event-stream": {"schema": _sse_event_schema(response_schema)},
                 "application/x-ndjson": {
