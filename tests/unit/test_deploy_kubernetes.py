@@ -42,3 +42,18 @@ def test_deployments_are_probed_bounded_and_non_root(overlay: str) -> None:
                 assert action["port"] in ports, (d["metadata"]["name"], probe)
             assert c["resources"]["limits"]["memory"]
             assert c["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+@pytest.mark.parametrize("overlay", ["development", "production"])
+def test_every_variable_is_a_settings_field(overlay: str) -> None:
+    from tripsage_core.config import Settings
+
+    fields = {name.upper() for name in Settings.model_fields}
+    names: set[str] = set()
+    for doc in build(overlay):
+        if doc["kind"] in ("ConfigMap", "Secret"):
+            names |= set(doc.get("data", {}))
+        if doc["kind"] == "CronJob":
+            for c in doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]:
+                names |= {e["name"] for e in c.get("env", [])}
+    assert names and names <= fields, names - fields
