@@ -56,4 +56,5 @@ def test_every_variable_is_a_settings_field(overlay: str) -> None:
         if doc["kind"] == "CronJob":
             for c in doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]:
                 names |= {e["name"] for e in c.get("env", [])}
-    assert names and names <= fields, names - fields
+    assert names
+    assert names <= fields, names - fields
