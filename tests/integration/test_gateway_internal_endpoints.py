@@ -7,8 +7,10 @@ does not exist, so the internal addresses and traffic never reach them.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -95,3 +97,20 @@ async def test_the_summary_stays_public_and_names_no_address(gateway: tuple[str,
     assert reply.status_code == 200
     assert reply.json()["status"] == "healthy"
     assert address not in reply.text
+
+
+def _endpoints_of_the_operators_reference() -> list[str]:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "operators.md").read_text()
+    return sorted(set(re.findall(r"^GET (/\S*)", text, flags=re.MULTILINE)))
+
+
+async def test_every_endpoint_of_the_operators_reference_answers_an_operator(
+    gateway: tuple[str, str],
+) -> None:
+    paths = _endpoints_of_the_operators_reference()
+    assert {"/api/health", "/api/health/detailed", "/metrics"} <= set(paths)
+    url, _ = gateway
+    async with httpx.AsyncClient(base_url=url) as http:
+        for path in paths:
+            reply = await http.get(path, headers=OPERATOR_HEADERS)
+            assert reply.status_code == 200, (path, reply.status_code, reply.text[:200])
