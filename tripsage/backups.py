@@ -186,9 +186,29 @@ async def _run(command: list[str], env: dict[str, str], stdout: Any) -> tuple[in
     return process.returncode or 0, err.decode(errors="replace").strip()
 
 
+_STAMP = "%Y%m%dT%H%M%SZ"
+
+
 def default_backup_path(data_dir: Path, now: datetime | None = None) -> Path:
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    stamp = (now or datetime.now(UTC)).strftime(_STAMP)
     return data_dir / "backups" / f"tripsage-{stamp}.sql"
+
+
+def prune_backups(directory: Path, keep_days: float, now: datetime | None = None) -> list[Path]:
+    """Delete the backups of `directory` older than `keep_days`, judged by the time in their
+    names (`tripsage-TIME.sql`, as default_backup_path writes them), never by the files' mtime
+    (a restored or copied volume keeps its names); other files are left alone."""
+    cutoff = (now or datetime.now(UTC)).timestamp() - keep_days * 86400
+    removed = []
+    for path in sorted(directory.glob("tripsage-*.sql")):
+        try:
+            made = datetime.strptime(path.stem.removeprefix("tripsage-"), _STAMP)
+        except ValueError:
+            continue
+        if made.replace(tzinfo=UTC).timestamp() < cutoff:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 async def backup(dsn: str, path: Path) -> BackupReport:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -15,6 +16,17 @@ from tripsage_core.logging import LogFiles, configure_logging
 from tripsage_core.service_registry import SERVICE_NAMES
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _days(text: str) -> float:
+    """A number of days for --days and --keep-days: positive and finite (not nan or inf)."""
+    try:
+        days = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if not math.isfinite(days) or days <= 0 or days > 36500:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 36500: {text!r}")
+    return days
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     backup.add_argument(
         "--output", type=Path, help="file to write (default: DATA_DIR/backups/tripsage-TIME.sql)"
     )
+    backup.add_argument(
+        "--keep-days",
+        type=_days,
+        help="afterwards, delete backups of that directory older than DAYS (by their names)",
+    )
     restore = commands.add_parser(
         "restore", help="load a backup made by `tripsage backup` into the database"
     )
@@ -91,11 +108,11 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--query", required=True, help="text to find (case-insensitive)")
     search.add_argument("--service", help="one process only")
     search.add_argument("--level", choices=LOG_LEVELS, help="this level or above")
-    search.add_argument("--days", type=float, help="only the last DAYS days")
+    search.add_argument("--days", type=_days, help="only the last DAYS days")
     export_logs = commands.add_parser(
         "export-logs", help="the last days of every log as one gzipped JSON-lines file"
     )
-    export_logs.add_argument("--days", type=float, default=7, help="default 7")
+    export_logs.add_argument("--days", type=_days, default=7, help="default 7")
     export_logs.add_argument(
         "--output", type=Path, help="default: DATA_DIR/exports/logs-TIME.jsonl.gz"
     )
@@ -191,6 +208,9 @@ def _backup_command(args: argparse.Namespace, settings: Settings) -> int:
                 )
                 report = asyncio.run(backups.backup(dsn, path))
                 verb = "backed up"
+                if args.keep_days is not None:
+                    for old in backups.prune_backups(path.parent, args.keep_days):
+                        print(f"  deleted {old.name} (older than {args.keep_days:g} days)")
             else:
                 report = asyncio.run(backups.restore(dsn, args.path, clean=args.clean))
                 verb = "restored"

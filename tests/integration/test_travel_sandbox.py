@@ -150,7 +150,8 @@ async def test_return_and_multi_city_with_filters(
     departures = sorted(
         o.slices[0].segments[0].departure_local_time[11:16] for o in unfiltered.offers
     )
-    assert len(departures) >= 2 and departures[0] < departures[-1]
+    assert len(departures) >= 2
+    assert departures[0] < departures[-1]
     earliest, latest = departures[1], departures[-1]
     legs[0].earliest_departure_time, legs[0].latest_departure_time = earliest, latest
     multi = await travel.SearchFlights(
