@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -89,6 +89,24 @@ def configure_telemetry(service: str, settings: Settings) -> bool:
     HTTPXClientInstrumentor().instrument()
     logger.info("tracing to %s as %s", endpoint, name)
     return True
+
+
+def _ignore(key: str, value: str) -> None:
+    return None
+
+
+@contextlib.contextmanager
+def span(name: str, **attributes: str) -> Iterator[Callable[[str, str], None]]:
+    """A span of our own around what runs inside (an error marks it failed); yields a
+    setter for attributes known only at the end. With tracing off it costs a check."""
+    if _provider is None:
+        yield _ignore
+        return
+    from opentelemetry import trace
+
+    tracer = trace.get_tracer("tripsage")
+    with tracer.start_as_current_span(name, attributes=attributes) as current:
+        yield current.set_attribute
 
 
 @contextlib.contextmanager

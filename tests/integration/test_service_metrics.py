@@ -97,3 +97,31 @@ async def test_pool_gauges_per_service(suite: RunningSuite, ports: dict[str, int
         assert size >= 1
         assert samples[("tripsage_db_pool_in_use", (("service", service),))] == size - idle
         assert samples[("tripsage_db_pool_max_size", (("service", service),))] >= size
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_chat_turn_moves_the_model_and_tool_metrics(
+    suite: RunningSuite, ports: dict[str, int], http: httpx.AsyncClient
+) -> None:
+    model = (("mode", "offline"), ("model", "offline"), ("outcome", "ok"))
+    tool = (("outcome", "ok"), ("tool", "get_weather"))
+    before = await scrape(ports["assistant"])
+    ana = await register(suite.address("auth"), "chatty")
+    made = await http.post("/api/v1/conversations", json={}, headers=ana.headers)
+    assert made.status_code == 201, made.text
+    conversation = made.json()["conversation"]["id"]
+    said = await http.post(
+        f"/api/v1/conversations/{conversation}/messages",
+        json={"content": "weather in Seville"},
+        headers=ana.headers,
+    )
+    assert said.status_code == 200, said.text
+
+    after = await scrape(ports["assistant"])
+    name = "tripsage_assistant_model_call_duration_seconds_count"
+    # One model call asks for the weather tool, the next answers from its result.
+    assert after[(name, model)] == before.get((name, model), 0) + 2
+    tools = "tripsage_assistant_tool_call_duration_seconds_count"
+    assert after[(tools, tool)] == before.get((tools, tool), 0) + 1
+    assistant = "tripsage.assistant.v1.AssistantService"
+    assert requests(after, assistant, "SendMessage", "OK") >= 1
