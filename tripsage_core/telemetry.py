@@ -1,9 +1,10 @@
 """Distributed tracing with OpenTelemetry, exported over OTLP/HTTP when configured.
 
 Off unless OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT is
-set. When on, every gRPC call served or made, every asyncpg query and every
-httpx request (provider calls) becomes a span, and the W3C `traceparent`
-travels in gRPC metadata, so one trace follows a request from the gateway
+set (and OTEL_TRACES_EXPORTER=none turns it off even then). When on, every gRPC
+call served or made, every asyncpg query, every Redis command, every httpx
+request (provider calls) and the assistant's model and tool calls become spans,
+and the W3C `traceparent` travels in gRPC metadata, so one trace follows a request from the gateway
 through every service. Health probes and reflection are not traced.
 
 OpenTelemetry is imported only when tracing is on: its SDK, exporter and
@@ -30,6 +31,8 @@ _provider: TracerProvider | None = None
 
 
 def traces_endpoint(settings: Settings) -> str | None:
+    if settings.otel_traces_exporter == "none":
+        return None
     if settings.otel_exporter_otlp_traces_endpoint:
         return settings.otel_exporter_otlp_traces_endpoint
     if settings.otel_exporter_otlp_endpoint:
@@ -66,6 +69,7 @@ def configure_telemetry(service: str, settings: Settings) -> bool:
         filters,
     )
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -87,6 +91,7 @@ def configure_telemetry(service: str, settings: Settings) -> bool:
     GrpcAioInstrumentorClient(filter_=untraced).instrument()  # type: ignore[no-untyped-call]
     AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
     HTTPXClientInstrumentor().instrument()
+    RedisInstrumentor().instrument()
     logger.info("tracing to %s as %s", endpoint, name)
     return True
 
