@@ -161,7 +161,13 @@ def create_app(
     middleware.append(Middleware(NoStoreForCredentialsMiddleware))
     if rate_limiter is not None:
         middleware.append(
-            Middleware(RateLimitMiddleware, limiter=rate_limiter, callers=callers, table=table)
+            Middleware(
+                RateLimitMiddleware,
+                limiter=rate_limiter,
+                callers=callers,
+                table=table,
+                metrics=metrics,
+            )
         )
     # Transcoded paths skip Starlette's error, exception and routing layers (the
     # proxy answers every error itself): the same middleware, straight to the proxy.

@@ -3,8 +3,8 @@
 HTTP answers by method, route template (never the raw path: ids would make a
 series each), status and consumer type (gateway/consumers.py); errors (status
 400 and up) the same way; requests in flight; upstream gRPC call latency by
-service, method and gRPC code. With GATEWAY_WORKERS above 1 each process counts
-its own.
+service, method and gRPC code; rate-limit refusals by consumer type and policy.
+With GATEWAY_WORKERS above 1 each process counts its own.
 """
 
 from __future__ import annotations
@@ -57,6 +57,12 @@ class GatewayMetrics:
             "Latency of gRPC calls to upstream services (streams: until they end).",
             ("service", "grpc_method", "grpc_code"),
             buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.rate_limit_refusals = Counter(
+            "tripsage_gateway_rate_limit_refusals_total",
+            "Requests refused with 429 by consumer type and the policy (bucket) that refused.",
+            ("consumer", "policy"),
             registry=self.registry,
         )
 

@@ -48,6 +48,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.callers import GatewayCallers
 from gateway.consumers import Consumer, consumer_of
 from gateway.errors import GatewayError
+from gateway.metrics import GatewayMetrics
 from gateway.proxy import error_response
 from gateway.rate_classes import RouteClass, rate_class
 from gateway.routes import RouteMatch, RouteTable
@@ -402,8 +403,10 @@ class RateLimitMiddleware:
         limiter: RateLimiter,
         callers: GatewayCallers,
         table: RouteTable | None = None,
+        metrics: GatewayMetrics | None = None,
     ) -> None:
         self.app = app
+        self.metrics = metrics
         self.limiter = limiter
         self.callers = callers
         self.table = table
@@ -426,6 +429,8 @@ class RateLimitMiddleware:
         )
         fields = rate_limit_headers(decision)
         if not decision.allowed:
+            if self.metrics is not None:
+                self.metrics.rate_limit_refusals.labels(str(consumer), decision.limiting.name).inc()
             response = error_response(_refusal(decision).to_response())
             response.raw_headers.extend(fields)
             await response(scope, receive, send)

@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     otel_exporter_otlp_protocol: str | None = None
     otel_exporter_otlp_traces_endpoint: str | None = None
     otel_exporter_otlp_metrics_endpoint: str | None = None
+    # "none" turns tracing off even with an endpoint set; "otlp" (or unset): export.
+    otel_traces_exporter: Literal["otlp", "none"] | None = None
+    # Each service's Prometheus port (unset: not served); TRAVEL_METRICS_PORT is below.
+    auth_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    trips_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    assistant_metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     port: int | None = None
     auth_service_addr: str = f"localhost:{DEFAULT_PORTS['auth']}"
@@ -185,7 +191,7 @@ class Settings(BaseSettings):
     google_routes_api_url: str = "https://routes.googleapis.com"
     openweathermap_api_url: str = "https://api.openweathermap.org"
     provider_timeout_seconds: float = Field(default=10.0, gt=0)
-    travel_metrics_port: int | None = None
+    travel_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     travel_cache_prefix: str = "tripsage:travel"
     # Identical cached searches within this many seconds are answered from the process's
     # memory without asking Redis (0: off). Bounded by travel_local_cache_entries.
@@ -319,6 +325,11 @@ class Settings(BaseSettings):
 
     def service_addr(self, service: str) -> str:
         return str(getattr(self, f"{service}_service_addr"))
+
+    def metrics_port(self, service: str) -> int | None:
+        """Where `service` serves Prometheus metrics (<SERVICE>_METRICS_PORT), if anywhere."""
+        port = getattr(self, f"{service}_metrics_port")
+        return int(port) if port is not None else None
 
     def listen_port(self, service: str) -> int:
         """PORT wins; otherwise the port of this service's own *_SERVICE_ADDR."""

@@ -50,6 +50,11 @@ class Database:
             raise Unavailable("the database is not reachable yet; retry shortly")
         return self._pool
 
+    @property
+    def pool_or_none(self) -> asyncpg.Pool[Any] | None:
+        """The pool if connected (metrics read it without raising)."""
+        return self._pool
+
     async def connect(self) -> None:
         if self._pool is None:
             self._pool = await create_pool(self.dsn, max_size=self.max_size)

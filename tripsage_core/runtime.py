@@ -16,6 +16,7 @@ from tripsage_core.cache import create_redis
 from tripsage_core.cache import ping as redis_ping
 from tripsage_core.config import Settings
 from tripsage_core.database import Database
+from tripsage_core.grpc_kit.metrics import track_pool
 from tripsage_core.migrations import migrate
 
 logger = logging.getLogger("tripsage.runtime")
@@ -53,6 +54,7 @@ class ServiceRuntime:
             self.database = Database(
                 settings.postgres_url.get_secret_value(), max_size=settings.database_pool_max_size
             )
+            track_pool(service, self.database)
         self.redis = None
         if needs_redis:
             if settings.redis_url is None:

@@ -1,9 +1,10 @@
 """Distributed tracing with OpenTelemetry, exported over OTLP/HTTP when configured.
 
 Off unless OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT is
-set. When on, every gRPC call served or made, every asyncpg query and every
-httpx request (provider calls) becomes a span, and the W3C `traceparent`
-travels in gRPC metadata, so one trace follows a request from the gateway
+set (and OTEL_TRACES_EXPORTER=none turns it off even then). When on, every gRPC
+call served or made, every asyncpg query, every Redis command, every httpx
+request (provider calls) and the assistant's model and tool calls become spans,
+and the W3C `traceparent` travels in gRPC metadata, so one trace follows a request from the gateway
 through every service. Health probes and reflection are not traced.
 
 OpenTelemetry is imported only when tracing is on: its SDK, exporter and
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
@@ -30,6 +31,8 @@ _provider: TracerProvider | None = None
 
 
 def traces_endpoint(settings: Settings) -> str | None:
+    if settings.otel_traces_exporter == "none":
+        return None
     if settings.otel_exporter_otlp_traces_endpoint:
         return settings.otel_exporter_otlp_traces_endpoint
     if settings.otel_exporter_otlp_endpoint:
@@ -66,6 +69,7 @@ def configure_telemetry(service: str, settings: Settings) -> bool:
         filters,
     )
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -87,8 +91,27 @@ def configure_telemetry(service: str, settings: Settings) -> bool:
     GrpcAioInstrumentorClient(filter_=untraced).instrument()  # type: ignore[no-untyped-call]
     AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
     HTTPXClientInstrumentor().instrument()
+    RedisInstrumentor().instrument()
     logger.info("tracing to %s as %s", endpoint, name)
     return True
+
+
+def _ignore(key: str, value: str) -> None:
+    return None
+
+
+@contextlib.contextmanager
+def span(name: str, **attributes: str) -> Iterator[Callable[[str, str], None]]:
+    """A span of our own around what runs inside (an error marks it failed); yields a
+    setter for attributes known only at the end. With tracing off it costs a check."""
+    if _provider is None:
+        yield _ignore
+        return
+    from opentelemetry import trace
+
+    tracer = trace.get_tracer("tripsage")
+    with tracer.start_as_current_span(name, attributes=attributes) as current:
+        yield current.set_attribute
 
 
 @contextlib.contextmanager

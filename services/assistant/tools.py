@@ -17,9 +17,11 @@ from typing import Any, Protocol
 
 from services.assistant.chat import ToolCallRequest, ToolSpec
 from services.assistant.memories import MemoryBook, MemoryFilter, NewMemory
+from services.assistant.metrics import TOOL_CALLS
 from services.assistant.model import MemoryCategory
 from tripsage_core.errors import DomainError
 from tripsage_core.identity import Principal
+from tripsage_core.telemetry import span
 
 TOOL_TIMEOUT_SECONDS = 20.0
 
@@ -65,6 +67,14 @@ class Toolbox:
         return tool.spec.proposal(call.arguments)
 
     async def run(self, caller: Principal, call: ToolCallRequest) -> ToolOutcome:
+        name = call.name if call.name in self.tools else "unknown"  # bounded label
+        with span("assistant.tool", **{"tool.name": name}) as note:
+            outcome = await self._run(caller, call)
+            note("outcome", "error" if outcome.error else "ok")
+        TOOL_CALLS.labels(name, "error" if outcome.error else "ok").observe(outcome.seconds)
+        return outcome
+
+    async def _run(self, caller: Principal, call: ToolCallRequest) -> ToolOutcome:
         started = time.perf_counter()
         tool = self.tools.get(call.name)
         if tool is None:

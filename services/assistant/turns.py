@@ -37,6 +37,7 @@ from services.assistant.model import (
     MessageStatus,
     ToolApproval,
 )
+from services.assistant.observed_model import observed_stream
 from services.assistant.store import AssistantStore, TripGrant
 from services.assistant.tools import Toolbox, ToolOutcome
 from tripsage_core.errors import DomainError, FailedPrecondition, FieldErrors, ResourceExhausted
@@ -268,7 +269,7 @@ class Turns:
             calls: list[ToolCallRequest] = []
             usage = {"input_tokens": 0, "output_tokens": 0}
             try:
-                async for event in model.stream(messages, self.toolbox.specs):
+                async for event in observed_stream(model, messages, self.toolbox.specs):
                     if isinstance(event, TextPiece):
                         pieces.append(event.text)
                         yield Delta(message_id, event.text)

@@ -192,4 +192,5 @@ async def build(
         caller_resolver(settings, redis_client=runtime.redis, api_keys=api_keys),
         runtime=runtime,
         is_admin=admin.is_admin,
+        metrics_port=settings.metrics_port("auth"),
     )

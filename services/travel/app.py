@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from prometheus_client import start_http_server
 from redis.asyncio import Redis
 
 from services.travel.cache import SearchCache, cache_namespace
@@ -47,7 +46,6 @@ from tripsage_core.provider_accounts import (
 )
 
 logger = logging.getLogger("tripsage.travel")
-_metrics_started: set[int] = set()
 
 
 def live_providers(settings: Settings) -> tuple[Providers, list[ProviderHttp]]:
@@ -142,9 +140,6 @@ def compose(
     travel, clients = build_travel(settings, redis, user_keys=user_keys)
     page_tokens.SIGNER.use_settings(settings)  # travel has no ServiceRuntime to do it
     servicer = TravelServicer(travel)
-    if settings.travel_metrics_port and settings.travel_metrics_port not in _metrics_started:
-        start_http_server(settings.travel_metrics_port)
-        _metrics_started.add(settings.travel_metrics_port)
     # Loading reference data takes a few seconds; do it off the event loop at start.
     warm_up = asyncio.get_running_loop().run_in_executor(None, _load_reference_data)
 
@@ -180,6 +175,7 @@ def compose(
         readiness=ready,
         on_stop=stop,
         components=lambda: {"redis": travel.cache.available} if redis is not None else {},
+        metrics_port=settings.metrics_port("travel"),
     )
 
 

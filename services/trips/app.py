@@ -73,6 +73,7 @@ async def build(settings: Settings, *, feed: TripChangeFeed | None = None) -> Se
         POLICIES,
         callers,
         runtime=runtime,
+        metrics_port=settings.metrics_port("trips"),
     )
 
     async def stop() -> None:

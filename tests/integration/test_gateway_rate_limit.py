@@ -96,6 +96,27 @@ async def test_a_verified_user_over_the_limit_gets_429_with_retry_after(
         assert (await http.get("/api/health")).status_code != 429
 
 
+async def test_refusals_are_counted_by_consumer_type(redis_url: str) -> None:
+    app = create_app(
+        {service.grpc_service: f"127.0.0.1:{free_port()}" for service in SERVICES},
+        rate_limiter=_limiter(redis_url),
+        callers=GatewayCallers(AccessTokens(JWT_SECRET)),
+    )
+    registry = app.state.metrics.registry
+    name = "tripsage_gateway_rate_limit_refusals_total"
+    user = {"consumer": str(Consumer.USER), "policy": str(Consumer.USER)}
+    async with http_server(app) as url, httpx.AsyncClient(base_url=url) as http:
+        ana = _token()
+        for _ in range(LIMIT):
+            await http.get("/api/v1/trips", headers=ana)
+        assert registry.get_sample_value(name, user) is None
+        for _ in range(2):
+            assert (await http.get("/api/v1/trips", headers=ana)).status_code == 429
+    assert registry.get_sample_value(name, user) == 2
+    anonymous = {"consumer": str(Consumer.ANONYMOUS), "policy": str(Consumer.ANONYMOUS)}
+    assert registry.get_sample_value(name, anonymous) is None
+
+
 @pytest.mark.parametrize(
     "made_up",
     [

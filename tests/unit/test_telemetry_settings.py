@@ -36,3 +36,15 @@ def test_grpc_protocol_leaves_tracing_off(tmp_path: Path) -> None:
         otel_exporter_otlp_protocol="grpc",
     )
     assert configure_telemetry("trips", settings) is False
+
+
+def test_traces_exporter_none_turns_tracing_off_with_an_endpoint_set(tmp_path: Path) -> None:
+    base = {
+        "_env_file": None,
+        "tripsage_data_dir": tmp_path,
+        "otel_exporter_otlp_endpoint": "http://collector:4318",
+    }
+    assert traces_endpoint(load_settings(**base, otel_traces_exporter="otlp")) is not None
+    off = load_settings(**base, otel_traces_exporter="none")
+    assert traces_endpoint(off) is None
+    assert configure_telemetry("trips", off) is False

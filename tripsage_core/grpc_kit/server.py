@@ -25,6 +25,7 @@ from grpc_reflection.v1alpha import reflection
 from tripsage_core.grpc_kit.access import AccessInterceptor, AccessTable, AdminCheck
 from tripsage_core.grpc_kit.caller import CallerResolver
 from tripsage_core.grpc_kit.interceptors import default_interceptors
+from tripsage_core.grpc_kit.metrics import MetricsInterceptor, serve_metrics
 from tripsage_core.telemetry import untraced
 
 logger = logging.getLogger("tripsage.server")
@@ -55,6 +56,8 @@ class ServiceDefinition:
     # readiness check and published as health names "<service>/<component>". They
     # inform operators; only `readiness` decides SERVING.
     components: Callable[[], Mapping[str, bool]] | None = None
+    # Where this process serves Prometheus metrics (None: nowhere).
+    metrics_port: int | None = None
     extra_interceptors: Sequence[aio.ServerInterceptor[Any, Any]] = field(default_factory=tuple)
 
 
@@ -75,6 +78,7 @@ class GrpcService:
         self.health_interval = health_interval
         self.server = aio.server(
             interceptors=[
+                MetricsInterceptor(),  # outermost: refused and failed calls count too
                 *default_interceptors(),
                 AccessInterceptor(
                     definition.access, definition.callers, is_admin=definition.is_admin
@@ -120,6 +124,7 @@ class GrpcService:
         else:
             self.port = self.server.add_secure_port(bind, credentials)
         await self.server.start()
+        serve_metrics(definition.metrics_port, host)
         self._watcher = asyncio.create_task(self._watch_readiness())
         logger.info(
             "%s listening",

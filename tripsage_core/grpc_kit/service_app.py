@@ -31,6 +31,7 @@ def service_definition[S](
     readiness: Readiness | None = None,
     on_stop: Callable[[], Awaitable[None]] | None = None,
     components: Callable[[], Mapping[str, bool]] | None = None,
+    metrics_port: int | None = None,
 ) -> ServiceDefinition:
     """`servicer` added by its generated `add_…_to_server`, its RPCs guarded by `policies`.
     With a `runtime`, readiness, stop and components are the runtime's; a service without
@@ -52,4 +53,5 @@ def service_definition[S](
         readiness=readiness or always_ready,
         on_stop=on_stop,
         components=components,
+        metrics_port=metrics_port,
     )
