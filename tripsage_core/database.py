@@ -57,6 +57,17 @@ class Database:
     async def ping(self) -> bool:
         return self._pool is not None and await ping(self._pool)
 
+    def pool_use(self) -> dict[str, int] | None:
+        """The pool's connections (open, lent out, the most allowed), None before it exists."""
+        if self._pool is None:
+            return None
+        size = self._pool.get_size()
+        return {
+            "size": size,
+            "inUse": size - self._pool.get_idle_size(),
+            "maxSize": self._pool.get_max_size(),
+        }
+
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.close()

@@ -111,6 +111,7 @@ async def build(settings: Settings) -> ServiceDefinition:
         readiness=runtime.ready,
         on_stop=lambda: _close(runtime, models, memories, embedder),
         components=runtime.components,
+        describe=runtime.describe,
     )
 
 

@@ -24,6 +24,13 @@ from grpc_reflection.v1alpha import reflection
 
 from tripsage_core.grpc_kit.access import AccessInterceptor, AccessTable, AdminCheck
 from tripsage_core.grpc_kit.caller import CallerResolver
+from tripsage_core.grpc_kit.diagnostics import (
+    DIAGNOSTICS_ACCESS,
+    DIAGNOSTICS_SERVICE,
+    Describe,
+    Diagnostics,
+    Modes,
+)
 from tripsage_core.grpc_kit.interceptors import default_interceptors
 from tripsage_core.telemetry import untraced
 
@@ -56,6 +63,11 @@ class ServiceDefinition:
     # inform operators; only `readiness` decides SERVING.
     components: Callable[[], Mapping[str, bool]] | None = None
     extra_interceptors: Sequence[aio.ServerInterceptor[Any, Any]] = field(default_factory=tuple)
+    # Figures for the kit's Diagnostics/Describe (grpc_kit.diagnostics): the runtime's
+    # dependency latencies and pool use, and the service's named modes (provider -> live,
+    # sandbox, failing, circuit_open; model -> live, offline).
+    describe: Describe | None = None
+    modes: Modes | None = None
 
 
 class GrpcService:
@@ -77,7 +89,9 @@ class GrpcService:
             interceptors=[
                 *default_interceptors(),
                 AccessInterceptor(
-                    definition.access, definition.callers, is_admin=definition.is_admin
+                    {**definition.access, DIAGNOSTICS_SERVICE: DIAGNOSTICS_ACCESS},
+                    definition.callers,
+                    is_admin=definition.is_admin,
                 ),
                 *definition.extra_interceptors,
             ],
@@ -89,6 +103,7 @@ class GrpcService:
             ],
         )
         self.health = health_aio.HealthServicer()
+        self.diagnostics = Diagnostics(definition.describe, definition.modes)
         self.port = 0
         self._watcher: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
@@ -107,6 +122,7 @@ class GrpcService:
         """Listen on host:port (port 0: any free one), over TLS when credentials are given."""
         definition = self.definition
         definition.register(self.server)
+        self.diagnostics.register(self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         if self.reflection:
             reflection.enable_server_reflection(
