@@ -112,6 +112,7 @@ async def build(settings: Settings) -> ServiceDefinition:
         on_stop=lambda: _close(runtime, models, memories, embedder),
         components=runtime.components,
         describe=runtime.describe,
+        modes=lambda: {"model": models.mode},
     )
 
 

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 
 from services.travel.cache import SearchCache, cache_namespace
 from services.travel.cache_stats import STATS_INTERVAL_SECONDS, publish_forever, publish_stats
+from services.travel.provider_modes import provider_modes
 from services.travel.providers.duffel import DuffelProvider
 from services.travel.providers.google_maps import GoogleMapsProvider
 from services.travel.providers.http import ProviderHttp
@@ -140,6 +141,7 @@ def compose(
 ) -> ServiceDefinition:
     """The service around a given cache client, caller check and BYOK source."""
     travel, clients = build_travel(settings, redis, user_keys=user_keys)
+    keys = server_keys(settings)
     page_tokens.SIGNER.use_settings(settings)  # travel has no ServiceRuntime to do it
     servicer = TravelServicer(travel)
     if settings.travel_metrics_port and settings.travel_metrics_port not in _metrics_started:
@@ -180,6 +182,7 @@ def compose(
         readiness=ready,
         on_stop=stop,
         components=lambda: {"redis": travel.cache.available} if redis is not None else {},
+        modes=lambda: provider_modes(keys, clients),
     )
 
 

@@ -40,6 +40,17 @@ async def test_each_service_reports_version_uptime_and_dependencies(suite: Runni
         assert 0 <= pool["inUse"] <= pool["size"], (name, pool)
 
 
+async def test_modes_say_sandbox_providers_and_offline_model(suite: RunningSuite) -> None:
+    services = await _detailed(suite)
+    # The test settings carry no provider or OpenAI keys.
+    assert services["travel"]["modes"] == {
+        "duffel": "sandbox",
+        "google_maps": "sandbox",
+        "openweathermap": "sandbox",
+    }
+    assert services["assistant"]["modes"] == {"model": "offline"}
+
+
 async def test_describe_is_for_services_only(suite: RunningSuite) -> None:
     async with open_channel(suite.address("trips"), channel_credentials(suite.settings)) as channel:
         call = channel.unary_unary(
