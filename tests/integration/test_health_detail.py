@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from pathlib import Path
+
 import grpc
 import httpx
 import pytest
 from google.protobuf import empty_pb2, struct_pb2
 
-from tests.support.suite import OPERATOR_HEADERS, RunningSuite
+from tests.support.accounts import register
+from tests.support.suite import OPERATOR_HEADERS, RunningSuite, make_settings
+from tripsage.travel.v1 import travel_service_pb2 as travel_pb
+from tripsage.travel.v1 import travel_service_pb2_grpc as travel_grpc
+from tripsage_core.circuit_breaker import CircuitBreaker
+from tripsage_core.embedded import free_port
 from tripsage_core.grpc_kit.diagnostics import DESCRIBE_METHOD, package_version
 from tripsage_core.grpc_kit.tls import channel_credentials, open_channel
 
@@ -61,3 +69,45 @@ async def test_describe_is_for_services_only(suite: RunningSuite) -> None:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await call(empty_pb2.Empty(), timeout=5)
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_modes_show_a_tripped_provider_and_a_live_model(
+    database_dsn: str, redis_url: str, tmp_path: Path
+) -> None:
+    # Duffel has a server key but nothing listens at its address; the assistant's model is
+    # an OpenAI-compatible endpoint (never called here: the mode follows the settings).
+    dead = f"http://127.0.0.1:{free_port()}"
+    settings = make_settings(
+        database_dsn,
+        redis_url,
+        tmp_path,
+        duffel_access_token="duffel_test_unreachable_key",
+        duffel_api_url=dead,
+        openai_base_url=f"{dead}/v1",
+    )
+    running = RunningSuite(settings)
+    try:
+        for name in ("auth", "travel", "assistant"):
+            await running.start_service(name)
+        await running.start_gateway()
+        account = await register(running.address("auth"))
+        when = (date.today() + timedelta(days=30)).isoformat()
+        request = travel_pb.SearchFlightsRequest(
+            slices=[travel_pb.FlightSlice(origin="LHR", destination="JFK", departure_date=when)],
+            passengers=travel_pb.Passengers(adults=1),
+            cabin_class=1,
+        )
+        async with grpc.aio.insecure_channel(running.address("travel")) as channel:
+            travel = travel_grpc.TravelServiceStub(channel)
+            for _ in range(CircuitBreaker("duffel").failure_threshold):
+                with pytest.raises(grpc.aio.AioRpcError) as caught:
+                    await travel.SearchFlights(request, metadata=account.metadata, timeout=30)
+                assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+        async with httpx.AsyncClient(base_url=running.gateway_url) as client:
+            response = await client.get("/api/health/detailed", headers=OPERATOR_HEADERS)
+        services = response.json()["services"]
+        assert services["travel"]["modes"]["duffel"] == "circuit_open"
+        assert services["travel"]["modes"]["openweathermap"] == "sandbox"
+        assert services["assistant"]["modes"] == {"model": "live"}
+    finally:
+        await running.stop()
