@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from tests.support.suite import OPERATOR_HEADERS, RunningSuite, make_settings
 from tripsage.travel.v1 import travel_service_pb2 as travel_pb
 from tripsage.travel.v1 import travel_service_pb2_grpc as travel_grpc
 from tripsage_core.circuit_breaker import CircuitBreaker
+from tripsage_core.database import Database
 from tripsage_core.embedded import free_port
 from tripsage_core.grpc_kit.diagnostics import DESCRIBE_METHOD, package_version
 from tripsage_core.grpc_kit.tls import channel_credentials, open_channel
@@ -46,6 +48,23 @@ async def test_each_service_reports_version_uptime_and_dependencies(suite: Runni
         assert isinstance(pool, dict), (name, body)
         assert 1 <= pool["size"] <= pool["maxSize"], (name, pool)
         assert 0 <= pool["inUse"] <= pool["size"], (name, pool)
+        assert pool["waiting"] >= 0, (name, pool)
+
+
+async def test_pool_counts_the_callers_waiting_for_a_connection(database_dsn: str) -> None:
+    database = Database(database_dsn, max_size=1)
+    await database.connect()
+    try:
+        async with database.pool.acquire():
+            assert database.pool_use() == {"size": 1, "inUse": 1, "maxSize": 1, "waiting": 0}
+            queued = [asyncio.create_task(database.pool.fetchval("SELECT 1")) for _ in range(2)]
+            async with asyncio.timeout(30):  # generous: a broken count fails, not hangs
+                while (database.pool_use() or {}).get("waiting") != 2:
+                    await asyncio.sleep(0.01)
+        assert await asyncio.gather(*queued) == [1, 1]
+        assert database.pool_use() == {"size": 1, "inUse": 0, "maxSize": 1, "waiting": 0}
+    finally:
+        await database.close()
 
 
 async def test_modes_say_sandbox_providers_and_offline_model(suite: RunningSuite) -> None:
