@@ -89,12 +89,12 @@ class ServiceRuntime:
         for the kit's Diagnostics/Describe."""
         body: dict[str, Any] = {}
         if self.database is not None:
-            body["postgresLatencyMs"] = await _timed(self.database.ping)
+            body["postgresLatencyMs"] = await timed_ms(self.database.ping)
             if (pool := self.database.pool_use()) is not None:
                 body["pool"] = pool
         if self.redis is not None:
             redis = self.redis
-            body["redisLatencyMs"] = await _timed(lambda: redis_ping(redis))
+            body["redisLatencyMs"] = await timed_ms(lambda: redis_ping(redis))
         return body
 
     async def _database_ready(self, database: Database) -> bool:
@@ -119,7 +119,8 @@ class ServiceRuntime:
             await self.redis.aclose()
 
 
-async def _timed(probe: Callable[[], Awaitable[bool]]) -> float | None:
+async def timed_ms(probe: Callable[[], Awaitable[bool]]) -> float | None:
+    """How long a dependency's probe took, in ms; None when it failed or took over 2 s."""
     started = time.perf_counter()
     try:
         ok = await asyncio.wait_for(probe(), timeout=2)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from prometheus_client import start_http_server
 from redis.asyncio import Redis
@@ -46,6 +47,7 @@ from tripsage_core.provider_accounts import (
     KeyChooser,
     UserKeySource,
 )
+from tripsage_core.runtime import timed_ms
 
 logger = logging.getLogger("tripsage.travel")
 _metrics_started: set[int] = set()
@@ -164,6 +166,11 @@ def compose(
         else None
     )
 
+    async def describe() -> dict[str, Any]:
+        if redis is None:
+            return {}
+        return {"redisLatencyMs": await timed_ms(lambda: redis_ping(redis))}
+
     async def stop() -> None:
         for client in clients:
             await client.aclose()
@@ -182,6 +189,7 @@ def compose(
         readiness=ready,
         on_stop=stop,
         components=lambda: {"redis": travel.cache.available} if redis is not None else {},
+        describe=describe,
         modes=lambda: provider_modes(keys, clients),
     )
 

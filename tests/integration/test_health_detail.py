@@ -40,6 +40,7 @@ async def test_each_service_reports_version_uptime_and_dependencies(suite: Runni
         assert body["version"] == package_version(), name
         assert isinstance(body["uptimeSeconds"], int | float), name
         assert body["uptimeSeconds"] >= 0, name
+    assert isinstance(services["travel"]["redisLatencyMs"], int | float)
     for name in ("auth", "trips", "assistant"):
         body = services[name]
         assert isinstance(body["postgresLatencyMs"], int | float), (name, body)
