@@ -24,6 +24,7 @@ from tripsage_core.cache import create_redis
 from tripsage_core.config import Settings, get_settings_or_exit
 from tripsage_core.grpc_kit.tls import channel_credentials
 from tripsage_core.logging import LogFiles, configure_logging
+from tripsage_core.service_credentials import service_credentials
 from tripsage_core.telemetry import configure_telemetry, shutdown_telemetry
 
 
@@ -56,6 +57,7 @@ def build_app(settings: Settings | None = None) -> ASGIApp:
         rate_limiter=limiter,
         callers=gateway_callers(settings),
         channel_credentials=channel_credentials(settings),
+        service_credentials=service_credentials(settings),
     )
     if tracing:  # imported only then: OpenTelemetry is megabytes a gateway without it never uses
         from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware

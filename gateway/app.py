@@ -33,6 +33,7 @@ from gateway.rate_limit import RateLimiter, RateLimitMiddleware
 from gateway.routes import RouteTable
 from gateway.security_headers import SecurityHeadersMiddleware
 from gateway.upstream import FORWARDED_HEADERS, ChannelPool
+from tripsage_core.service_credentials import ServiceCredentials
 
 logger = logging.getLogger("tripsage.gateway")
 
@@ -61,6 +62,7 @@ def create_app(
     callers: GatewayCallers | None = None,
     channel_credentials: grpc.ChannelCredentials | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
+    service_credentials: ServiceCredentials | None = None,
 ) -> Starlette:
     """The gateway app.
 
@@ -74,6 +76,8 @@ def create_app(
     request body read (GATEWAY_MAX_BODY_BYTES), 413 past it. The timeouts are the
     deadlines of unary calls, of chat, plan and search calls, and of whole streams
     (gateway/deadlines.py); a client's grpc-timeout or Request-Timeout may shorten them.
+    ``service_credentials``: the gateway's own credential, with which the detailed health
+    asks each service for its figures (Diagnostics/Describe).
     """
     callers = callers if callers is not None else GatewayCallers()
     found = list(services) if services is not None else discover_services()
@@ -83,7 +87,14 @@ def create_app(
     )
     pool = ChannelPool(upstreams, channel_credentials)
     metrics = GatewayMetrics()
-    health = HealthChecker(pool, timeout=health_timeout, rate_limiter=rate_limiter)
+    health = HealthChecker(
+        pool,
+        timeout=health_timeout,
+        rate_limiter=rate_limiter,
+        service_token=(
+            (lambda: service_credentials.issue("gateway")) if service_credentials else None
+        ),
+    )
     openapi_document: dict[str, Any] = {}
 
     async def health_summary(request: Request) -> Response:

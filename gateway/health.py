@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -12,6 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.discovery import short_service_name
 from gateway.upstream import ChannelPool
+from tripsage_core.grpc_kit.diagnostics import describe
 
 HEALTH_TIMEOUT_SECONDS = 2.0
 SERVING = "SERVING"
@@ -68,8 +70,12 @@ class HealthChecker:
         pool: ChannelPool,
         timeout: float = HEALTH_TIMEOUT_SECONDS,
         rate_limiter: GatewayPart | None = None,
+        service_token: Callable[[], str] | None = None,
     ) -> None:
         self.pool = pool
+        # Mints the gateway's service credential for each service's Diagnostics/Describe;
+        # without it the detailed health shows the health checks only.
+        self.service_token = service_token
         self.timeout = timeout
         self.rate_limiter = rate_limiter
 
@@ -114,12 +120,25 @@ class HealthChecker:
     async def _limiter_state(self) -> dict[str, Any] | None:
         return await self.rate_limiter.health() if self.rate_limiter is not None else None
 
+    async def _describe(self, channel: grpc.aio.Channel) -> dict[str, Any] | None:
+        """The service's own figures (version, uptime, latencies, pool, modes), or None
+        when it does not answer in time: its health status is shown all the same."""
+        if self.service_token is None:
+            return None
+        try:
+            return await describe(channel, self.service_token(), self.timeout)
+        except grpc.aio.AioRpcError:
+            return None
+
     async def _detail(self, full_name: str, address: str) -> dict[str, Any]:
         channel = self.pool.channel(address)
-        server, named, *parts = await asyncio.gather(
-            check(channel, "", self.timeout),
-            check(channel, full_name, self.timeout),
-            *(check(channel, f"{full_name}/{part}", self.timeout) for part in COMPONENTS),
+        (server, named, *parts), detail = await asyncio.gather(
+            asyncio.gather(
+                check(channel, "", self.timeout),
+                check(channel, full_name, self.timeout),
+                *(check(channel, f"{full_name}/{part}", self.timeout) for part in COMPONENTS),
+            ),
+            self._describe(channel),
         )
         overall = server.status if server.status != SERVING else named.status
         body: dict[str, Any] = {
@@ -137,6 +156,8 @@ class HealthChecker:
         }
         if components:
             body["components"] = components
+        if detail is not None:
+            body.update(detail)
         errors = [result.error for result in (server, named) if result.error]
         if errors:
             body["error"] = "; ".join(errors)

@@ -40,6 +40,11 @@ class CircuitBreaker:
             return "half_open"
         return "open"
 
+    @property
+    def failures(self) -> int:
+        """Failures in a row since the last success (reported in the detailed health)."""
+        return self._failures
+
     def before_call(self) -> None:
         """Raises CircuitOpen unless a call may go ahead now."""
         state = self.state

@@ -22,17 +22,42 @@ from tripsage_core.errors import Unavailable
 USER_ID_SETTING = "app.user_id"
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool[Any]:
-    pool = await asyncpg.create_pool(
+class CountingPool(asyncpg.Pool):
+    """asyncpg's pool, also counting the callers waiting for a connection (asyncpg has
+    no figure for it; the detailed health shows it). Every acquire, including the pool's
+    own fetch/execute, goes through `_acquire`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.waiting = 0
+
+    async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 (asyncpg's)
+        self.waiting += 1
+        try:
+            return await super()._acquire(timeout)  # type: ignore[misc]
+        finally:
+            self.waiting -= 1
+
+
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> CountingPool:
+    # What asyncpg.create_pool does, with our pool class.
+    pool = CountingPool(
         dsn,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
         min_size=min_size,
         max_size=max_size,
-        command_timeout=30,
-        server_settings={"application_name": "tripsage"},
+        max_queries=50000,
+        max_inactive_connection_lifetime=300.0,
+        setup=None,
         init=_init_connection,
         reset=_reset_connection,
+        loop=None,
+        connect=None,
+        command_timeout=30,
+        server_settings={"application_name": "tripsage"},
     )
-    assert pool is not None
+    await pool
     return pool
 
 
@@ -42,7 +67,7 @@ class Database:
     def __init__(self, dsn: str, *, max_size: int = 10) -> None:
         self.dsn = dsn
         self.max_size = max_size
-        self._pool: asyncpg.Pool[Any] | None = None
+        self._pool: CountingPool | None = None
 
     @property
     def pool(self) -> asyncpg.Pool[Any]:
@@ -61,6 +86,19 @@ class Database:
 
     async def ping(self) -> bool:
         return self._pool is not None and await ping(self._pool)
+
+    def pool_use(self) -> dict[str, int] | None:
+        """The pool's connections (open, lent out, the most allowed) and the callers waiting
+        for one; None before the pool exists."""
+        if self._pool is None:
+            return None
+        size = self._pool.get_size()
+        return {
+            "size": size,
+            "inUse": size - self._pool.get_idle_size(),
+            "maxSize": self._pool.get_max_size(),
+            "waiting": self._pool.waiting,
+        }
 
     async def close(self) -> None:
         if self._pool is not None:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from tripsage_core import client_address, page_tokens
 from tripsage_core.cache import create_redis
@@ -83,6 +86,19 @@ class ServiceRuntime:
         """Each dependency as of the last readiness check (published in health)."""
         return dict(self._components)
 
+    async def describe(self) -> dict[str, Any]:
+        """Latency of each dependency (None while it does not answer) and the pool's use,
+        for the kit's Diagnostics/Describe."""
+        body: dict[str, Any] = {}
+        if self.database is not None:
+            body["postgresLatencyMs"] = await timed_ms(self.database.ping)
+            if (pool := self.database.pool_use()) is not None:
+                body["pool"] = pool
+        if self.redis is not None:
+            redis = self.redis
+            body["redisLatencyMs"] = await timed_ms(lambda: redis_ping(redis))
+        return body
+
     async def _database_ready(self, database: Database) -> bool:
         async with self._lock:
             try:
@@ -103,3 +119,13 @@ class ServiceRuntime:
             await self.database.close()
         if self.redis is not None:
             await self.redis.aclose()
+
+
+async def timed_ms(probe: Callable[[], Awaitable[bool]]) -> float | None:
+    """How long a dependency's probe took, in ms; None when it failed or took over 2 s."""
+    started = time.perf_counter()
+    try:
+        ok = await asyncio.wait_for(probe(), timeout=2)
+    except TimeoutError:
+        ok = False
+    return round((time.perf_counter() - started) * 1000, 2) if ok else None

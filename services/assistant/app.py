@@ -112,6 +112,8 @@ async def build(settings: Settings) -> ServiceDefinition:
         on_stop=lambda: _close(runtime, models, memories, embedder),
         components=runtime.components,
         metrics_port=settings.metrics_port("assistant"),
+        describe=runtime.describe,
+        modes=lambda: {"model": models.mode},
     )
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from redis.asyncio import Redis
 
 from services.travel.cache import SearchCache, cache_namespace
 from services.travel.cache_stats import STATS_INTERVAL_SECONDS, publish_forever, publish_stats
+from services.travel.provider_modes import provider_modes
 from services.travel.providers.duffel import DuffelProvider
 from services.travel.providers.google_maps import GoogleMapsProvider
 from services.travel.providers.http import ProviderHttp
@@ -44,6 +46,7 @@ from tripsage_core.provider_accounts import (
     KeyChooser,
     UserKeySource,
 )
+from tripsage_core.runtime import timed_ms
 
 logger = logging.getLogger("tripsage.travel")
 
@@ -138,6 +141,7 @@ def compose(
 ) -> ServiceDefinition:
     """The service around a given cache client, caller check and BYOK source."""
     travel, clients = build_travel(settings, redis, user_keys=user_keys)
+    keys = server_keys(settings)
     page_tokens.SIGNER.use_settings(settings)  # travel has no ServiceRuntime to do it
     servicer = TravelServicer(travel)
     # Loading reference data takes a few seconds; do it off the event loop at start.
@@ -156,6 +160,11 @@ def compose(
         if redis is not None
         else None
     )
+
+    async def describe() -> dict[str, Any]:
+        if redis is None:
+            return {}
+        return {"redisLatencyMs": await timed_ms(lambda: redis_ping(redis))}
 
     async def stop() -> None:
         for client in clients:
@@ -176,6 +185,8 @@ def compose(
         on_stop=stop,
         components=lambda: {"redis": travel.cache.available} if redis is not None else {},
         metrics_port=settings.metrics_port("travel"),
+        describe=describe,
+        modes=lambda: provider_modes(keys, clients),
     )
 
 

@@ -25,6 +25,7 @@ from tripsage_core.config import Settings, load_settings
 from tripsage_core.embedded import free_port
 from tripsage_core.grpc_kit.server import GrpcService, ServiceDefinition
 from tripsage_core.grpc_kit.tls import channel_credentials, open_channel, server_credentials
+from tripsage_core.service_credentials import service_credentials
 
 JWT_SECRET = "test-jwt-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 # Opens the gateway's detailed health and metrics (OPERATOR_TOKEN).
@@ -114,6 +115,7 @@ class RunningSuite:
             call_timeout=10,
             callers=gateway_callers(self.settings),
             channel_credentials=channel_credentials(self.settings),
+            service_credentials=service_credentials(self.settings),
             **options,
         )
         self.gateway_url = await self._gateway.enter_async_context(

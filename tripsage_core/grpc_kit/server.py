@@ -24,6 +24,13 @@ from grpc_reflection.v1alpha import reflection
 
 from tripsage_core.grpc_kit.access import AccessInterceptor, AccessTable, AdminCheck
 from tripsage_core.grpc_kit.caller import CallerResolver
+from tripsage_core.grpc_kit.diagnostics import (
+    DIAGNOSTICS_ACCESS,
+    DIAGNOSTICS_SERVICE,
+    Describe,
+    Diagnostics,
+    Modes,
+)
 from tripsage_core.grpc_kit.interceptors import default_interceptors
 from tripsage_core.grpc_kit.metrics import MetricsInterceptor, serve_metrics
 from tripsage_core.telemetry import untraced
@@ -59,6 +66,11 @@ class ServiceDefinition:
     # Where this process serves Prometheus metrics (None: nowhere).
     metrics_port: int | None = None
     extra_interceptors: Sequence[aio.ServerInterceptor[Any, Any]] = field(default_factory=tuple)
+    # Figures for the kit's Diagnostics/Describe (grpc_kit.diagnostics): the runtime's
+    # dependency latencies and pool use, and the service's named modes (provider -> live,
+    # sandbox, failing, circuit_open; model -> live, offline).
+    describe: Describe | None = None
+    modes: Modes | None = None
 
 
 class GrpcService:
@@ -81,7 +93,9 @@ class GrpcService:
                 MetricsInterceptor(),  # outermost: refused and failed calls count too
                 *default_interceptors(),
                 AccessInterceptor(
-                    definition.access, definition.callers, is_admin=definition.is_admin
+                    {**definition.access, DIAGNOSTICS_SERVICE: DIAGNOSTICS_ACCESS},
+                    definition.callers,
+                    is_admin=definition.is_admin,
                 ),
                 *definition.extra_interceptors,
             ],
@@ -93,6 +107,7 @@ class GrpcService:
             ],
         )
         self.health = health_aio.HealthServicer()
+        self.diagnostics = Diagnostics(definition.describe, definition.modes)
         self.port = 0
         self._watcher: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
@@ -111,6 +126,7 @@ class GrpcService:
         """Listen on host:port (port 0: any free one), over TLS when credentials are given."""
         definition = self.definition
         definition.register(self.server)
+        self.diagnostics.register(self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         if self.reflection:
             reflection.enable_server_reflection(

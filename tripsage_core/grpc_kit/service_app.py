@@ -9,6 +9,7 @@ from grpc import aio
 
 from tripsage_core.grpc_kit.access import AccessTable, AdminCheck
 from tripsage_core.grpc_kit.caller import CallerResolver
+from tripsage_core.grpc_kit.diagnostics import Describe, Modes
 from tripsage_core.grpc_kit.server import Readiness, ServiceDefinition, always_ready
 from tripsage_core.runtime import ServiceRuntime
 from tripsage_core.service_registry import SERVICES
@@ -32,13 +33,16 @@ def service_definition[S](
     on_stop: Callable[[], Awaitable[None]] | None = None,
     components: Callable[[], Mapping[str, bool]] | None = None,
     metrics_port: int | None = None,
+    describe: Describe | None = None,
+    modes: Modes | None = None,
 ) -> ServiceDefinition:
     """`servicer` added by its generated `add_…_to_server`, its RPCs guarded by `policies`.
-    With a `runtime`, readiness, stop and components are the runtime's; a service without
-    one (travel) passes its own."""
+    With a `runtime`, readiness, stop, components and describe are the runtime's; a service
+    without one (travel) passes its own. `modes` names the service's modes for operators."""
     name = grpc_service_name(service)
     if runtime is not None:
         readiness, on_stop, components = runtime.ready, runtime.close, runtime.components
+        describe = runtime.describe
 
     def register(server: aio.Server) -> None:
         add_servicer(servicer, server)
@@ -54,4 +58,6 @@ def service_definition[S](
         on_stop=on_stop,
         components=components,
         metrics_port=metrics_port,
+        describe=describe,
+        modes=modes,
     )
