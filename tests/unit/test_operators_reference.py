@@ -17,8 +17,8 @@ from tripsage_core.config import Settings
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = (ROOT / "docs" / "operators.md").read_text()
 VARIABLES = {name.upper() for name in Settings.model_fields}
-# Named in the page but not settings (platform or shell variables): none today.
-NOT_SETTINGS: frozenset[str] = frozenset()
+# Upper-case names in the page that are not variables: gRPC health statuses.
+NOT_SETTINGS = frozenset({"NOT_SERVING", "SERVICE_UNKNOWN"})
 
 
 def _code_blocks(language: str) -> list[str]:
