@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The one TripSage image, `tripsage-ai`: docker build -t tripsage-ai .
 # The container command picks the process (ENTRYPOINT: python -m tripsage.container):
 #   services.auth | services.trips | services.travel | services.assistant  (gRPC, 50051-50054)
@@ -12,18 +11,21 @@
 # (TRIPSAGE_DATA_DIR; log files in /data/logs), a volume. Set LOG_FILE_MAX_BYTES=0 to log
 # only to stdout when no volume is mounted there.
 ARG BASE=python:3.13-slim
+# uv comes from its own image; offline, any image with the binary at /uv stands in
+# (`--build-arg UV_IMAGE=...`, as tests/docker builds one).
+ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.9
+
+FROM ${UV_IMAGE} AS uv
 
 FROM ${BASE} AS build
-ARG UV_VERSION=0.13.9
-# The CA bundle of a proxied build network comes in as a secret, never into a layer.
-RUN --mount=type=secret,id=ca,required=false \
-    if [ -f /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
- && python3 -m pip install --no-cache-dir --root-user-action=ignore "uv==${UV_VERSION}"
+COPY --from=uv /uv /usr/local/bin/uv
 WORKDIR /app
-ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never UV_NO_CACHE=1
+ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never UV_PYTHON=python3 \
+    UV_NO_CACHE=1
 COPY pyproject.toml uv.lock README.md ./
 # --no-default-groups: no test tools and no embedded PostgreSQL/Valkey (production
-# refuses them anyway).
+# refuses them anyway). The CA bundle of a proxied build network comes in as the
+# secret `ca`, never into a layer.
 RUN --mount=type=secret,id=ca,required=false \
     if [ -f /run/secrets/ca ]; then export SSL_CERT_FILE=/run/secrets/ca; fi \
  && uv sync --frozen --no-default-groups --no-install-project
