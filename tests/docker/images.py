@@ -16,17 +16,19 @@ BASE_IMAGE = "tripsage-base:trixie"
 UV_IMAGE = "tripsage-uv:local"
 APP_IMAGE = "tripsage-ai:test"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+# The client to use (DOCKER=/usr/bin/docker where the one on PATH lacks buildx).
+DOCKER = os.environ.get("DOCKER", "docker")
 
 
 def docker(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
+        [DOCKER, *args], capture_output=True, text=True, timeout=timeout, check=False
     )
 
 
 def engine_problem() -> str | None:
     """Why no Docker engine can be used, or None when one answers."""
-    if shutil.which("docker") is None:
+    if shutil.which(DOCKER) is None:
         return "no docker client on PATH"
     info = docker("info", "--format", "{{.ServerVersion}}", timeout=30)
     if info.returncode != 0:
@@ -66,7 +68,7 @@ def ensure_base() -> None:
         )
         tar = subprocess.Popen(["tar", "-C", directory, "-c", "."], stdout=subprocess.PIPE)
         imported = subprocess.run(
-            ["docker", "import", "-", BASE_IMAGE],
+            [DOCKER, "import", "-", BASE_IMAGE],
             stdin=tar.stdout,
             capture_output=True,
             text=True,
@@ -112,7 +114,7 @@ def build_app() -> None:
     if CA_BUNDLE.is_file():
         args += ["--secret", f"id=ca,src={CA_BUNDLE}"]
     result = subprocess.run(
-        ["docker", *args, str(ROOT)],
+        [DOCKER, *args, str(ROOT)],
         capture_output=True,
         text=True,
         timeout=900,
