@@ -15,6 +15,8 @@ HERE = Path(__file__).resolve().parent
 BASE_IMAGE = "tripsage-base:trixie"
 UV_IMAGE = "tripsage-uv:local"
 APP_IMAGE = "tripsage-ai:test"
+POSTGRES_IMAGE = "tripsage-postgres:test"
+VALKEY_IMAGE = "tripsage-valkey:test"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 # The client to use (DOCKER=/usr/bin/docker where the one on PATH lacks buildx).
 DOCKER = os.environ.get("DOCKER", "docker")
@@ -122,3 +124,21 @@ def build_app() -> None:
         env={**os.environ, "DOCKER_BUILDKIT": "1"},
     )
     _checked(result)
+
+
+def build_stores() -> None:
+    """PostgreSQL (with pgvector) and Valkey on the same base, for the stack."""
+    ensure_base()
+    for dockerfile, tag in (
+        ("postgres.Dockerfile", POSTGRES_IMAGE),
+        ("valkey.Dockerfile", VALKEY_IMAGE),
+    ):
+        result = subprocess.run(
+            [DOCKER, "build", "-f", str(HERE / dockerfile), "-t", tag, str(HERE)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+            env={**os.environ, "DOCKER_BUILDKIT": "1"},
+        )
+        _checked(result)
