@@ -97,7 +97,15 @@ def stack() -> Iterator[dict[str, str]]:
             POSTGRES_IMAGE,
         )
         run("valkey", VALKEY_IMAGE)
-        _wait("postgres", lambda: docker("exec", pg, "pg_isready", "-h", "/tmp").returncode == 0)
+        _wait(
+            "postgres",
+            lambda: (
+                docker(
+                    "exec", pg, "pg_isready", "-h", "127.0.0.1", "-U", "tripsage", "-d", "tripsage"
+                ).returncode
+                == 0
+            ),
+        )
         migrate = run("migrate", *app, APP_IMAGE, "migrate")
         exit_code = docker("wait", migrate).stdout.strip()
         assert exit_code == "0", docker("logs", migrate).stderr[-3000:]
