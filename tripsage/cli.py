@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tripsage_core.config import Settings, get_settings_or_exit
 from tripsage_core.logging import LogFiles, configure_logging
-from tripsage_core.service_registry import SERVICE_NAMES
+from tripsage_core.service_registry import SERVICE_NAMES, SERVICES
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -57,6 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     probe.add_argument("service", choices=["auth", "trips", "travel", "assistant"])
     probe.add_argument("--address", help="host:port (default: 127.0.0.1 and the service's port)")
+    grpc_probe = commands.add_parser(
+        "probe",
+        help="exit 0 when the gRPC server at ADDRESS reports SERVING on grpc.health.v1",
+        description="The container image's health check. SERVICE is a short name (auth, ...)"
+        " or a full gRPC service name; without it, the whole server.",
+    )
+    grpc_probe.add_argument("address", help="host:port")
+    grpc_probe.add_argument("service", nargs="?", default="")
     commands.add_parser(
         "rotate-secret-key",
         help="re-encrypt every BYOK key under SECRET_KEY (old key in SECRET_KEY_PREVIOUS)",
@@ -155,26 +163,42 @@ def _auth_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _health_check(settings: Settings, service: str, address: str | None) -> int:
+    target = address or f"127.0.0.1:{settings.listen_port(service)}"
+    return await _probe(settings, target, service, health_name="")
+
+
+async def _probe_command(settings: Settings, address: str, service: str) -> int:
+    info = next((each for each in SERVICES if each.name == service), None)
+    if info is not None:
+        return await _probe(settings, address, service, health_name=info.grpc_service)
+    return await _probe(settings, address, None, health_name=service)
+
+
+async def _probe(settings: Settings, target: str, service: str | None, health_name: str) -> int:
+    """Ask grpc.health.v1 at TARGET about HEALTH_NAME ("" is the whole server); over TLS
+    when the settings say so, expecting the certificate of SERVICE's *_SERVICE_ADDR host."""
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     from tripsage_core.grpc_kit.tls import channel_credentials, open_channel
 
     credentials = channel_credentials(settings)
-    # The certificate names the service as others reach it (*_SERVICE_ADDR), not 127.0.0.1.
-    expected_name = settings.service_addr(service).rsplit(":", 1)[0].strip("[]")
-    options = [("grpc.ssl_target_name_override", expected_name)] if credentials else []
-    target = address or f"127.0.0.1:{settings.listen_port(service)}"
+    label = service or health_name or target
+    options = []
+    if credentials and service is not None:
+        # The certificate names the service as others reach it, not 127.0.0.1.
+        expected_name = settings.service_addr(service).rsplit(":", 1)[0].strip("[]")
+        options = [("grpc.ssl_target_name_override", expected_name)]
     async with open_channel(target, credentials, options=options) as channel:
         try:
             reply = await health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(), timeout=5
+                health_pb2.HealthCheckRequest(service=health_name), timeout=5
             )
         except grpc.aio.AioRpcError as exc:
-            print(f"{service} at {target}: {exc.code().name}", file=sys.stderr)
+            print(f"{label} at {target}: {exc.code().name}", file=sys.stderr)
             return 1
     status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
-    print(f"{service} at {target}: {status}")
+    print(f"{label} at {target}: {status}")
     return 0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1
 
 
@@ -343,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging("launcher", settings.log_level, settings.log_format, files)
     if args.command == "health-check":
         return asyncio.run(_health_check(settings, args.service, args.address))
+    if args.command == "probe":
+        return asyncio.run(_probe_command(settings, args.address, args.service))
     if args.command in ("create-admin", "rotate-secret-key"):
         return _auth_command(args, settings)
     if args.command in ("backup", "restore"):
