@@ -63,6 +63,17 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument(
         "--clean", action="store_true", help="drop the backup's schemas first if they exist"
     )
+    full = commands.add_parser(
+        "create-backup",
+        help="database, configuration (secrets redacted) and logs in one .tar.gz with checksums",
+    )
+    full.add_argument(
+        "--output", type=Path, help="default: DATA_DIR/backups/tripsage-full-TIME.tar.gz"
+    )
+    check = commands.add_parser(
+        "verify-backup", help="re-check an archive of `tripsage create-backup` against its manifest"
+    )
+    check.add_argument("path", type=Path)
     commands.add_parser(
         "verify-connection", help="check that PostgreSQL and Redis answer (a line each)"
     )
@@ -206,6 +217,29 @@ def _backup_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _archive_command(args: argparse.Namespace, settings: Settings) -> int:
+    from tripsage import backups, full_backup
+
+    try:
+        if args.command == "verify-backup":
+            report = full_backup.verify_backup(args.path)
+            verb = "verified"
+        else:
+            with _database(settings) as dsn:
+                path = args.output or full_backup.default_archive_path(
+                    settings.tripsage_data_dir.resolve()
+                )
+                report = asyncio.run(full_backup.create_backup(settings, dsn, path))
+                verb = "archived"
+    except backups.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for member in report.members:
+        print(f"  {member.name}: {member.size} bytes, sha256 {member.sha256}")
+    print(f"{verb} {len(report.members)} members: {report.path}")
+    return 0
+
+
 def _cache_command(args: argparse.Namespace, settings: Settings) -> int:
     from services.travel.cache import cache_namespace
     from tripsage import cache_admin
@@ -327,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
         return _auth_command(args, settings)
     if args.command in ("backup", "restore"):
         return _backup_command(args, settings)
+    if args.command in ("create-backup", "verify-backup"):
+        return _archive_command(args, settings)
     if args.command in ("view-logs", "search-logs", "export-logs"):
         return _logs_command(args, settings)
     if args.command in ("verify-connection", "verify-setup"):
