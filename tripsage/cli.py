@@ -74,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
         "verify-backup", help="re-check an archive of `tripsage create-backup` against its manifest"
     )
     check.add_argument("path", type=Path)
+    scan = commands.add_parser(
+        "security-scan",
+        help="ruff's security rules (S) over the code; findings not in the baseline fail",
+    )
+    scan.add_argument("paths", nargs="*", help="default: services gateway tripsage tripsage_core")
+    scan.add_argument("--baseline", type=Path, help="default: .security-baseline.json")
+    scan.add_argument("--update-baseline", action="store_true", help="accept every current finding")
     commands.add_parser(
         "verify-connection", help="check that PostgreSQL and Redis answer (a line each)"
     )
@@ -240,6 +247,31 @@ def _archive_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _security_scan(args: argparse.Namespace) -> int:
+    from tripsage import security_scan as scan
+
+    baseline_path = args.baseline or scan.DEFAULT_BASELINE
+    try:
+        baseline = scan.read_baseline(baseline_path)
+        found = scan.findings(args.paths or list(scan.DEFAULT_PATHS))
+    except scan.ScanError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.update_baseline:
+        scan.write_baseline(baseline_path, found, baseline)
+        print(f"baseline {baseline_path}: {len(found)} accepted findings")
+        return 0
+    result = scan.compare(found, baseline)
+    for finding in result.new:
+        print(finding.text())
+    stale = f"; {result.stale} baseline entries no longer occur" if result.stale else ""
+    print(
+        f"{len(result.new)} new findings, {len(found) - len(result.new)} accepted in"
+        f" {baseline_path.name}{stale}"
+    )
+    return 1 if result.new else 0
+
+
 def _cache_command(args: argparse.Namespace, settings: Settings) -> int:
     from services.travel.cache import cache_namespace
     from tripsage import cache_admin
@@ -351,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if getattr(args, "data_dir", None) is not None:
         os.environ["TRIPSAGE_DATA_DIR"] = str(args.data_dir)
+    if args.command == "security-scan":  # reads code, not settings
+        return _security_scan(args)
     settings = get_settings_or_exit()
     # The launcher of `tripsage up` keeps a log file too; one-off commands only print.
     files = LogFiles.from_settings(settings, "launcher") if args.command == "up" else None
