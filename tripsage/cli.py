@@ -81,6 +81,15 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("paths", nargs="*", help="default: services gateway tripsage tripsage_core")
     scan.add_argument("--baseline", type=Path, help="default: .security-baseline.json")
     scan.add_argument("--update-baseline", action="store_true", help="accept every current finding")
+    audit = commands.add_parser(
+        "check-vulnerabilities",
+        help="pip-audit over uv.lock: 1 on a known vulnerability, 2 when it could not check",
+    )
+    audit.add_argument(
+        "--service", choices=("pypi", "osv"), default="pypi", help="advisory database"
+    )
+    audit.add_argument("--timeout", type=int, default=15, help="seconds per request")
+    audit.add_argument("--osv-url", help="an OSV API mirror (with --service osv)")
     commands.add_parser(
         "verify-connection", help="check that PostgreSQL and Redis answer (a line each)"
     )
@@ -272,6 +281,34 @@ def _security_scan(args: argparse.Namespace) -> int:
     return 1 if result.new else 0
 
 
+def _check_vulnerabilities(args: argparse.Namespace) -> int:
+    from tripsage import vulnerabilities as vulns
+
+    try:
+        report = vulns.audit(vulns.locked_requirements(), args.service, args.timeout, args.osv_url)
+    except vulns.AuditUnavailable as exc:
+        print(f"error: not checked: {exc}", file=sys.stderr)
+        return 2
+    for vulnerability in report.vulnerabilities:
+        print(vulnerability.text())
+    if report.checked:  # all skipped is one failure, said once below
+        for package, why in sorted(report.skipped.items()):
+            print(f"not checked: {package}: {why}", file=sys.stderr)
+    if report.vulnerabilities:
+        print(f"{len(report.vulnerabilities)} known vulnerabilities in {report.checked} packages")
+        return 1
+    if report.skipped:
+        print(
+            f"error: {len(report.skipped)} of {report.checked + len(report.skipped)} packages"
+            f" could not be checked against {args.service} (is its advisory database"
+            " reachable?): no clean bill given",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"no known vulnerabilities in {report.checked} packages ({args.service})")
+    return 0
+
+
 def _cache_command(args: argparse.Namespace, settings: Settings) -> int:
     from services.travel.cache import cache_namespace
     from tripsage import cache_admin
@@ -385,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["TRIPSAGE_DATA_DIR"] = str(args.data_dir)
     if args.command == "security-scan":  # reads code, not settings
         return _security_scan(args)
+    if args.command == "check-vulnerabilities":
+        return _check_vulnerabilities(args)
     settings = get_settings_or_exit()
     # The launcher of `tripsage up` keeps a log file too; one-off commands only print.
     files = LogFiles.from_settings(settings, "launcher") if args.command == "up" else None
