@@ -427,7 +427,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings_or_exit()
     # The launcher of `tripsage up` keeps a log file too; one-off commands only print.
     files = LogFiles.from_settings(settings, "launcher") if args.command == "up" else None
-    configure_logging("launcher", settings.log_level, settings.log_format, files)
+    # One-off commands print their results on stdout: their log lines go to stderr.
+    stream = sys.stdout if args.command == "up" else sys.stderr
+    configure_logging("launcher", settings.log_level, settings.log_format, files, stream)
     if args.command == "health-check":
         return asyncio.run(_health_check(settings, args.service, args.address))
     if args.command in ("create-admin", "rotate-secret-key"):
