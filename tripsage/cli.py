@@ -88,6 +88,33 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument(
         "--clean", action="store_true", help="drop the backup's schemas first if they exist"
     )
+    full = commands.add_parser(
+        "create-backup",
+        help="database, configuration (secrets redacted) and logs in one .tar.gz with checksums",
+    )
+    full.add_argument(
+        "--output", type=Path, help="default: DATA_DIR/backups/tripsage-full-TIME.tar.gz"
+    )
+    check = commands.add_parser(
+        "verify-backup", help="re-check an archive of `tripsage create-backup` against its manifest"
+    )
+    check.add_argument("path", type=Path)
+    scan = commands.add_parser(
+        "security-scan",
+        help="ruff's security rules (S) over the code; findings not in the baseline fail",
+    )
+    scan.add_argument("paths", nargs="*", help="default: services gateway tripsage tripsage_core")
+    scan.add_argument("--baseline", type=Path, help="default: .security-baseline.json")
+    scan.add_argument("--update-baseline", action="store_true", help="accept every current finding")
+    audit = commands.add_parser(
+        "check-vulnerabilities",
+        help="pip-audit over uv.lock: 1 on a known vulnerability, 2 when it could not check",
+    )
+    audit.add_argument(
+        "--service", choices=("pypi", "osv"), default="pypi", help="advisory database"
+    )
+    audit.add_argument("--timeout", type=int, default=15, help="seconds per request")
+    audit.add_argument("--osv-url", help="an OSV API mirror (with --service osv)")
     commands.add_parser(
         "verify-connection", help="check that PostgreSQL and Redis answer (a line each)"
     )
@@ -250,6 +277,82 @@ def _backup_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _archive_command(args: argparse.Namespace, settings: Settings) -> int:
+    from tripsage import backups, full_backup
+
+    try:
+        if args.command == "verify-backup":
+            report = full_backup.verify_backup(args.path)
+            verb = "verified"
+        else:
+            with _database(settings) as dsn:
+                path = args.output or full_backup.default_archive_path(
+                    settings.tripsage_data_dir.resolve()
+                )
+                report = asyncio.run(full_backup.create_backup(settings, dsn, path))
+                verb = "archived"
+    except backups.BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for member in report.members:
+        print(f"  {member.name}: {member.size} bytes, sha256 {member.sha256}")
+    print(f"{verb} {len(report.members)} members: {report.path}")
+    return 0
+
+
+def _security_scan(args: argparse.Namespace) -> int:
+    from tripsage import security_scan as scan
+
+    baseline_path = args.baseline or scan.DEFAULT_BASELINE
+    try:
+        baseline = scan.read_baseline(baseline_path)
+        found = scan.findings(args.paths or list(scan.DEFAULT_PATHS))
+    except scan.ScanError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.update_baseline:
+        scan.write_baseline(baseline_path, found, baseline)
+        print(f"baseline {baseline_path}: {len(found)} accepted findings")
+        return 0
+    result = scan.compare(found, baseline)
+    for finding in result.new:
+        print(finding.text())
+    stale = f"; {result.stale} baseline entries no longer occur" if result.stale else ""
+    print(
+        f"{len(result.new)} new findings, {len(found) - len(result.new)} accepted in"
+        f" {baseline_path.name}{stale}"
+    )
+    return 1 if result.new else 0
+
+
+def _check_vulnerabilities(args: argparse.Namespace) -> int:
+    from tripsage import vulnerabilities as vulns
+
+    try:
+        report = vulns.audit(vulns.locked_requirements(), args.service, args.timeout, args.osv_url)
+    except vulns.AuditUnavailable as exc:
+        print(f"error: not checked: {exc}", file=sys.stderr)
+        return 2
+    for vulnerability in report.vulnerabilities:
+        print(vulnerability.text())
+    if report.checked:  # all skipped is one failure, said once below
+        for package, why in sorted(report.skipped.items()):
+            print(f"not checked: {package}: {why}", file=sys.stderr)
+    if report.vulnerabilities:
+        print(f"{len(report.vulnerabilities)} known vulnerabilities in {report.checked} packages")
+        return 1
+    if report.skipped:
+        print(
+            f"error: {len(report.skipped)} of {report.checked + len(report.skipped)} packages"
+            f" could not be checked against {args.service} (is its advisory database"
+            " reachable?): no clean bill given",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"no known vulnerabilities in {report.checked} packages ({args.service})")
+    return 0
+
+
 def _cache_command(args: argparse.Namespace, settings: Settings) -> int:
     from services.travel.cache import cache_namespace
     from tripsage import cache_admin
@@ -361,10 +464,16 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if getattr(args, "data_dir", None) is not None:
         os.environ["TRIPSAGE_DATA_DIR"] = str(args.data_dir)
+    if args.command == "security-scan":  # reads code, not settings
+        return _security_scan(args)
+    if args.command == "check-vulnerabilities":
+        return _check_vulnerabilities(args)
     settings = get_settings_or_exit()
     # The launcher of `tripsage up` keeps a log file too; one-off commands only print.
     files = LogFiles.from_settings(settings, "launcher") if args.command == "up" else None
-    configure_logging("launcher", settings.log_level, settings.log_format, files)
+    # One-off commands print their results on stdout: their log lines go to stderr.
+    stream = sys.stdout if args.command == "up" else sys.stderr
+    configure_logging("launcher", settings.log_level, settings.log_format, files, stream)
     if args.command == "health-check":
         return asyncio.run(_health_check(settings, args.service, args.address))
     if args.command == "probe":
@@ -373,6 +482,8 @@ def main(argv: list[str] | None = None) -> int:
         return _auth_command(args, settings)
     if args.command in ("backup", "restore"):
         return _backup_command(args, settings)
+    if args.command in ("create-backup", "verify-backup"):
+        return _archive_command(args, settings)
     if args.command in ("view-logs", "search-logs", "export-logs"):
         return _logs_command(args, settings)
     if args.command in ("verify-connection", "verify-setup"):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tripsage_core.request_context import request_id_var
 
@@ -92,12 +92,17 @@ class LogFiles:
 
 
 def configure_logging(
-    service: str, level: str = "INFO", fmt: str = "text", files: LogFiles | None = None
+    service: str,
+    level: str = "INFO",
+    fmt: str = "text",
+    files: LogFiles | None = None,
+    stream: TextIO | None = None,
 ) -> None:
-    """Route every logger to stderr in the chosen format, and to rotating JSON files
-    when `files` says where; safe to call more than once."""
+    """Route every logger to `stream` (stdout, where container runtimes collect a
+    service's logs) in the chosen format, and to rotating JSON files when `files`
+    says where; safe to call more than once."""
     context = _ContextFilter(service)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(context)
     root = logging.getLogger()

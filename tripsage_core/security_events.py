@@ -5,10 +5,11 @@ Every such record comes from the `tripsage.security` logger with
 password_changed, password_reset, password_reset_requested, api_key_created,
 api_key_revoked, provider_key_stored, provider_key_deleted, role_changed,
 permission_denied, token_rejected, invitation_created, invitation_accepted,
-invitation_declined, collaborator_role_changed, collaborator_removed, ...)
-and an `outcome` (success, denied, throttled), plus ids — never a password,
-token or key. `tripsage search-logs --query '"event_type": "security"'`
-lists them.
+invitation_declined, invitation_revoked, collaborator_role_changed,
+collaborator_removed, ...) and an `outcome` (success, denied, throttled), plus
+ids — never a password, token, key or email address (invitations name the
+invitation and trip ids; the address stays in the trip's activity).
+`tripsage search-logs --query '"event_type": "security"'` lists them.
 """
 
 from __future__ import annotations

@@ -36,6 +36,7 @@ from tripsage_core.errors import (
 from tripsage_core.identity import Principal
 from tripsage_core.keyset import ByCreation, Page, keyset_page
 from tripsage_core.page_budget import PAGE_BYTES
+from tripsage_core.security_events import security_event
 from tripsage_core.users import UserSummary
 
 
@@ -140,6 +141,11 @@ class Collaboration:
                  "state": "invited"},
             )  # fmt: skip
             await uow.trips.touch(trip_id)
+        # Logged once committed; the address stays in the trip's own activity, not the log.
+        security_event(
+            "invitation_created", user_id=caller.user_id, trip_id=trip_id,
+            invitation_id=added.id, role=role,
+        )  # fmt: skip
         return added
 
     async def _owns(self, owner_id: str, address: str) -> bool:
@@ -170,6 +176,11 @@ class Collaboration:
                 f"changed {current.email or current.user_id} from {current.role} to {role}",
                 {"collaborator_id": current.id, "from": current.role, "to": role},
             )
+        security_event(
+            "collaborator_role_changed", user_id=caller.user_id, trip_id=trip_id,
+            collaborator_id=current.id, collaborator_user_id=current.user_id,
+            from_role=current.role, to_role=role,
+        )  # fmt: skip
         return updated
 
     async def remove(self, caller: Principal, trip_id: str, collaborator_id: str) -> None:
@@ -186,6 +197,12 @@ class Collaboration:
             )  # fmt: skip
             await uow.collaborators.delete(current.id)
             await uow.trips.touch(trip_id)
+        # A pending invitation taken back is a revocation; an active collaborator, a removal.
+        security_event(
+            "invitation_revoked" if current.state == "pending" else "collaborator_removed",
+            user_id=caller.user_id, trip_id=trip_id, collaborator_id=current.id,
+            collaborator_user_id=current.user_id,
+        )  # fmt: skip
 
     async def leave(self, caller: Principal, trip_id: str) -> None:
         async with self.store.unit(caller) as uow:
@@ -232,13 +249,19 @@ class Collaboration:
             trip_id = await uow.collaborators.accept(target)
             if trip_id is None:
                 raise _invitation_not_found(invitation_id)
-            return await load_trip(uow, trip_id)
+            trip = await load_trip(uow, trip_id)
+        security_event(
+            "invitation_accepted", user_id=caller.user_id, trip_id=trip_id,
+            invitation_id=invitation_id,
+        )  # fmt: skip
+        return trip
 
     async def decline(self, caller: Principal, invitation_id: str) -> None:
         target = parse_uuid(invitation_id, "invitation_id", "invitation")
         async with self.store.unit(caller) as uow:
             if not await uow.collaborators.decline(target):
                 raise _invitation_not_found(invitation_id)
+        security_event("invitation_declined", user_id=caller.user_id, invitation_id=invitation_id)
 
     async def _names(self, user_ids: set[str]) -> dict[str, str]:
         if not user_ids:

@@ -7,13 +7,18 @@ the provider keys stored before the backup.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import os
 import subprocess
 import sys
+import tarfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import grpc
@@ -23,7 +28,7 @@ import pytest_asyncio
 
 from tests.support.accounts import Account, register, verified
 from tests.support.auth_suite import ROOT, cli_env, run_cli, start_suite
-from tests.support.suite import RunningSuite, make_settings, whole_suite
+from tests.support.suite import JWT_SECRET, RunningSuite, make_settings, whole_suite
 from tests.support.trips import create_trip, share
 from tripsage.backups import HEADER_MARK, row_counts
 from tripsage.trips.v1 import trip_service_pb2_grpc as trips_grpc
@@ -224,3 +229,77 @@ def test_without_postgres_url_the_commands_use_the_embedded_server_of_the_data_d
     assert str(backups[0]) in made.stdout
     # Each command stopped the server it started: the data directory is free again.
     assert not (tmp_path / "data" / "postgres" / "postmaster.pid").exists()
+
+
+async def test_the_full_archive_checks_out_hides_secrets_and_its_dump_restores(
+    suite: RunningSuite, populated: Account, postgres_admin_dsn: str, tmp_path: Path
+) -> None:
+    settings = suite.settings
+    assert settings.postgres_url is not None
+    assert settings.secret_key is not None
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log_line = '{"time": "2026-12-04T20:00:00+00:00", "level": "INFO", "message": "started"}\n'
+    (logs / "auth.log").write_text(log_line)
+    (logs / "auth.log.1").write_text(log_line)
+    env = {**cli_env(suite, tmp_path), "LOG_DIR": str(logs)}
+    archive_path = tmp_path / "full.tar.gz"
+    made = subprocess.run(  # the script path the operators reference names
+        [sys.executable, "scripts/backup/create_backup.py", "--output", str(archive_path)],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    assert "archived 4 members" in made.stdout
+    assert archive_path.stat().st_mode & 0o077 == 0
+
+    with tarfile.open(archive_path, "r:gz") as archive:
+        members = {
+            info.name: archive.extractfile(info).read()  # type: ignore[union-attr]
+            for info in archive.getmembers()
+        }
+    manifest = json.loads(members.pop("manifest.json"))
+    assert manifest["version"] == "0.1.0"
+    assert {m["name"] for m in manifest["members"]} == set(members)
+    for member in manifest["members"]:
+        content = members[member["name"]]
+        assert len(content) == member["size"]
+        assert hashlib.sha256(content).hexdigest() == member["sha256"]
+    assert members["logs/auth.log"].decode() == log_line
+
+    password = urlsplit(settings.postgres_url.get_secret_value()).password  # none in tests
+    secrets = [settings.secret_key.get_secret_value(), JWT_SECRET, OPENAI_KEY]
+    secrets += [password] if password else []
+    config = json.loads(members["configuration.json"])
+    assert config["SECRET_KEY"] == "<redacted>"
+    for name, content in members.items():
+        text = content.decode()
+        for secret in secrets if name != "database.sql" else [OPENAI_KEY]:
+            assert secret not in text, f"{name} holds a secret"
+
+    verified_ok = run_cli(env, "verify-backup", str(archive_path))
+    assert verified_ok.returncode == 0, verified_ok.stderr
+    assert "verified 4 members" in verified_ok.stdout
+    damaged = tmp_path / "damaged.tar.gz"
+    with tarfile.open(damaged, "w:gz") as out:
+        for name, content in {**members, "manifest.json": json.dumps(manifest).encode()}.items():
+            body = content.replace(b"started", b"STARTED") if name == "logs/auth.log" else content
+            info = tarfile.TarInfo(name)
+            info.size = len(body)
+            out.addfile(info, io.BytesIO(body))
+    refused = run_cli(env, "verify-backup", str(damaged))
+    assert refused.returncode == 1
+    assert "logs/auth.log does not match its checksum" in refused.stderr
+
+    dump = tmp_path / "from-archive.sql"
+    dump.write_bytes(members["database.sql"])
+    target = await _fresh_database(postgres_admin_dsn)
+    restored = run_cli(_env_for(suite, target, tmp_path), "restore", str(dump))
+    assert restored.returncode == 0, restored.stderr
+    assert await _table_digests(target) == await _table_digests(
+        settings.postgres_url.get_secret_value()
+    )

@@ -6,13 +6,17 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
+import grpc
 import httpx
 import pytest
 import pytest_asyncio
 
-from tests.support.accounts import PASSWORD, register
+from tests.support.accounts import PASSWORD, register, verified
 from tests.support.auth_suite import start_suite
 from tests.support.suite import RunningSuite
+from tests.support.trips import ROLES, create_trip, invite, share
+from tripsage.trips.v1 import trip_service_pb2 as trips_pb
+from tripsage.trips.v1 import trip_service_pb2_grpc as trips_grpc
 
 pytestmark = pytest.mark.database
 
@@ -86,3 +90,59 @@ async def test_account_and_key_changes_and_refusals_are_security_events(
     for record in events:
         text = record.getMessage() + " " + " ".join(map(str, record.__dict__.values()))
         assert not any(secret in text for secret in secrets)
+
+
+async def test_invitation_changes_are_security_events_without_the_address(
+    suite: RunningSuite, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="tripsage.security")
+    owner, bob, cleo = [
+        await verified(suite, await register(suite.address("auth"), name))
+        for name in ("owner", "bob", "cleo")
+    ]
+    async with grpc.aio.insecure_channel(suite.address("trips")) as channel:
+        stub = trips_grpc.TripServiceStub(channel)
+        trip = await create_trip(stub, owner, title="Lisbon")
+        bob_invitation = await share(stub, owner, trip.id, bob, "view")  # created, accepted
+        cleo_invitation = await invite(stub, owner, trip.id, cleo.email, "edit")
+        await stub.DeclineTripInvitation(
+            trips_pb.DeclineTripInvitationRequest(invitation_id=cleo_invitation.id),
+            metadata=cleo.metadata,
+        )
+        stranger = await invite(stub, owner, trip.id, "nobody-yet@example.com", "view")
+        await stub.RemoveCollaborator(  # a pending invitation taken back
+            trips_pb.RemoveCollaboratorRequest(trip_id=trip.id, collaborator_id=stranger.id),
+            metadata=owner.metadata,
+        )
+        await stub.UpdateCollaboratorRole(
+            trips_pb.UpdateCollaboratorRoleRequest(
+                trip_id=trip.id, collaborator_id=bob_invitation.id, role=ROLES["edit"]
+            ),
+            metadata=owner.metadata,
+        )
+        await stub.RemoveCollaborator(
+            trips_pb.RemoveCollaboratorRequest(trip_id=trip.id, collaborator_id=bob_invitation.id),
+            metadata=owner.metadata,
+        )
+
+    events = [r for r in _events(caplog) if getattr(r, "trip_id", None) == trip.id] + [
+        r for r in _events(caplog) if getattr(r, "invitation_id", None) == cleo_invitation.id
+    ]
+    seen = {(r.action, getattr(r, "invitation_id", None) or r.collaborator_id) for r in events}  # type: ignore[attr-defined]
+    assert seen >= {
+        ("invitation_created", bob_invitation.id),
+        ("invitation_accepted", bob_invitation.id),
+        ("invitation_created", cleo_invitation.id),
+        ("invitation_declined", cleo_invitation.id),
+        ("invitation_revoked", stranger.id),
+        ("collaborator_role_changed", bob_invitation.id),
+        ("collaborator_removed", bob_invitation.id),
+    }, seen
+    by_action = {r.action: r for r in events}  # type: ignore[attr-defined]
+    assert by_action["invitation_accepted"].user_id == bob.id  # type: ignore[attr-defined]
+    assert by_action["collaborator_role_changed"].to_role == "edit"  # type: ignore[attr-defined]
+    assert by_action["collaborator_removed"].collaborator_user_id == bob.id  # type: ignore[attr-defined]
+    for record in events:
+        text = record.getMessage() + " " + " ".join(map(str, record.__dict__.values()))
+        for address in (bob.email, cleo.email, "nobody-yet@example.com"):
+            assert address not in text

@@ -96,3 +96,17 @@ def test_the_log_commands_view_search_and_export(tmp_path: Path) -> None:
     missing = run_cli({**env, "LOG_DIR": str(tmp_path / "nowhere")}, "view-logs")
     assert missing.returncode == 1
     assert "no log files" in missing.stderr
+
+
+def test_a_process_logs_to_stdout_and_leaves_stderr_for_crashes(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _WRITER, "trips", str(tmp_path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "served call 39" in done.stdout
+    assert "ValueError: the database said no" in done.stdout
+    assert "served call" not in done.stderr
