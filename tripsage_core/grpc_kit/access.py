@@ -20,7 +20,7 @@ from grpc_reflection.v1alpha import reflection
 
 from tripsage_core.errors import NotFound, PermissionDenied, Unauthenticated
 from tripsage_core.grpc_kit.caller import CallerResolver
-from tripsage_core.grpc_kit.interceptors import _AroundInterceptor, _iterate
+from tripsage_core.grpc_kit.interceptors import AroundInterceptor, iterate
 from tripsage_core.identity import Principal, current_principal_var
 
 # Services of the kit itself, open to every caller (orchestrators probe health unsigned).
@@ -82,7 +82,7 @@ async def _token_says_admin(principal: Principal) -> bool:
     return principal.is_admin
 
 
-class AccessInterceptor(_AroundInterceptor):
+class AccessInterceptor(AroundInterceptor):
     """Authenticates every call by its RPC's declared policy before the servicer runs.
 
     `is_admin` confirms the administrator role; by default the token's role claim, while
@@ -138,5 +138,5 @@ class AccessInterceptor(_AroundInterceptor):
         self, inner: Any, request: Any, context: Any, method: str
     ) -> AsyncIterator[Any]:
         await self.admit(method, context)
-        async for item in _iterate(inner(request, context)):
+        async for item in iterate(inner(request, context)):
             yield item

@@ -28,7 +28,7 @@ UnaryBehavior = Callable[[Any, aio.ServicerContext[Any, Any]], Awaitable[Any]]
 StreamBehavior = Callable[[Any, aio.ServicerContext[Any, Any]], Any]
 
 
-async def _iterate(result: Any) -> AsyncIterator[Any]:
+async def iterate(result: Any) -> AsyncIterator[Any]:
     """A unary-stream behaviour is an async generator, or a coroutine writing via context."""
     if inspect.isasyncgen(result):
         async for item in result:
@@ -43,7 +43,7 @@ else:  # not subscriptable at run time
     _ServerInterceptor = aio.ServerInterceptor
 
 
-class _AroundInterceptor(_ServerInterceptor):
+class AroundInterceptor(_ServerInterceptor):
     """Wraps unary-unary and unary-stream handlers; client and bidi streams pass through."""
 
     async def unary(
@@ -62,7 +62,7 @@ class _AroundInterceptor(_ServerInterceptor):
         context: aio.ServicerContext[Any, Any],
         method: str,
     ) -> AsyncIterator[Any]:
-        async for item in _iterate(inner(request, context)):
+        async for item in iterate(inner(request, context)):
             yield item
 
     async def intercept_service(
@@ -96,7 +96,7 @@ class _AroundInterceptor(_ServerInterceptor):
         return handler
 
 
-class RequestIdInterceptor(_AroundInterceptor):
+class RequestIdInterceptor(AroundInterceptor):
     """Adopts the caller's x-request-id (or mints one) for this call's logs and onward calls."""
 
     async def unary(self, inner: Any, request: Any, context: Any, method: str) -> Any:
@@ -109,22 +109,58 @@ class RequestIdInterceptor(_AroundInterceptor):
     ) -> AsyncIterator[Any]:
         request_id_var.set(accept_request_id(metadata_value(context, REQUEST_ID_HEADER)))
         rpc_method_var.set(method)
-        async for item in _iterate(inner(request, context)):
+        async for item in iterate(inner(request, context)):
             yield item
 
 
-def _code_name(context: Any) -> str:
+def code_name(context: Any) -> str:
     code = context.code()
     if code is None:
         return "OK"
     return code.name if isinstance(code, grpc.StatusCode) else str(code)
 
 
-class LoggingInterceptor(_AroundInterceptor):
+class TimedInterceptor(AroundInterceptor):
+    """Around every call (a stream until it ends): `started(method)` before it, then
+    `finished(...)` with whether it raised, for interceptors that observe calls."""
+
+    def started(self, method: str) -> Any:
+        return None
+
+    def finished(self, state: Any, method: str, context: Any, started: float, failed: bool) -> None:
+        raise NotImplementedError
+
+    async def unary(self, inner: Any, request: Any, context: Any, method: str) -> Any:
+        state = self.started(method)
+        started, failed = time.perf_counter(), False
+        try:
+            return await inner(request, context)
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            self.finished(state, method, context, started, failed)
+
+    async def stream(
+        self, inner: Any, request: Any, context: Any, method: str
+    ) -> AsyncIterator[Any]:
+        state = self.started(method)
+        started, failed = time.perf_counter(), False
+        try:
+            async for item in iterate(inner(request, context)):
+                yield item
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            self.finished(state, method, context, started, failed)
+
+
+class LoggingInterceptor(TimedInterceptor):
     """One line per call: method, status code, duration."""
 
-    def _log(self, method: str, context: Any, started: float, failed: bool) -> None:
-        code = _code_name(context)
+    def finished(self, state: Any, method: str, context: Any, started: float, failed: bool) -> None:
+        code = code_name(context)
         if failed and code == "OK":
             code = "UNKNOWN"
         elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
@@ -136,31 +172,8 @@ class LoggingInterceptor(_AroundInterceptor):
             level = logging.INFO
         logger.log(level, "rpc", extra={"method": method, "code": code, "duration_ms": elapsed_ms})
 
-    async def unary(self, inner: Any, request: Any, context: Any, method: str) -> Any:
-        started, failed = time.perf_counter(), False
-        try:
-            return await inner(request, context)
-        except BaseException:
-            failed = True
-            raise
-        finally:
-            self._log(method, context, started, failed)
 
-    async def stream(
-        self, inner: Any, request: Any, context: Any, method: str
-    ) -> AsyncIterator[Any]:
-        started, failed = time.perf_counter(), False
-        try:
-            async for item in _iterate(inner(request, context)):
-                yield item
-        except BaseException:
-            failed = True
-            raise
-        finally:
-            self._log(method, context, started, failed)
-
-
-class ErrorInterceptor(_AroundInterceptor):
+class ErrorInterceptor(AroundInterceptor):
     """Domain errors become their status with details; anything unexpected is INTERNAL, logged."""
 
     async def _abort(self, context: Any, exc: Exception, method: str) -> None:
@@ -190,7 +203,7 @@ class ErrorInterceptor(_AroundInterceptor):
         self, inner: Any, request: Any, context: Any, method: str
     ) -> AsyncIterator[Any]:
         try:
-            async for item in _iterate(inner(request, context)):
+            async for item in iterate(inner(request, context)):
                 yield item
         except aio.AbortError:
             raise
@@ -198,7 +211,7 @@ class ErrorInterceptor(_AroundInterceptor):
             await self._abort(context, exc, method)
 
 
-class RequestCheckInterceptor(_AroundInterceptor):
+class RequestCheckInterceptor(AroundInterceptor):
     """Refuses, naming the fields, what no service can carry (NUL, unknown enum numbers,
     non-finite numbers; see request_checks), so no servicer has to remember to."""
 
@@ -212,11 +225,11 @@ class RequestCheckInterceptor(_AroundInterceptor):
     ) -> AsyncIterator[Any]:
         if isinstance(request, Message):
             check_request(request)
-        async for item in _iterate(inner(request, context)):
+        async for item in iterate(inner(request, context)):
             yield item
 
 
-class IdempotencyReplayInterceptor(_AroundInterceptor):
+class IdempotencyReplayInterceptor(AroundInterceptor):
     """Tells the caller, in trailing metadata, that a create replayed an earlier attempt
     (tripsage_core.idempotent_replay.note_replayed), so no servicer has to."""
 

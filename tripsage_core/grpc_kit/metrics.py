@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +14,7 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_se
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from tripsage_core.grpc_kit.interceptors import _AroundInterceptor, _code_name, _iterate
+from tripsage_core.grpc_kit.interceptors import TimedInterceptor, code_name
 
 if TYPE_CHECKING:
     from tripsage_core.database import Database
@@ -50,7 +50,7 @@ class _MethodMetrics:
     codes: dict[str, Any]
 
     def finished(self, context: Any, started: float, failed: bool) -> None:
-        code = _code_name(context)
+        code = code_name(context)
         if failed and code == "OK":
             code = "UNKNOWN"
         child = self.codes.get(code)
@@ -78,35 +78,18 @@ def _method_metrics(full_method: str) -> _MethodMetrics:
     return found
 
 
-class MetricsInterceptor(_AroundInterceptor):
+class MetricsInterceptor(TimedInterceptor):
     """Counts each call by its final status code, times it and tracks it while in flight."""
 
-    async def unary(self, inner: Any, request: Any, context: Any, method: str) -> Any:
+    def started(self, method: str) -> _MethodMetrics:
         metrics = _method_metrics(method)
         metrics.in_flight.inc()
-        started, failed = time.perf_counter(), False
-        try:
-            return await inner(request, context)
-        except BaseException:
-            failed = True
-            raise
-        finally:
-            metrics.finished(context, started, failed)
+        return metrics
 
-    async def stream(
-        self, inner: Any, request: Any, context: Any, method: str
-    ) -> AsyncIterator[Any]:
-        metrics = _method_metrics(method)
-        metrics.in_flight.inc()
-        started, failed = time.perf_counter(), False
-        try:
-            async for item in _iterate(inner(request, context)):
-                yield item
-        except BaseException:
-            failed = True
-            raise
-        finally:
-            metrics.finished(context, started, failed)
+    def finished(
+        self, state: _MethodMetrics, method: str, context: Any, started: float, failed: bool
+    ) -> None:
+        state.finished(context, started, failed)
 
 
 class _PoolCollector(Collector):
