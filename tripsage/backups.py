@@ -19,6 +19,7 @@ import asyncio
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -259,6 +260,7 @@ async def restore(dsn: str, path: Path, *, clean: bool = False) -> BackupReport:
             exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
             if not exists:
                 await conn.execute(f"CREATE ROLE {_ident(role)} NOLOGIN")
+        server_version = int(await conn.fetchval("SHOW server_version_num"))
         for extension in header.extensions:
             try:
                 await conn.execute(f"CREATE EXTENSION IF NOT EXISTS {_ident(extension)}")
@@ -277,8 +279,32 @@ async def restore(dsn: str, path: Path, *, clean: bool = False) -> BackupReport:
     ]  # fmt: skip
     if script:
         command += ["--command", script.rstrip()]
-    command += ["--file", str(path)]
-    returncode, errors = await _run(command, env, asyncio.subprocess.DEVNULL)
+    readable = _for_server(path, server_version)
+    try:
+        command += ["--file", str(readable)]
+        returncode, errors = await _run(command, env, asyncio.subprocess.DEVNULL)
+    finally:
+        if readable != path:
+            readable.unlink(missing_ok=True)
     if returncode != 0:
         raise BackupError(f"restore failed, nothing was changed: {errors}")
     return BackupReport(path, header, await row_counts(dsn))
+
+
+# Session settings a newer pg_dump writes that older servers refuse, with the release
+# that introduced each (pg_dump 17 emits `SET transaction_timeout = 0;` for any server).
+_NEWER_SETTINGS = {"transaction_timeout": 170000}
+
+
+def _for_server(path: Path, server_version: int) -> Path:
+    """The dump itself, or a private copy without the SETs this server does not know."""
+    unknown = [name for name, since in _NEWER_SETTINGS.items() if server_version < since]
+    if not unknown:
+        return path
+    pattern = re.compile(rf"^SET ({'|'.join(map(re.escape, unknown))}) = [^;]*;$")
+    fd, name = tempfile.mkstemp(prefix="tripsage-restore-", suffix=".sql")  # mode 0600
+    copy = Path(name)
+    with os.fdopen(fd, "w", encoding="utf-8") as out, path.open(encoding="utf-8") as dump:
+        for line in dump:
+            out.write(line if not pattern.match(line.rstrip("\n")) else "-- " + line)
+    return copy
