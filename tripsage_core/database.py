@@ -75,11 +75,6 @@ class Database:
             raise Unavailable("the database is not reachable yet; retry shortly")
         return self._pool
 
-    @property
-    def pool_or_none(self) -> asyncpg.Pool[Any] | None:
-        """The pool if connected (metrics read it without raising)."""
-        return self._pool
-
     async def connect(self) -> None:
         if self._pool is None:
             self._pool = await create_pool(self.dsn, max_size=self.max_size)
@@ -89,7 +84,7 @@ class Database:
 
     def pool_use(self) -> dict[str, int] | None:
         """The pool's connections (open, lent out, the most allowed) and the callers waiting
-        for one; None before the pool exists."""
+        for one; None before the pool exists (the detailed health and the metrics read it)."""
         if self._pool is None:
             return None
         size = self._pool.get_size()

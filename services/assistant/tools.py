@@ -70,8 +70,9 @@ class Toolbox:
         name = call.name if call.name in self.tools else "unknown"  # bounded label
         with span("assistant.tool", **{"tool.name": name}) as note:
             outcome = await self._run(caller, call)
-            note("outcome", "error" if outcome.error else "ok")
-        TOOL_CALLS.labels(name, "error" if outcome.error else "ok").observe(outcome.seconds)
+            result = "error" if outcome.error else "ok"
+            note("outcome", result)
+        TOOL_CALLS.labels(name, result).observe(outcome.seconds)
         return outcome
 
     async def _run(self, caller: Principal, call: ToolCallRequest) -> ToolOutcome:

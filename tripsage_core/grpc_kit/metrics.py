@@ -112,14 +112,13 @@ class _PoolCollector(Collector):
             "tripsage_db_pool_max_size", "The pool's connection limit.", labels=["service"]
         )
         for service, database in list(self.pools.items()):
-            pool = database.pool_or_none
-            if pool is None:  # not connected yet, or closed
+            use = database.pool_use()
+            if use is None:  # not connected yet, or closed
                 continue
-            total, free = pool.get_size(), pool.get_idle_size()
-            size.add_metric([service], total)
-            idle.add_metric([service], free)
-            in_use.add_metric([service], total - free)
-            maximum.add_metric([service], pool.get_max_size())
+            size.add_metric([service], use["size"])
+            idle.add_metric([service], use["size"] - use["inUse"])
+            in_use.add_metric([service], use["inUse"])
+            maximum.add_metric([service], use["maxSize"])
         yield from (size, idle, in_use, maximum)
 
 
