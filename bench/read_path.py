@@ -11,6 +11,14 @@ for `--rounds` rounds:
 - gRPC GetTrip / ListTrips: straight to the trips service;
 - REST GetTrip / ListTrips: through the gateway (its rate limiter on);
 
+- gRPC GetTrip, tracing: the same call to two more trips processes beside the
+  suite's (same database and Redis): one with an OTLP endpoint but
+  OTEL_TRACES_EXPORTER=none, one exporting every span to a local OTLP/HTTP sink
+  the bench runs (no collector needed), so tracing off and on are side by side;
+- with `--compare DIR`, GetTrip and ListTrips served by a trips process run
+  from another checkout (`git archive main | tar -x -C DIR`), for before/after
+  figures from one run;
+
 each at c=1 and c=32 (`--concurrency`). gRPC load comes from bench/load_grpc.py
 and HTTP load from wrk, each in its own process. It prints the median over
 the rounds of rps, p50, p99 and the CPU each process spent per request, the
@@ -18,7 +26,8 @@ resident memory of every process after the run, and the issue's targets
 against the figures of this run. Not a test; figures depend on the machine.
 
     apt-get install wrk      # once
-    uv run python bench/read_path.py [--seconds 5] [--rounds 3]
+    uv run python bench/read_path.py [--seconds 5] [--rounds 3] [--compare DIR]
+        [--only "gRPC GetTrip" ...] [--no-tracing]
 """
 
 from __future__ import annotations
@@ -34,9 +43,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +101,73 @@ def start_suite(data_dir: Path, log: Any, **env: str) -> tuple[Suite, dict[str, 
         raise SystemExit(f"the suite did not become healthy; see {log.name}")
     addresses = {name: f"127.0.0.1:{port}" for name, port in ports.items()}
     return suite, addresses, gateway_port
+
+
+def start_trips_beside(
+    suite: Suite, name: str, log: Any, source: Path = REPO, **env: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """One more trips process on the suite's own database and Redis (the environment the
+    launcher gave its trips), run from `source`'s code, with `env` on top."""
+    base = psutil.Process(suite.processes["trips"].pid).environ()
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.trips"],
+        env={**base, "PORT": str(port), "OTEL_SERVICE_NAME": f"bench-{name}", **env},
+        cwd=source,  # its own packages first on sys.path
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return process, f"127.0.0.1:{port}"
+
+
+class OtlpSink:
+    """A local OTLP/HTTP receiver: answers every export 200 (an empty
+    ExportTraceServiceResponse) and counts what arrived, so tracing exports for real."""
+
+    def __init__(self) -> None:
+        sink = self
+        self.requests = 0
+        self.bytes = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length)
+                sink.requests += 1
+                sink.bytes += len(body)
+                self.send_response(200)
+                self.send_header("content-type", "application/x-protobuf")
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1/traces"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+async def _wait_serving(address: str, within: float = 60.0) -> None:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    deadline = time.monotonic() + within
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=2)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            await asyncio.sleep(0.3)
+    raise SystemExit(f"a trips process beside the suite did not become healthy at {address}")
 
 
 def realistic_trip(index: int) -> pb.Trip:
@@ -313,6 +391,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
+    parser.add_argument(
+        "--compare", type=Path, help="another checkout whose trips service runs beside this one"
+    )
+    parser.add_argument(
+        "--only", nargs="+", default=[], help="measure only the cases whose names start so"
+    )
+    parser.add_argument(
+        "--no-tracing", action="store_true", help="skip the tracing off/on trips processes"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed for the HTTP load: apt-get install wrk")
@@ -322,7 +409,26 @@ def main() -> None:
     print(f"starting the suite (logs in {log.name}) ...", flush=True)
     suite, addresses, gateway_port = start_suite(work / "data", log)
     ceilings: list[subprocess.Popen[bytes]] = []
+    beside: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
+    sink = OtlpSink()
     try:
+        if not args.no_tracing:
+            beside["trips-trace-none"] = start_trips_beside(
+                suite,
+                "trace-none",
+                log,
+                OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=sink.endpoint,
+                OTEL_TRACES_EXPORTER="none",
+            )
+            beside["trips-trace-on"] = start_trips_beside(
+                suite, "trace-on", log, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=sink.endpoint
+            )
+        if args.compare is not None:
+            beside["trips-compared"] = start_trips_beside(
+                suite, "compared", log, args.compare.resolve()
+            )
+        for _, address in beside.values():
+            asyncio.run(_wait_serving(address))
         token, trip_id = asyncio.run(seed(addresses))
         get_trip = pb.GetTripRequest(trip_id=trip_id).SerializeToString()
         list_trips = pb.ListTripsRequest().SerializeToString()
@@ -358,6 +464,7 @@ def main() -> None:
         watched |= backing_processes(suite, work / "data")
         watched["ceiling"] = psutil.Process(ceilings[0].pid)
         watched["ceiling-asgi"] = psutil.Process(ceilings[1].pid)
+        watched |= {name: psutil.Process(p.pid) for name, (p, _) in beside.items()}
 
         cases: dict[str, Callable[[int], Any]] = {
             "ceiling gRPC (bare grpc.aio)": lambda c: grpc_load(
@@ -377,15 +484,45 @@ def main() -> None:
             ),
             "REST ListTrips": lambda c: wrk_load(f"{gateway}/api/v1/trips", token, c, args.seconds),
         }
+        for name, label in (("trips-trace-none", "none"), ("trips-trace-on", "on")):
+            if name in beside:
+                cases[f"gRPC GetTrip, tracing {label}"] = _bind_grpc(
+                    beside[name][1], GET_TRIP, get_trip, token, args.seconds
+                )
+        if "trips-compared" in beside:
+            compared = beside["trips-compared"][1]
+            cases["gRPC GetTrip, compared"] = _bind_grpc(
+                compared, GET_TRIP, get_trip, token, args.seconds
+            )
+            cases["gRPC ListTrips, compared"] = _bind_grpc(
+                compared, LIST_TRIPS, list_trips, token, args.seconds
+            )
+        if args.only:
+            cases = {k: v for k, v in cases.items() if k.startswith(tuple(args.only))}
         figures = interleaved(cases, args.concurrency, args.rounds, watched)
         rss = {name: process_tree_rss(p) for name, p in watched.items()}
         report(figures, rss, args)
+        if "trips-trace-on" in beside:
+            print(
+                f"the OTLP sink received {sink.requests} exports ({sink.bytes / 1024:.0f} KiB) "
+                "from the tracing-on trips process"
+            )
     finally:
+        for process, _ in beside.values():
+            process.terminate()
+            process.wait()
+        sink.close()
         for ceiling in ceilings:
             ceiling.terminate()
             ceiling.wait()
         suite.stop()
         log.close()
+
+
+def _bind_grpc(
+    address: str, method: str, request: bytes, token: str, seconds: float
+) -> Callable[[int], Any]:
+    return lambda c: grpc_load(address, method, request, token, c, seconds)
 
 
 async def _get_trip_bytes(address: str, trip_id: str, token: str) -> bytes:
@@ -424,6 +561,10 @@ def _wait_for_port(port: int, timeout: float = 20.0) -> None:
 SERVES = {
     "ceiling gRPC": "ceiling",
     "ceiling ASGI": "ceiling-asgi",
+    "gRPC GetTrip, tracing none": "trips-trace-none",
+    "gRPC GetTrip, tracing on": "trips-trace-on",
+    "gRPC GetTrip, compared": "trips-compared",
+    "gRPC ListTrips, compared": "trips-compared",
     "gRPC": "trips",
     "REST": "gateway",
 }
@@ -452,43 +593,87 @@ def report(figures: dict[tuple[str, int], Figures], rss: dict[str, float], args:
     high = max(args.concurrency)
     low = min(args.concurrency)
 
-    def get(name: str, c: int) -> Figures:
-        return figures[(name, c)]
+    def cpu(name: str, c: int, process: str) -> float:
+        return figures[(name, c)].cpu_ms[process]
 
-    checks = [
-        ("trips CPU per GetTrip <= 0.6 ms", get("gRPC GetTrip", high).cpu_ms["trips"], 0.6, "le"),
+    def rps(name: str, c: int) -> float:
+        return figures[(name, c)].rps
+
+    def p50(name: str, c: int) -> float:
+        return figures[(name, c)].p50_ms
+
+    side_by_side(figures, args)
+    checks: list[tuple[str, Callable[[], float], float, str]] = [
+        ("trips CPU per GetTrip <= 0.6 ms", lambda: cpu("gRPC GetTrip", high, "trips"), 0.6, "le"),
         (
             f"gRPC GetTrip c={high} >= 60 % of bare grpc.aio",
-            get("gRPC GetTrip", high).rps / get("ceiling gRPC (bare grpc.aio)", high).rps * 100,
+            lambda: rps("gRPC GetTrip", high) / rps(CEILING_GRPC, high) * 100,
             60,
             "ge",
         ),
         (
             "gateway CPU per request <= 0.5 ms",
-            get("REST GetTrip", high).cpu_ms["gateway"],
+            lambda: cpu("REST GetTrip", high, "gateway"),
             0.5,
             "le",
         ),
         (
             f"REST GetTrip c={high} >= 85 % of direct gRPC",
-            get("REST GetTrip", high).rps / get("gRPC GetTrip", high).rps * 100,
+            lambda: rps("REST GetTrip", high) / rps("gRPC GetTrip", high) * 100,
             85,
             "ge",
         ),
         (
             f"REST GetTrip p50 c={low} within 0.3 ms of gRPC",
-            get("REST GetTrip", low).p50_ms - get("gRPC GetTrip", low).p50_ms,
+            lambda: p50("REST GetTrip", low) - p50("gRPC GetTrip", low),
             0.3,
             "le",
         ),
     ]
     for name in ("auth", "trips", "travel", "assistant", "gateway"):
         limit = 120.0 if name == "travel" else 80.0
-        checks.append((f"{name} resident memory <= {limit:.0f} MB", rss[name], limit, "le"))
+        checks.append(
+            (f"{name} resident memory <= {limit:.0f} MB", lambda n=name: rss[n], limit, "le")
+        )
     print("targets (issue 10), from this run:")
-    for label, value, bound, sense in checks:
+    for label, value_of, bound, sense in checks:
+        try:
+            value = value_of()
+        except KeyError:  # a case left out with --only
+            print(f"  ----  {label:<48} (not measured)")
+            continue
         held = value <= bound if sense == "le" else value >= bound
         print(f"  {'PASS' if held else 'FAIL'}  {label:<48} {value:8.2f}")
+
+
+CEILING_GRPC = "ceiling gRPC (bare grpc.aio)"
+
+
+def side_by_side(figures: dict[tuple[str, int], Figures], args: Any) -> None:
+    """GetTrip by the suite's trips process beside the same call to the processes started
+    beside it: tracing off (no endpoint) / none / on, and the compared checkout."""
+    rows = [
+        ("tracing off (no endpoint)", "gRPC GetTrip", "trips"),
+        ("tracing none (endpoint set)", "gRPC GetTrip, tracing none", "trips-trace-none"),
+        ("tracing on (OTLP sink)", "gRPC GetTrip, tracing on", "trips-trace-on"),
+        ("compared checkout", "gRPC GetTrip, compared", "trips-compared"),
+        ("ListTrips, this checkout", "gRPC ListTrips", "trips"),
+        ("ListTrips, compared", "gRPC ListTrips, compared", "trips-compared"),
+    ]
+    present = [row for row in rows if any((row[1], c) in figures for c in args.concurrency)]
+    if len(present) < 2:
+        return
+    print("trips processes side by side (gRPC, this run):")
+    for c in args.concurrency:
+        for label, case, process in present:
+            f = figures.get((case, c))
+            if f is None:
+                continue
+            print(
+                f"  c={c:<3} {label:<28} {f.rps:8.0f} rps  p50 {f.p50_ms:7.2f} ms"
+                f"  CPU {f.cpu_ms[process]:6.3f} ms/req"
+            )
+    print()
 
 
 if __name__ == "__main__":

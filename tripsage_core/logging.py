@@ -73,6 +73,25 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class _RotatingJsonLines(RotatingFileHandler):
+    """RotatingFileHandler formatting each record once: the stdlib's shouldRollover
+    formats the record to measure it and emit formats it again, which was most of the
+    file's share of the per-call log line. Handler.handle holds the handler's lock
+    around both, so the remembered line is always this record's."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._last: tuple[logging.LogRecord, str] | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        last = self._last
+        if last is not None and last[0] is record:
+            return last[1]
+        line = super().format(record)
+        self._last = (record, line)
+        return line
+
+
 @dataclass(frozen=True)
 class LogFiles:
     """Rotating JSON-lines files: DIRECTORY/<name>.log, .log.1, ... (newest first)."""
@@ -114,7 +133,7 @@ def configure_logging(
         # Files are always JSON lines: `tripsage search-logs` and log shippers read them.
         try:
             files.directory.mkdir(parents=True, exist_ok=True)
-            rotating = RotatingFileHandler(
+            rotating = _RotatingJsonLines(
                 files.directory / f"{files.name or service}.log",
                 maxBytes=files.max_bytes,
                 backupCount=files.backups,

@@ -82,11 +82,12 @@ async def _token_says_admin(principal: Principal) -> bool:
     return principal.is_admin
 
 
-class AccessInterceptor(AroundInterceptor):
-    """Authenticates every call by its RPC's declared policy before the servicer runs.
+class Access:
+    """The declared policies of a server's RPCs and how a call is admitted by its own.
 
     `is_admin` confirms the administrator role; by default the token's role claim, while
-    auth reads its own records so that a role change takes effect at once.
+    auth reads its own records so that a role change takes effect at once. The kit's
+    ServerKit interceptor looks a method's policy up once and admits every call by it.
     """
 
     def __init__(
@@ -106,9 +107,8 @@ class AccessInterceptor(AroundInterceptor):
             return PUBLIC
         return self.tables.get(service, {}).get(rpc)
 
-    async def admit(self, method: str, context: Any) -> None:
+    async def admit(self, policy: Policy | None, method: str, context: Any) -> None:
         current_principal_var.set(None)
-        policy = self.policy(method)
         if policy is None:
             raise PermissionDenied(
                 f"{method} has no declared access policy", reason="NO_ACCESS_POLICY"
@@ -129,6 +129,24 @@ class AccessInterceptor(AroundInterceptor):
             if policy.hidden:
                 raise NotFound("not found")
             raise PermissionDenied("only administrators may make this call", reason="ADMIN_ONLY")
+
+
+class AccessInterceptor(AroundInterceptor):
+    """The access policy as an interceptor of its own, for servers assembled by hand
+    (after the kit's default_interceptors(), whose error mapping turns its refusals
+    into statuses). GrpcService gives the policy to its ServerKit instead."""
+
+    def __init__(
+        self,
+        tables: Mapping[str, AccessTable],
+        callers: CallerResolver | None,
+        *,
+        is_admin: AdminCheck | None = None,
+    ) -> None:
+        self.access = Access(tables, callers, is_admin=is_admin)
+
+    async def admit(self, method: str, context: Any) -> None:
+        await self.access.admit(self.access.policy(method), method, context)
 
     async def unary(self, inner: Any, request: Any, context: Any, method: str) -> Any:
         await self.admit(method, context)

@@ -1,6 +1,7 @@
 """Prometheus metrics every service exports: per-RPC counts, latency and in-flight calls
-(a server interceptor), database pool gauges read at scrape time, and the HTTP port
-serving prometheus_client's default registry (one per process, `<SERVICE>_METRICS_PORT`)."""
+(observed by the kit's ServerKit interceptor through `method_metrics`), database pool
+gauges read at scrape time, and the HTTP port serving prometheus_client's default
+registry (one per process, `<SERVICE>_METRICS_PORT`)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-
-from tripsage_core.grpc_kit.interceptors import TimedInterceptor, code_name
 
 if TYPE_CHECKING:
     from tripsage_core.database import Database
@@ -49,10 +48,10 @@ class _MethodMetrics:
     in_flight: Any
     codes: dict[str, Any]
 
-    def finished(self, context: Any, started: float, failed: bool) -> None:
-        code = code_name(context)
-        if failed and code == "OK":
-            code = "UNKNOWN"
+    def started(self) -> None:
+        self.in_flight.inc()
+
+    def finished(self, code: str, started: float) -> None:
         child = self.codes.get(code)
         if child is None:
             child = self.codes[code] = RPC_REQUESTS.labels(self.service, self.method, code)
@@ -64,7 +63,8 @@ class _MethodMetrics:
 _METHODS: dict[str, _MethodMetrics] = {}
 
 
-def _method_metrics(full_method: str) -> _MethodMetrics:
+def method_metrics(full_method: str) -> _MethodMetrics:
+    """The metric children of one RPC ("/pkg.Service/Method"), made on first use."""
     found = _METHODS.get(full_method)
     if found is None:
         service, _, method = full_method.lstrip("/").rpartition("/")
@@ -76,20 +76,6 @@ def _method_metrics(full_method: str) -> _MethodMetrics:
             {},
         )
     return found
-
-
-class MetricsInterceptor(TimedInterceptor):
-    """Counts each call by its final status code, times it and tracks it while in flight."""
-
-    def started(self, method: str) -> _MethodMetrics:
-        metrics = _method_metrics(method)
-        metrics.in_flight.inc()
-        return metrics
-
-    def finished(
-        self, state: _MethodMetrics, method: str, context: Any, started: float, failed: bool
-    ) -> None:
-        state.finished(context, started, failed)
 
 
 class _PoolCollector(Collector):

@@ -22,7 +22,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 from grpc_reflection.v1alpha import reflection
 
-from tripsage_core.grpc_kit.access import AccessInterceptor, AccessTable, AdminCheck
+from tripsage_core.grpc_kit.access import Access, AccessTable, AdminCheck
 from tripsage_core.grpc_kit.caller import CallerResolver
 from tripsage_core.grpc_kit.diagnostics import (
     DIAGNOSTICS_ACCESS,
@@ -31,8 +31,8 @@ from tripsage_core.grpc_kit.diagnostics import (
     Diagnostics,
     Modes,
 )
-from tripsage_core.grpc_kit.interceptors import default_interceptors
-from tripsage_core.grpc_kit.metrics import MetricsInterceptor, serve_metrics
+from tripsage_core.grpc_kit.interceptors import ServerKit
+from tripsage_core.grpc_kit.metrics import method_metrics, serve_metrics
 from tripsage_core.telemetry import untraced
 
 logger = logging.getLogger("tripsage.server")
@@ -90,12 +90,13 @@ class GrpcService:
         self.health_interval = health_interval
         self.server = aio.server(
             interceptors=[
-                MetricsInterceptor(),  # outermost: refused and failed calls count too
-                *default_interceptors(),
-                AccessInterceptor(
-                    {**definition.access, DIAGNOSTICS_SERVICE: DIAGNOSTICS_ACCESS},
-                    definition.callers,
-                    is_admin=definition.is_admin,
+                ServerKit(
+                    access=Access(
+                        {**definition.access, DIAGNOSTICS_SERVICE: DIAGNOSTICS_ACCESS},
+                        definition.callers,
+                        is_admin=definition.is_admin,
+                    ),
+                    metrics=method_metrics,
                 ),
                 *definition.extra_interceptors,
             ],
