@@ -2,7 +2,8 @@
 
 - `grpc PORT FILE`: a bare grpc.aio server whose one unary method answers the
   bytes in FILE (the size of a real GetTrip answer), built the way our services
-  build theirs, minus everything TripSage adds (interceptors, auth, SQL).
+  build theirs (on uvloop, as tripsage_core.entrypoint runs them), minus everything
+  TripSage adds (interceptors, auth, SQL).
 - `asgi PORT FILE`: a bare ASGI app answering the JSON in FILE, served by the
   same uvicorn configuration as the gateway (gateway.serving.server_config).
 
@@ -59,7 +60,9 @@ def main() -> None:
     kind, port, path = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
     payload = path.read_bytes()
     if kind == "grpc":
-        asyncio.run(serve_grpc(port, payload))
+        import uvloop
+
+        asyncio.run(serve_grpc(port, payload), loop_factory=uvloop.new_event_loop)
     elif kind == "asgi":
         serve_asgi(port, payload)
     else:
