@@ -20,7 +20,7 @@ from grpc import aio
 from tripsage_core.errors import NotFound
 from tripsage_core.grpc_kit.interceptors import default_interceptors
 from tripsage_core.grpc_kit.timestamps import to_timestamp
-from tripsage_core.logging import JsonFormatter, _ContextFilter
+from tripsage_core.logging import JsonFormatter, TextFormatter, _ContextFilter
 from tripsage_core.request_context import request_id_var
 
 SEEN: list[str] = []
@@ -164,3 +164,10 @@ def test_timestamps_name_the_same_instant_as_from_datetime(value: datetime) -> N
     expected = Timestamp()
     expected.FromDatetime(value.astimezone(UTC))
     assert to_timestamp(value) == expected
+
+
+@pytest.mark.parametrize("created", [1.9999, 1_700_000_000.0005, 1_800_000_059.999])
+def test_text_lines_stamp_times_as_the_stdlib_does(created: float) -> None:
+    record = logging.makeLogRecord({"msg": "rpc", "created": created, "service": "test"})
+    record.msecs = (created - int(created)) * 1000
+    assert TextFormatter().formatTime(record) == logging.Formatter().formatTime(record)
