@@ -1,6 +1,6 @@
 """Telling the caller that a create replayed an Idempotency-Key's first result.
 
-tripsage_core.idempotency notes a replay here; grpc_kit's IdempotencyReplayInterceptor
+tripsage_core.idempotency notes a replay here; grpc_kit's ServerKit interceptor
 (run by every service) then sends the trailing metadata ``idempotent-replayed: true``,
 which the gateway reads to answer 200 rather than 201 Created. Kept apart from
 tripsage_core.idempotency so services without a database import no asyncpg for it.

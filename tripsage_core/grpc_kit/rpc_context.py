@@ -2,5 +2,5 @@
 
 from contextvars import ContextVar
 
-# "/tripsage.trips.v1.TripService/GetTrip"; set by the server's RequestIdInterceptor.
+# "/tripsage.trips.v1.TripService/GetTrip"; set by the kit's ServerKit interceptor.
 rpc_method_var: ContextVar[str] = ContextVar("rpc_method", default="")
