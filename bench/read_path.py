@@ -11,13 +11,14 @@ for `--rounds` rounds:
 - gRPC GetTrip / ListTrips: straight to the trips service;
 - REST GetTrip / ListTrips: through the gateway (its rate limiter on);
 
-- gRPC GetTrip, tracing: the same call to two more trips processes beside the
-  suite's (same database and Redis): one with an OTLP endpoint but
-  OTEL_TRACES_EXPORTER=none, one exporting every span to a local OTLP/HTTP sink
-  the bench runs (no collector needed), so tracing off and on are side by side;
-- with `--compare DIR`, GetTrip and ListTrips served by a trips process run
-  from another checkout (`git archive main | tar -x -C DIR`), for before/after
-  figures from one run;
+- gRPC GetTrip, tracing: the same call to three more trips processes beside
+  the suite's (same database and Redis): one with no OTLP endpoint, one with an
+  endpoint but OTEL_TRACES_EXPORTER=none, one exporting every span to a local
+  OTLP/HTTP sink the bench runs (no collector needed), so tracing off and on
+  are side by side;
+- with `--compare DIR`, GetTrip and ListTrips served by two more trips
+  processes beside the suite, one run from this checkout and one from another
+  (`git archive main | tar -x -C DIR`), for before/after figures from one run;
 
 each at c=1 and c=32 (`--concurrency`). gRPC load comes from bench/load_grpc.py
 and HTTP load from wrk, each in its own process. It prints the median over
@@ -413,6 +414,7 @@ def main() -> None:
     sink = OtlpSink()
     try:
         if not args.no_tracing:
+            beside["trips-trace-off"] = start_trips_beside(suite, "trace-off", log)
             beside["trips-trace-none"] = start_trips_beside(
                 suite,
                 "trace-none",
@@ -424,6 +426,9 @@ def main() -> None:
                 suite, "trace-on", log, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=sink.endpoint
             )
         if args.compare is not None:
+            # Both sides beside the suite, alike: the suite's own trips process also
+            # answers the gateway and the other services, and measured slower by itself.
+            beside["trips-this"] = start_trips_beside(suite, "this", log)
             beside["trips-compared"] = start_trips_beside(
                 suite, "compared", log, args.compare.resolve()
             )
@@ -484,19 +489,24 @@ def main() -> None:
             ),
             "REST ListTrips": lambda c: wrk_load(f"{gateway}/api/v1/trips", token, c, args.seconds),
         }
-        for name, label in (("trips-trace-none", "none"), ("trips-trace-on", "on")):
+        for name, label in (
+            ("trips-trace-off", "off"),
+            ("trips-trace-none", "none"),
+            ("trips-trace-on", "on"),
+        ):
             if name in beside:
                 cases[f"gRPC GetTrip, tracing {label}"] = _bind_grpc(
                     beside[name][1], GET_TRIP, get_trip, token, args.seconds
                 )
-        if "trips-compared" in beside:
-            compared = beside["trips-compared"][1]
-            cases["gRPC GetTrip, compared"] = _bind_grpc(
-                compared, GET_TRIP, get_trip, token, args.seconds
-            )
-            cases["gRPC ListTrips, compared"] = _bind_grpc(
-                compared, LIST_TRIPS, list_trips, token, args.seconds
-            )
+        for name, label in (("trips-this", "this"), ("trips-compared", "compared")):
+            if name in beside:
+                address = beside[name][1]
+                cases[f"gRPC GetTrip, {label}"] = _bind_grpc(
+                    address, GET_TRIP, get_trip, token, args.seconds
+                )
+                cases[f"gRPC ListTrips, {label}"] = _bind_grpc(
+                    address, LIST_TRIPS, list_trips, token, args.seconds
+                )
         if args.only:
             cases = {k: v for k, v in cases.items() if k.startswith(tuple(args.only))}
         figures = interleaved(cases, args.concurrency, args.rounds, watched)
@@ -561,8 +571,11 @@ def _wait_for_port(port: int, timeout: float = 20.0) -> None:
 SERVES = {
     "ceiling gRPC": "ceiling",
     "ceiling ASGI": "ceiling-asgi",
+    "gRPC GetTrip, tracing off": "trips-trace-off",
     "gRPC GetTrip, tracing none": "trips-trace-none",
     "gRPC GetTrip, tracing on": "trips-trace-on",
+    "gRPC GetTrip, this": "trips-this",
+    "gRPC ListTrips, this": "trips-this",
     "gRPC GetTrip, compared": "trips-compared",
     "gRPC ListTrips, compared": "trips-compared",
     "gRPC": "trips",
@@ -650,15 +663,16 @@ CEILING_GRPC = "ceiling gRPC (bare grpc.aio)"
 
 
 def side_by_side(figures: dict[tuple[str, int], Figures], args: Any) -> None:
-    """GetTrip by the suite's trips process beside the same call to the processes started
-    beside it: tracing off (no endpoint) / none / on, and the compared checkout."""
+    """The trips processes started beside the suite, each alike but for one thing:
+    tracing off (no endpoint) / none / on, and this checkout / the compared one."""
     rows = [
-        ("tracing off (no endpoint)", "gRPC GetTrip", "trips"),
+        ("tracing off (no endpoint)", "gRPC GetTrip, tracing off", "trips-trace-off"),
         ("tracing none (endpoint set)", "gRPC GetTrip, tracing none", "trips-trace-none"),
         ("tracing on (OTLP sink)", "gRPC GetTrip, tracing on", "trips-trace-on"),
-        ("compared checkout", "gRPC GetTrip, compared", "trips-compared"),
-        ("ListTrips, this checkout", "gRPC ListTrips", "trips"),
-        ("ListTrips, compared", "gRPC ListTrips, compared", "trips-compared"),
+        ("this checkout, beside", "gRPC GetTrip, this", "trips-this"),
+        ("compared checkout, beside", "gRPC GetTrip, compared", "trips-compared"),
+        ("ListTrips, this, beside", "gRPC ListTrips, this", "trips-this"),
+        ("ListTrips, compared, beside", "gRPC ListTrips, compared", "trips-compared"),
     ]
     present = [row for row in rows if any((row[1], c) in figures for c in args.concurrency)]
     if len(present) < 2:
