@@ -36,7 +36,7 @@ def run_service(name: str, build: Callable[[Settings], Awaitable[ServiceDefiniti
                 credentials=server_credentials(settings),
                 reflection=settings.reflection_enabled,
             ),
-            # uvloop under grpc.aio: about a sixth less CPU per call in the services
+            # uvloop under grpc.aio: about a tenth less CPU per call in the services
             # (bench/read_path.py, docs/performance.md), asyncpg's sockets most of it.
             loop_factory=uvloop.new_event_loop,
         )
