@@ -6,9 +6,7 @@ the session used or received."""
 
 from __future__ import annotations
 
-import shutil
 import signal
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,17 +48,12 @@ class SecretLauncher(Launcher):
 
 
 @pytest.fixture
-def launcher() -> Iterator[SecretLauncher]:
-    # Not under pytest's private basetemp: the embedded PostgreSQL runs as another
-    # system user when tests run as root (as tests/conftest.py's backing_dir).
-    root = Path(tempfile.mkdtemp(prefix="tripsage-e2e-"))
-    root.chmod(0o755)
+def launcher(launcher_dir: Path) -> Iterator[SecretLauncher]:
     with OtlpReceiver() as otlp, smtp_inbox() as inbox:
-        running = SecretLauncher(root / "data", otlp.endpoint, inbox)
+        running = SecretLauncher(launcher_dir / "data", otlp.endpoint, inbox)
         yield running
         if running.process is not None and running.process.poll() is None:
             running.process.kill()
-    shutil.rmtree(root, ignore_errors=True)
 
 
 def test_a_full_session_leaves_no_secret_in_any_log(launcher: SecretLauncher) -> None:
