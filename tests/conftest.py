@@ -33,9 +33,9 @@ def backing_dir() -> Iterator[Path]:
 
 
 @pytest.fixture
-def launcher_dir() -> Iterator[Path]:
-    """A directory for one test's `tripsage up` (its data dir inside), readable by the
-    embedded PostgreSQL's system user like `backing_dir`."""
+def readable_tmp_dir() -> Iterator[Path]:
+    """A directory of one test's own (a `tripsage up` data dir, its own PostgreSQL), readable
+    by the embedded PostgreSQL's system user like `backing_dir`."""
     path = Path(tempfile.mkdtemp(prefix="tripsage-e2e-"))
     path.chmod(0o755)
     yield path

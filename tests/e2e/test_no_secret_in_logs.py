@@ -48,9 +48,9 @@ class SecretLauncher(Launcher):
 
 
 @pytest.fixture
-def launcher(launcher_dir: Path) -> Iterator[SecretLauncher]:
+def launcher(readable_tmp_dir: Path) -> Iterator[SecretLauncher]:
     with OtlpReceiver() as otlp, smtp_inbox() as inbox:
-        running = SecretLauncher(launcher_dir / "data", otlp.endpoint, inbox)
+        running = SecretLauncher(readable_tmp_dir / "data", otlp.endpoint, inbox)
         yield running
         if running.process is not None and running.process.poll() is None:
             running.process.kill()

@@ -26,9 +26,9 @@ ANSWER_BOUND_SECONDS = 3.0
 
 
 @pytest.fixture
-def launcher(launcher_dir: Path) -> Iterator[Launcher]:
+def launcher(readable_tmp_dir: Path) -> Iterator[Launcher]:
     with OtlpReceiver() as otlp:
-        running = Launcher(launcher_dir / "data", otlp.endpoint)
+        running = Launcher(readable_tmp_dir / "data", otlp.endpoint)
         yield running
         if running.process is not None and running.process.poll() is None:
             running.process.kill()

@@ -19,6 +19,7 @@ from tripsage_core.grpc_kit.request_checks import check_request
 from tripsage_core.grpc_kit.rpc_context import rpc_method_var
 from tripsage_core.grpc_kit.status import to_grpc_status
 from tripsage_core.idempotent_replay import REPLAYED_METADATA_KEY, replay_box_var
+from tripsage_core.outages import is_outage
 from tripsage_core.request_context import REQUEST_ID_HEADER, accept_request_id, request_id_var
 from tripsage_core.security_events import DENIED, security_event
 
@@ -186,6 +187,11 @@ class ErrorInterceptor(AroundInterceptor):
         if isinstance(exc, NotImplementedError):
             # The generated base servicer's answer for RPCs no issue has built yet.
             await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented yet")
+        if is_outage(exc):
+            logger.warning("dependency unavailable in %s: %r", method, exc)
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE, "a dependency is unavailable; retry later"
+            )
         logger.exception("unhandled error in %s", method)
         await context.abort(
             grpc.StatusCode.INTERNAL, f"internal error (request id {request_id_var.get()})"
