@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+from asyncpg.exceptions._base import InternalClientError
 
 from tripsage_core.errors import Unavailable
 
@@ -155,9 +156,12 @@ async def user_transaction(
             await conn.execute(setup)
             yield conn  # type: ignore[misc]  # a pool proxy behaves as the connection
         except BaseException:
-            # A broken connection cannot roll back; the pool's reset discards it.
-            with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            try:
                 await conn.execute("ROLLBACK")
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, InternalClientError, OSError):
+                # A broken connection (killed, or its server gone): closed here so the pool
+                # opens a new one instead of lending this one out again.
+                conn.terminate()
             raise
         await conn.execute("COMMIT")
 

@@ -23,6 +23,9 @@ _OUTAGES: tuple[type[BaseException], ...] = (
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
     asyncpg.ConnectionDoesNotExistError,
+    # A query on a connection the server has just killed, before asyncpg has seen it close
+    # (its protocol is still consuming the server's farewell error).
+    asyncpg.InternalClientError,
     RedisConnectionError,
     RedisTimeoutError,
 )

@@ -28,6 +28,9 @@ def _raised_from(cause: BaseException) -> BaseException:
         asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
         asyncpg.CannotConnectNowError("the database system is starting up"),
         asyncpg.AdminShutdownError("terminating connection due to administrator command"),
+        asyncpg.InternalClientError(
+            "cannot switch to state 12; another operation (2) is in progress"
+        ),
         RedisConnectionError("Connection refused"),
         _raised_from(ConnectionRefusedError()),
     ],
