@@ -29,6 +29,17 @@ def _days(text: str) -> float:
     return days
 
 
+def _seconds(text: str) -> int:
+    """A whole number of seconds for --timeout: 1 to 600."""
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from None
+    if not 1 <= seconds <= 600:
+        raise argparse.ArgumentTypeError(f"must be 1 to 600 seconds: {text!r}")
+    return seconds
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tripsage", description="TripSage travel-planning suite")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument(
         "--service", choices=("pypi", "osv"), default="pypi", help="advisory database"
     )
-    audit.add_argument("--timeout", type=int, default=15, help="seconds per request")
+    audit.add_argument("--timeout", type=_seconds, default=15, help="seconds per request")
     audit.add_argument("--osv-url", help="an OSV API mirror (with --service osv)")
     commands.add_parser(
         "verify-connection", help="check that PostgreSQL and Redis answer (a line each)"
