@@ -100,7 +100,7 @@ class TripChangeFeed:
         if self.dsn is None:
             return subscription  # nowhere to listen: watchers poll
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._listen(), name="trip-change-feed")
+            self._task = asyncio.create_task(self._listen(self.dsn), name="trip-change-feed")
         if not self._live.is_set():
             # A first watcher should hear the very next change; if the database is slow
             # to answer, it polls the log until the connection is up.
@@ -127,14 +127,13 @@ class TripChangeFeed:
             for subscription in watchers:
                 subscription.wake()
 
-    async def _listen(self) -> None:
+    async def _listen(self, dsn: str) -> None:
         """Keeps one LISTEN connection up, pinging it; reconnects after a loss."""
-        assert self.dsn is not None
         while True:
             conn: asyncpg.Connection[Any] | None = None
             try:
                 conn = await asyncpg.connect(
-                    self.dsn, server_settings={"application_name": "tripsage-trips-watch"}
+                    dsn, server_settings={"application_name": "tripsage-trips-watch"}
                 )
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
