@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,11 +17,15 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from services.trips.app import build as build_trips
+from services.trips.app import change_feed
 from tests.support.accounts import Account, verified
 from tests.support.fake_providers.suite import sandbox_overrides
 from tests.support.pgbouncer import pgbouncer_problem, transaction_pooler
-from tests.support.suite import RunningSuite, make_settings, whole_suite
+from tests.support.suite import RunningSuite, make_settings, wait_serving, whole_suite
+from tests.support.watch import start_gateway, start_trips_replica, watching
 from tripsage_core.database import create_pool, user_transaction, with_database
+from tripsage_core.grpc_kit.server import GrpcService
 
 pytestmark = [
     pytest.mark.database,
@@ -146,6 +151,51 @@ async def test_a_travel_search_and_an_assistant_conversation_through_the_pooler(
     messages = history.json()["messages"]
     assert messages[0]["content"] == "weather in Seville"
     assert messages[-1]["id"] == said.json()["message"]["id"]
+
+
+async def test_watch_trip_listens_on_the_direct_url_and_polls_behind_the_pooler_alone(
+    suite: RunningSuite, http: httpx.AsyncClient, database_dsn: str
+) -> None:
+    """A trips replica of the suite's settings LISTENs on POSTGRES_DIRECT_URL; one given only
+    the pooler (no direct URL) does not LISTEN, and its watchers still get every change by
+    reading the log."""
+    ana = await _signed_up(http, suite, "ana")
+    made = await http.post("/api/v1/trips", headers=ana.headers, json={"title": "Porto"})
+    assert made.status_code == 201, made.text
+    trip = made.json()["trip"]["id"]
+    pooler_only = suite.settings.model_copy(update={"postgres_direct_url": None})
+    async with AsyncExitStack() as stack:
+        listening = await start_trips_replica(suite, stack)
+        assert listening.feed.dsn == database_dsn
+        feed = change_feed(pooler_only)
+        assert feed.dsn is None
+        stack.push_async_callback(feed.close)
+        replica = GrpcService(await build_trips(pooler_only, feed=feed), grace_seconds=1)
+        port = await replica.start(0, host="127.0.0.1")
+        stack.push_async_callback(replica.stop)
+        await wait_serving(f"127.0.0.1:{port}")
+        clients = []
+        for address in (listening.address, f"127.0.0.1:{port}"):
+            url = await start_gateway(suite, stack, address)
+            clients.append(await stack.enter_async_context(httpx.AsyncClient(base_url=url)))
+        path = f"/api/v1/trips/{trip}:watch"
+        async with (
+            watching(clients[0], path, ana.headers) as live,
+            watching(clients[1], path, ana.headers) as polled,
+        ):
+            assert (live.status, polled.status) == (200, 200)
+            assert listening.feed.live  # its LISTEN connection is up
+            assert not feed.live
+            added = await http.post(
+                f"/api/v1/trips/{trip}/items",
+                json={"kind": "ITINERARY_ITEM_KIND_ACTIVITY", "title": "Livraria Lello"},
+                headers=ana.headers,
+            )
+            assert added.status_code == 201, added.text
+            for reader in (live, polled):
+                event = await reader.next(timeout=10)
+                assert event.data["kind"] == "TRIP_EVENT_KIND_CHANGED", event
+                assert event.data["activity"]["kind"] == "TRIP_ACTIVITY_KIND_ITEM_ADDED"
 
 
 async def test_with_the_statement_cache_on_the_pooler_breaks_prepared_statements(
