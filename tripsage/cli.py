@@ -242,10 +242,11 @@ async def _probe(settings: Settings, target: str, service: str | None, health_na
 
 @contextmanager
 def _database(settings: Settings) -> Iterator[str]:
-    """POSTGRES_URL, else the embedded server over the data directory (the running
-    suite's, or started for this command and stopped after it)."""
-    if settings.postgres_url is not None:
-        yield settings.postgres_url.get_secret_value()
+    """POSTGRES_DIRECT_URL or POSTGRES_URL (these commands need a session: pg_dump, the
+    migrations), else the embedded server over the data directory (the running suite's,
+    or started for this command and stopped after it)."""
+    if (url := settings.postgres_session_url) is not None:
+        yield url
         return
     from tripsage_core.database import ensure_database, with_database
     from tripsage_core.embedded import DATABASE_NAME, EmbeddedPostgres

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     token_issuer: str = Field(default="tripsage", min_length=1)
     token_extra_issuers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     postgres_url: SecretStr | None = None
+    # A session connection to the same database (Supabase's direct URL on 5432) for the
+    # migrations, the operator commands and WatchTrip's LISTEN, when POSTGRES_URL goes
+    # through a transaction-mode pooler (Supabase's on 6543); unset: POSTGRES_URL.
+    postgres_direct_url: SecretStr | None = None
+    # asyncpg's prepared statements kept per connection; 0 (off) behind a transaction-mode
+    # pooler, which runs each transaction on whichever server connection is free.
+    postgres_statement_cache_size: int = Field(default=100, ge=0, le=10_000)
 
     openai_api_key: SecretStr | None = None
     duffel_access_token: SecretStr | None = None
@@ -248,7 +255,9 @@ class Settings(BaseSettings):
         grpc_target(value)
         return value.strip()
 
-    @field_validator("notifier_url", "postgres_url", "redis_url", mode="before")
+    @field_validator(
+        "notifier_url", "postgres_url", "postgres_direct_url", "redis_url", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         # compose passes NOTIFIER_URL="" when it is not set; an empty POSTGRES_URL= line
@@ -281,6 +290,22 @@ class Settings(BaseSettings):
         """A signed-in user's gateway limit: RATE_LIMIT_USER_PER_MINUTE, else the old
         RATE_LIMIT_PER_MINUTE."""
         return self.rate_limit_user_per_minute or self.rate_limit_per_minute
+
+    @property
+    def postgres_session_url(self) -> str | None:
+        """Where work that needs a session (advisory locks, LISTEN, pg_dump) connects:
+        POSTGRES_DIRECT_URL, else POSTGRES_URL."""
+        url = self.postgres_direct_url or self.postgres_url
+        return url.get_secret_value() if url is not None else None
+
+    @property
+    def postgres_listen_url(self) -> str | None:
+        """Where WatchTrip LISTENs; None when only a transaction pooler is known (POSTGRES_URL
+        with the statement cache off and no POSTGRES_DIRECT_URL): notifications cannot
+        pass one, so watchers read the log every second instead."""
+        if self.postgres_direct_url is None and self.postgres_statement_cache_size == 0:
+            return None
+        return self.postgres_session_url
 
     @property
     def is_production(self) -> bool:

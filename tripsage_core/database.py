@@ -40,8 +40,12 @@ class CountingPool(asyncpg.Pool):
             self.waiting -= 1
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> CountingPool:
-    # What asyncpg.create_pool does, with our pool class.
+async def create_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, statement_cache_size: int = 100
+) -> CountingPool:
+    # What asyncpg.create_pool does, with our pool class. statement_cache_size=0 behind a
+    # transaction-mode pooler (POSTGRES_STATEMENT_CACHE_SIZE): a prepared statement lives on
+    # one server connection, and the pooler may run the next transaction on another.
     pool = CountingPool(
         dsn,
         connection_class=asyncpg.Connection,
@@ -56,6 +60,7 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> Cou
         loop=None,
         connect=None,
         command_timeout=30,
+        statement_cache_size=statement_cache_size,
         server_settings={"application_name": "tripsage"},
     )
     await pool
@@ -65,9 +70,10 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> Cou
 class Database:
     """A pool that may not exist yet: services start before their database answers."""
 
-    def __init__(self, dsn: str, *, max_size: int = 10) -> None:
+    def __init__(self, dsn: str, *, max_size: int = 10, statement_cache_size: int = 100) -> None:
         self.dsn = dsn
         self.max_size = max_size
+        self.statement_cache_size = statement_cache_size
         self._pool: CountingPool | None = None
 
     @property
@@ -78,7 +84,9 @@ class Database:
 
     async def connect(self) -> None:
         if self._pool is None:
-            self._pool = await create_pool(self.dsn, max_size=self.max_size)
+            self._pool = await create_pool(
+                self.dsn, max_size=self.max_size, statement_cache_size=self.statement_cache_size
+            )
 
     async def ping(self) -> bool:
         return self._pool is not None and await ping(self._pool)
@@ -111,7 +119,9 @@ async def _reset_connection(conn: asyncpg.Connection[Any]) -> None:
     # Replaces asyncpg's default reset (RESET ALL, UNLISTEN, advisory unlock: a round trip on
     # every release). asyncpg still rolls back an unfinished transaction before calling this,
     # and nothing here keeps session state: settings are transaction-local (SET LOCAL,
-    # set_config(..., true)) and migrations lock on their own connection.
+    # set_config(..., true)), migrations lock per transaction and LISTEN has its own
+    # connection. That is also what lets the pool work through a transaction-mode pooler,
+    # which hands each transaction whichever server connection is free.
     return None
 
 

@@ -49,14 +49,19 @@ class ServiceRuntime:
         _use_secret_key(settings)
         self.migrations_dir = migrations_dir
         self.database: Database | None = None
+        self.migrations_dsn: str | None = None
         if needs_database:
             if settings.postgres_url is None:
                 raise MissingSetting(
                     "POSTGRES_URL is not set: run `tripsage up` (embedded PostgreSQL) or set it"
                 )
             self.database = Database(
-                settings.postgres_url.get_secret_value(), max_size=settings.database_pool_max_size
+                settings.postgres_url.get_secret_value(),
+                max_size=settings.database_pool_max_size,
+                statement_cache_size=settings.postgres_statement_cache_size,
             )
+            # Migrations go to POSTGRES_DIRECT_URL when a pooler fronts POSTGRES_URL.
+            self.migrations_dsn = settings.postgres_session_url
             track_pool(service, self.database)
         self.redis = None
         if needs_redis:
@@ -104,7 +109,8 @@ class ServiceRuntime:
             try:
                 if not self._migrated:
                     if self.migrations_dir is not None:
-                        applied = await migrate(database.dsn, self.service, self.migrations_dir)
+                        dsn = self.migrations_dsn or database.dsn
+                        applied = await migrate(dsn, self.service, self.migrations_dir)
                         if applied:
                             logger.info("migrations applied: %s", ", ".join(applied))
                     self._migrated = True
