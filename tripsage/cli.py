@@ -356,12 +356,12 @@ def _check_vulnerabilities(args: argparse.Namespace) -> int:
 def _cache_command(args: argparse.Namespace, settings: Settings) -> int:
     from services.travel.cache import cache_namespace
     from tripsage import cache_admin
-    from tripsage_core.cache import create_redis
+    from tripsage_core.cache import redis_configured, redis_from_settings
 
-    if settings.redis_url is None:
+    if not redis_configured(settings):
         print(
             "error: REDIS_URL is not set (the embedded Valkey of `tripsage up` prints its URL"
-            " at start-up)",
+            " at start-up; or set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN)",
             file=sys.stderr,
         )
         return 2
@@ -377,8 +377,8 @@ def _cache_command(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> int:
         from redis.exceptions import RedisError
 
-        assert settings.redis_url is not None
-        redis = create_redis(settings.redis_url.get_secret_value())
+        redis = redis_from_settings(settings)
+        assert redis is not None
         namespace = cache_namespace(settings)
         try:
             if args.command == "clear-cache":
