@@ -378,7 +378,8 @@ def _cache_command(args: argparse.Namespace, settings: Settings) -> int:
         from redis.exceptions import RedisError
 
         redis = redis_from_settings(settings)
-        assert redis is not None
+        if redis is None:  # checked above
+            return 2
         namespace = cache_namespace(settings)
         try:
             if args.command == "clear-cache":

@@ -63,14 +63,13 @@ async def check_database(dsn: str) -> Check:
 
 
 async def check_redis(settings: Settings) -> Check:
-    from tripsage_core.cache import redis_configured, redis_from_settings
+    from tripsage_core.cache import redis_from_settings
 
-    if not redis_configured(settings):
+    redis = redis_from_settings(settings)
+    if redis is None:
         return Check("cache", False, "REDIS_URL is not set (nor UPSTASH_REDIS_REST_URL)")
 
     async def probe() -> str:
-        redis = redis_from_settings(settings)
-        assert redis is not None
         try:
             await redis.ping()
             info = await redis.info("server")

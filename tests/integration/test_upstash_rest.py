@@ -32,9 +32,11 @@ from tripsage.verification import check_redis
 from tripsage_core.cache import ping, redis_from_settings
 from tripsage_core.config import Settings
 from tripsage_core.embedded import free_port
+from tripsage_core.errors import Unauthenticated
 from tripsage_core.grpc_kit.tls import channel_credentials
+from tripsage_core.identity import Principal
 from tripsage_core.rate_limit import WindowCounter
-from tripsage_core.revocations import TRUST_SECONDS
+from tripsage_core.revocations import TRUST_SECONDS, Revocations
 from tripsage_core.runtime import ServiceRuntime
 from tripsage_core.service_credentials import service_credentials
 from tripsage_core.upstash import UpstashRedis
@@ -228,6 +230,31 @@ def test_settings_pick_the_client_and_refuse_half_a_configuration() -> None:
             upstash_redis_rest_url="rediss://default:t@x.upstash.io:6379",
             upstash_redis_rest_token="t",
         )
+
+
+async def test_revocation_answers_are_kept_for_the_bound_then_re_read(
+    client: UpstashRedis, rest: tuple[str, UpstashRestServer]
+) -> None:
+    """No CLIENT TRACKING over REST: an answer is believed for trust_seconds, no longer.
+    Two Revocations objects stand for two processes (auth revoking, trips checking)."""
+    server = rest[1]
+    ana = Principal(user_id=str(uuid.uuid4()), session_id=str(uuid.uuid4()))
+    auth = Revocations(client, remember_seconds=60)
+    patient = Revocations(client, remember_seconds=60, trust_seconds=3600)
+    eager = Revocations(client, remember_seconds=60, trust_seconds=0)
+    reads = server.commands["MGET"]
+    for _ in range(3):
+        await patient.check(ana)
+        await eager.check(ana)
+    assert server.commands["MGET"] == reads + 1 + 3  # patient read once, eager every time
+    await auth.revoke_sessions([ana.session_id])
+    with pytest.raises(Unauthenticated):
+        await auth.check(ana)  # the revoking process knows at once
+    with pytest.raises(Unauthenticated):
+        await eager.check(ana)  # another process, once its answer is trust_seconds old
+    await patient.check(ana)  # still within its (here an hour's) bound: the staleness
+    for checker in (auth, patient, eager):
+        await checker.close()
 
 
 # -- the suite over REST only ------------------------------------------------------------
