@@ -9,10 +9,14 @@ The protocol (Upstash's documentation): a command is a JSON array POSTed to the 
 URL with `Authorization: Bearer TOKEN`; `/pipeline` takes an array of them and
 `/multi-exec` runs them as one transaction; each reply is `{"result": ...}` or
 `{"error": "..."}`. With `Upstash-Encoding: base64` every string in a result is
-base64 (binary-safe) except the status reply "OK". A JSON request cannot carry bytes
-that are not UTF-8 (the travel cache's serialized protobufs), so such a command is
-sent in the documented path form: the arguments before the binary one in the path,
-that one as the raw request body, the rest as query parameters.
+base64 (binary-safe) except the status reply "OK". The `Upstash-Sync-Token` of the
+last reply is sent with the next request (read-your-writes on a database with read
+replicas: a read after this process's write never sees the older value).
+
+A JSON request cannot carry bytes that are not UTF-8 (the travel cache's serialized
+protobufs), so such a command is sent in the documented path form: the arguments
+before the binary one in the path, that one as the raw request body, the rest as
+query parameters.
 
 Written here rather than taken from the `upstash-redis` package: that client has an
 API of its own, so every caller would need a second code path; this one gives the
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import contextlib
 import inspect
 import logging
@@ -53,6 +58,7 @@ logger = logging.getLogger("tripsage.upstash")
 
 # As the RESP client's socket timeouts (tripsage_core/cache.py).
 TIMEOUT_SECONDS = 2.0
+SYNC_TOKEN = "upstash-sync-token"
 
 
 class _Rest:
@@ -65,6 +71,7 @@ class _Rest:
         self._http: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._refused_logged = False
+        self._sync_token = ""
 
     def _client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
@@ -75,12 +82,17 @@ class _Rest:
         return self._http
 
     async def post(self, path: str, *, json: Any = None, content: bytes | None = None) -> Any:
+        headers = {SYNC_TOKEN: self._sync_token} if self._sync_token else None
         try:
-            response = await self._client().post(self.url + path, json=json, content=content)
+            response = await self._client().post(
+                self.url + path, json=json, content=content, headers=headers
+            )
         except httpx.TimeoutException as exc:
             raise TimeoutError(f"Upstash REST API did not answer in time: {exc}") from exc
         except httpx.HTTPError as exc:
             raise ConnectionError(f"Upstash REST API unreachable: {exc}") from exc
+        if sync_token := response.headers.get(SYNC_TOKEN):
+            self._sync_token = sync_token
         if response.status_code == 401:
             message = "Upstash REST API refused UPSTASH_REDIS_REST_TOKEN (HTTP 401)"
             if not self._refused_logged:
@@ -107,7 +119,14 @@ class _Rest:
 def _decode(value: Any) -> Any:
     """A base64-encoded result as RESP would give it: strings as bytes, "OK" as b"OK"."""
     if isinstance(value, str):
-        return b"OK" if value == "OK" else base64.b64decode(value)
+        if value == "OK":
+            return b"OK"
+        try:
+            return base64.b64decode(value, validate=True)
+        except binascii.Error:
+            raise ResponseError(
+                f"a result not in base64 from the Upstash REST API: {value:.50}"
+            ) from None
     if isinstance(value, list):
         return [_decode(item) for item in value]
     return value  # integers and null

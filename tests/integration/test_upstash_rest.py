@@ -105,6 +105,8 @@ async def test_commands_reply_as_over_resp_binary_values_included(
     assert await client.mget([key, text_key, _key("absent")]) == [payload, "héllo".encode(), None]
     assert 0 < await client.ttl(key) <= 60
     assert await client.ping() is True
+    # Read-your-writes: the sync token of the last reply went out with the next request.
+    assert server.sync_tokens_seen[-1] == f"sync-{server._sync - 1}"
     # What REST wrote is what a RESP client reads from the same Redis.
     direct = redis.Redis.from_url(redis_url)
     try:

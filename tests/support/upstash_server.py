@@ -23,6 +23,8 @@ from urllib.parse import unquote
 import redis.asyncio as redis
 from redis.exceptions import ResponseError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -55,15 +57,28 @@ class UpstashRestServer:
         self.requests: Counter[str] = Counter()
         self.commands: Counter[str] = Counter()
         self._redis: redis.Redis | None = None
+        # Read-your-writes: each reply carries a new Upstash-Sync-Token; the ones that
+        # came back with requests.
+        self._sync = 0
+        self.sync_tokens_seen: list[str] = []
 
     def app(self) -> Starlette:
+        async def sync_token(request: Request, call_next: Any) -> Response:
+            if seen := request.headers.get("upstash-sync-token"):
+                self.sync_tokens_seen.append(seen)
+            response: Response = await call_next(request)
+            self._sync += 1
+            response.headers["upstash-sync-token"] = f"sync-{self._sync}"
+            return response
+
         return Starlette(
+            middleware=[Middleware(BaseHTTPMiddleware, dispatch=sync_token)],
             routes=[
                 Route("/", self._single, methods=["POST"]),
                 Route("/pipeline", self._batch, methods=["POST"]),
                 Route("/multi-exec", self._batch, methods=["POST"]),
                 Route("/{path:path}", self._path_form, methods=["POST", "GET"]),
-            ]
+            ],
         )
 
     @property
