@@ -9,6 +9,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import grpc
 import httpx
@@ -26,11 +27,12 @@ from tests.support.accounts import PASSWORD, register, unique_email
 from tests.support.http_server import serve_asgi
 from tests.support.suite import RunningSuite, make_settings, whole_suite
 from tests.support.upstash_server import UpstashRestServer, upstash_rest
+from tripsage.launcher import Suite
 from tripsage.trips.v1 import trip_service_pb2 as trips_pb
 from tripsage.trips.v1 import trip_service_pb2_grpc as trips_grpc
 from tripsage.verification import check_redis
 from tripsage_core.cache import ping, redis_from_settings
-from tripsage_core.config import Settings
+from tripsage_core.config import Settings, load_settings
 from tripsage_core.embedded import free_port
 from tripsage_core.errors import Unauthenticated
 from tripsage_core.grpc_kit.tls import channel_credentials
@@ -170,7 +172,7 @@ async def test_scan_finds_keys_written_over_rest(client: UpstashRedis) -> None:
 
 
 async def test_a_wrong_token_is_refused_clearly_and_fails_health(
-    rest: tuple[str, UpstashRestServer], database_dsn: str, tmp_path: object
+    rest: tuple[str, UpstashRestServer], database_dsn: str
 ) -> None:
     wrong = UpstashRedis(rest[0], "not-the-token")
     try:
@@ -257,6 +259,26 @@ async def test_revocation_answers_are_kept_for_the_bound_then_re_read(
     await patient.check(ana)  # still within its (here an hour's) bound: the staleness
     for checker in (auth, patient, eager):
         await checker.close()
+
+
+def test_tripsage_up_hands_the_rest_pair_to_its_children_and_starts_no_valkey(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    settings = load_settings(
+        _env_file=None,
+        tripsage_data_dir=tmp_path / "data",
+        postgres_url="postgresql://db",
+        upstash_redis_rest_url="https://x.upstash.io",
+        upstash_redis_rest_token="t0k",
+    )
+    suite = Suite(settings)
+    dsn, redis_address = suite.start_backing_services()
+    assert (dsn, redis_address, suite.embedded_valkey) == ("postgresql://db", None, None)
+    env = suite.child_env(dsn, redis_address)
+    assert "REDIS_URL" not in env
+    assert env["UPSTASH_REDIS_REST_URL"] == "https://x.upstash.io"
+    assert env["UPSTASH_REDIS_REST_TOKEN"] == "t0k"
 
 
 # -- the suite over REST only ------------------------------------------------------------
