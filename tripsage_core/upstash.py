@@ -58,7 +58,8 @@ logger = logging.getLogger("tripsage.upstash")
 
 # As the RESP client's socket timeouts (tripsage_core/cache.py).
 TIMEOUT_SECONDS = 2.0
-SYNC_TOKEN = "upstash-sync-token"
+# Read-your-writes: the header name (Upstash-Sync-Token), not a credential.
+SYNC_HEADER = "upstash-sync-token"
 
 
 class _Rest:
@@ -82,7 +83,7 @@ class _Rest:
         return self._http
 
     async def post(self, path: str, *, json: Any = None, content: bytes | None = None) -> Any:
-        headers = {SYNC_TOKEN: self._sync_token} if self._sync_token else None
+        headers = {SYNC_HEADER: self._sync_token} if self._sync_token else None
         try:
             response = await self._client().post(
                 self.url + path, json=json, content=content, headers=headers
@@ -91,7 +92,7 @@ class _Rest:
             raise TimeoutError(f"Upstash REST API did not answer in time: {exc}") from exc
         except httpx.HTTPError as exc:
             raise ConnectionError(f"Upstash REST API unreachable: {exc}") from exc
-        if sync_token := response.headers.get(SYNC_TOKEN):
+        if sync_token := response.headers.get(SYNC_HEADER):
             self._sync_token = sync_token
         if response.status_code == 401:
             message = "Upstash REST API refused UPSTASH_REDIS_REST_TOKEN (HTTP 401)"
