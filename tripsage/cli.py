@@ -368,12 +368,12 @@ def _check_vulnerabilities(args: argparse.Namespace) -> int:
 def _cache_command(args: argparse.Namespace, settings: Settings) -> int:
     from services.travel.cache import cache_namespace
     from tripsage import cache_admin
-    from tripsage_core.cache import create_redis
+    from tripsage_core.cache import redis_configured, redis_from_settings
 
-    if settings.redis_url is None:
+    if not redis_configured(settings):
         print(
             "error: REDIS_URL is not set (the embedded Valkey of `tripsage up` prints its URL"
-            " at start-up)",
+            " at start-up; or set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN)",
             file=sys.stderr,
         )
         return 2
@@ -389,8 +389,9 @@ def _cache_command(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> int:
         from redis.exceptions import RedisError
 
-        assert settings.redis_url is not None
-        redis = create_redis(settings.redis_url.get_secret_value())
+        redis = redis_from_settings(settings)
+        if redis is None:  # checked above
+            return 2
         namespace = cache_namespace(settings)
         try:
             if args.command == "clear-cache":

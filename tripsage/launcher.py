@@ -94,7 +94,7 @@ class Suite:
     def data_dir(self) -> Path:
         return self.settings.tripsage_data_dir.resolve()
 
-    def start_backing_services(self) -> tuple[str, str]:
+    def start_backing_services(self) -> tuple[str, str | None]:
         postgres_url = self.settings.postgres_url
         if postgres_url is None:
             self.embedded_postgres = EmbeddedPostgres(self.data_dir)
@@ -106,7 +106,11 @@ class Suite:
             dsn = postgres_url.get_secret_value()
             print("  postgres   POSTGRES_URL", flush=True)
         redis_url = self.settings.redis_url
-        if redis_url is None:
+        redis: str | None
+        if redis_url is None and self.settings.upstash_redis_rest_url is not None:
+            redis = None  # the children read UPSTASH_REDIS_REST_URL and _TOKEN themselves
+            print("  redis      Upstash REST API (UPSTASH_REDIS_REST_URL)", flush=True)
+        elif redis_url is None:
             self.embedded_valkey = EmbeddedValkey(self.data_dir)
             redis = self.embedded_valkey.start()
             print(
@@ -117,7 +121,7 @@ class Suite:
             print("  redis      REDIS_URL", flush=True)
         return dsn, redis
 
-    def child_env(self, dsn: str, redis: str) -> dict[str, str]:
+    def child_env(self, dsn: str, redis: str | None) -> dict[str, str]:
         env = dict(os.environ)
         secret_key = self.settings.secret_key
         jwt_secret = self.settings.database_jwt_secret
@@ -125,12 +129,16 @@ class Suite:
         assert jwt_secret is not None
         env.update(
             POSTGRES_URL=dsn,
-            REDIS_URL=redis,
             SECRET_KEY=secret_key.get_secret_value(),
             DATABASE_JWT_SECRET=jwt_secret.get_secret_value(),
             TRIPSAGE_DATA_DIR=str(self.data_dir),
             PYTHONUNBUFFERED="1",
         )
+        if redis is not None:
+            env["REDIS_URL"] = redis
+        elif (token := self.settings.upstash_redis_rest_token) is not None:
+            env["UPSTASH_REDIS_REST_URL"] = self.settings.upstash_redis_rest_url or ""
+            env["UPSTASH_REDIS_REST_TOKEN"] = token.get_secret_value()
         for name in SERVICE_NAMES:
             env[f"{name.upper()}_SERVICE_ADDR"] = self.settings.service_addr(name)
         env.pop("PORT", None)

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     mem0_api_key: SecretStr | None = None
     mem0_api_url: str = "https://api.mem0.ai"
 
+    # Redis over RESP (REDIS_URL), or Upstash's REST API (both UPSTASH_* and no REDIS_URL:
+    # tripsage_core/cache.py redis_from_settings). REDIS_URL wins when both are set.
     upstash_redis_rest_url: str | None = None
     upstash_redis_rest_token: SecretStr | None = None
     redis_url: SecretStr | None = None
@@ -256,7 +258,13 @@ class Settings(BaseSettings):
         return value.strip()
 
     @field_validator(
-        "notifier_url", "postgres_url", "postgres_direct_url", "redis_url", mode="before"
+        "notifier_url",
+        "postgres_url",
+        "postgres_direct_url",
+        "redis_url",
+        "upstash_redis_rest_url",
+        "upstash_redis_rest_token",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
@@ -276,6 +284,18 @@ class Settings(BaseSettings):
                     f"TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR network"
                 ) from None
         return value
+
+    @model_validator(mode="after")
+    def _upstash_url_and_token(self) -> Settings:
+        # One without the other would silently run without Redis (or fail on every call).
+        url, token = self.upstash_redis_rest_url, self.upstash_redis_rest_token
+        if (url is None) != (token is None or not token.get_secret_value()):
+            raise ValueError("UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together")
+        if url is not None and not url.startswith(("https://", "http://")):
+            raise ValueError(
+                f"UPSTASH_REDIS_REST_URL must be the database's https:// REST URL, not {url!r}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _no_credentials_for_every_origin(self) -> Settings:
@@ -373,9 +393,13 @@ class Settings(BaseSettings):
             found.extend(_secret_problems(name, getattr(self, name)))
         if self.operator_token is not None:
             found.extend(_secret_problems("operator_token", self.operator_token))
-        for name in ("postgres_url", "redis_url"):
-            if getattr(self, name) is None:
-                found.append(f"{name.upper()} is required in production")
+        if self.postgres_url is None:
+            found.append("POSTGRES_URL is required in production")
+        if self.redis_url is None and self.upstash_redis_rest_url is None:
+            found.append(
+                "REDIS_URL is required in production (or UPSTASH_REDIS_REST_URL and"
+                " UPSTASH_REDIS_REST_TOKEN)"
+            )
         if self.debug:
             found.append("DEBUG must be false in production")
         if self.notifier_url is None and self.password_reset_enabled:

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from tripsage_core import client_address, page_tokens
-from tripsage_core.cache import create_redis
 from tripsage_core.cache import ping as redis_ping
+from tripsage_core.cache import redis_from_settings
 from tripsage_core.config import Settings
 from tripsage_core.database import Database
 from tripsage_core.grpc_kit.metrics import track_pool
@@ -65,11 +65,12 @@ class ServiceRuntime:
             track_pool(service, self.database)
         self.redis = None
         if needs_redis:
-            if settings.redis_url is None:
+            self.redis = redis_from_settings(settings)
+            if self.redis is None:
                 raise MissingSetting(
                     "REDIS_URL is not set: run `tripsage up` (embedded Valkey) or set it"
+                    " (or UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN)"
                 )
-            self.redis = create_redis(settings.redis_url.get_secret_value())
         self._migrated = False
         self._components: dict[str, bool] = {}
         self._lock = asyncio.Lock()
