@@ -114,6 +114,10 @@ def _selects(selector: dict, labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector["matchLabels"].items())
 
 
+def _admits(rule: dict, labels: dict[str, str]) -> bool:
+    return any(_selects(f["podSelector"], labels) for f in rule["from"])
+
+
 def _port_in(rule: dict, port: int) -> bool:
     return any(p["port"] <= port <= p.get("endPort", p["port"]) for p in rule.get("ports", []))
 
@@ -163,3 +167,26 @@ def test_egress_keeps_dns_and_the_outside_but_not_the_metadata_address(overlay: 
         # providers, OpenAI), SMTP (587, 465) and OTLP (4317, 4318) on any address.
         for port in (5432, 6543, 6379, 443, 587, 465, 4317, 4318, 8000):
             assert _port_in(outside[0], port), (app, port)
+
+
+@pytest.mark.parametrize("overlay", ["development", "production"])
+def test_each_service_exposes_its_metrics_port_to_prometheus_only(overlay: str) -> None:
+    docs = build(overlay)
+    [config] = [d for d in docs if d["kind"] == "ConfigMap"]
+    ingress = _policies(overlay, "Ingress")
+    prometheus = {"app.kubernetes.io/name": "prometheus"}
+    for d in docs:
+        if d["kind"] != "Deployment" or d["metadata"]["name"] not in GRPC_PORTS:
+            continue
+        name = d["metadata"]["name"]
+        port = int(config["data"][f"{name.upper()}_METRICS_PORT"])
+        template = d["spec"]["template"]
+        container = template["spec"]["containers"][0]
+        assert {"name": "metrics", "containerPort": port} in container["ports"], name
+        assert template["metadata"]["annotations"]["prometheus.io/port"] == str(port), name
+        rules = ingress[name]["ingress"]
+        scrape = [r for r in rules if _admits(r, prometheus)]
+        assert scrape, name
+        assert all(_port_in(r, port) for r in scrape), name
+        assert not any(_port_in(r, GRPC_PORTS[name]) for r in scrape), name
+        assert not any(_port_in(r, port) for r in rules if r not in scrape), name

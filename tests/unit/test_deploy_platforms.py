@@ -206,7 +206,8 @@ def test_ports_agree_across_targets() -> None:
         docs = yaml.safe_load_all((DEPLOY / "kubernetes" / "base" / f"{name}.yaml").read_text())
         [deployment] = [d for d in docs if d and d["kind"] == "Deployment"]
         container = deployment["spec"]["template"]["spec"]["containers"][0]
-        assert [p["containerPort"] for p in container["ports"]] == [PORTS[name]], name
+        # The serving port first; services also name a metrics port (test_deploy_kubernetes).
+        assert container["ports"][0]["containerPort"] == PORTS[name], name
     for name in DEFAULT_PORTS:
         for task in ecs().values():
             env = {e["name"]: e["value"] for e in task["containerDefinitions"][0]["environment"]}
