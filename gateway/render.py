@@ -19,10 +19,13 @@ type of every service.
 from __future__ import annotations
 
 import base64
+import json
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.internal import type_checkers
@@ -53,6 +56,27 @@ def message_to_json(message: Message) -> Any:
         return renderer_for(message.DESCRIPTOR)(message)
     except Exception:  # an odd value: json_format decides (and raises) as it would
         return _reference(message)
+
+
+# A number with a fraction or an exponent (a float: orjson and the json module spell
+# some differently, 1e-05 and 0.00001) where JSON puts values; inside a string it is
+# a false alarm that only costs the json module's encoding.
+_FLOAT_VALUE = re.compile(rb"[:,\[]-?[0-9]+[.eE]")
+
+
+def json_bytes(rendered: Any) -> bytes:
+    """A rendered reply as UTF-8 JSON, exactly ``json.dumps(rendered, ensure_ascii=False,
+    separators=(",", ":")).encode()``: by orjson (several times faster) when that gives
+    the same bytes, which is unless the reply holds a float or something orjson refuses
+    (an integer past 64 bits, a lone surrogate). Rendered replies hold no NaN or
+    infinity (json_format spells those as strings), the one other difference."""
+    try:
+        encoded = orjson.dumps(rendered)
+    except TypeError:  # orjson.JSONEncodeError
+        encoded = None
+    if encoded is None or _FLOAT_VALUE.search(encoded) is not None:
+        encoded = json.dumps(rendered, ensure_ascii=False, separators=(",", ":")).encode()
+    return encoded
 
 
 def renderer_for(descriptor: Any) -> Renderer:
