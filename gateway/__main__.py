@@ -20,7 +20,7 @@ from gateway.discovery import upstream_addresses
 from gateway.rate_limit import RateLimiter, RateLimits
 from gateway.serving import server_config
 from tripsage_core import client_address
-from tripsage_core.cache import create_redis
+from tripsage_core.cache import redis_from_settings
 from tripsage_core.config import Settings, get_settings_or_exit
 from tripsage_core.grpc_kit.tls import channel_credentials
 from tripsage_core.logging import LogFiles, configure_logging
@@ -40,11 +40,7 @@ def build_app(settings: Settings | None = None) -> ASGIApp:
     limiter = None
     if settings.rate_limit_per_minute > 0:
         # Without REDIS_URL (only outside production) each process counts on its own.
-        redis_url = settings.redis_url
-        limiter = RateLimiter(
-            create_redis(redis_url.get_secret_value()) if redis_url is not None else None,
-            RateLimits.from_settings(settings),
-        )
+        limiter = RateLimiter(redis_from_settings(settings), RateLimits.from_settings(settings))
     app = create_app(
         upstream_addresses(settings),
         cors_origins=settings.cors_origins,

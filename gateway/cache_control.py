@@ -8,15 +8,17 @@ stricter. Conditional requests still work: clients revalidate with If-None-Match
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.asgi_headers import request_headers, set_header
+
 NO_STORE = "no-store"
-_CREDENTIAL_HEADERS = frozenset({b"authorization", b"x-api-key"})
+_CREDENTIAL_HEADERS = ("authorization", "x-api-key")
 
 
 def authenticated(scope: Scope) -> bool:
-    return any(name.lower() in _CREDENTIAL_HEADERS for name, _ in scope.get("headers", ()))
+    headers = request_headers(scope)
+    return any(name in headers for name in _CREDENTIAL_HEADERS)
 
 
 class NoStoreForCredentialsMiddleware:
@@ -30,7 +32,7 @@ class NoStoreForCredentialsMiddleware:
 
         async def send_no_store(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["Cache-Control"] = NO_STORE
+                set_header(message, b"cache-control", NO_STORE.encode())
             await send(message)
 
         await self.app(scope, receive, send_no_store)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from starlette.datastructures import Headers
 from starlette.types import Scope
 
+from gateway.asgi_headers import request_headers
 from gateway.callers import GatewayCallers
 
 CONSUMER_SCOPE_KEY = "tripsage.gateway.consumer"
@@ -29,7 +29,7 @@ def consumer_of(scope: Scope, callers: GatewayCallers) -> Consumer:
     found = scope.get(CONSUMER_SCOPE_KEY)
     if isinstance(found, Consumer):
         return found
-    headers = Headers(scope=scope)
+    headers = request_headers(scope)
     consumer = Consumer.ANONYMOUS
     if headers.get("authorization"):  # services, too, take the bearer token first
         user = callers.user(headers)

@@ -18,7 +18,9 @@ from collections.abc import Sequence
 
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import Message, Receive, Scope, Send
 
+from gateway.asgi_headers import request_headers, set_header
 from gateway.rate_limit import POLICY_HEADER, STATE_HEADER
 
 ALLOWED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -53,7 +55,7 @@ def cors_middleware(
     if "*" in origins and credentials:
         raise ValueError("CORS_ORIGINS may not be '*' when CORS_CREDENTIALS is true")
     return Middleware(
-        CORSMiddleware,
+        _CORSMiddleware,
         allow_origins=list(origins),
         allow_credentials=credentials,
         allow_methods=list(ALLOWED_METHODS),
@@ -61,3 +63,22 @@ def cors_middleware(
         expose_headers=list(EXPOSED_HEADERS),
         max_age=PREFLIGHT_MAX_AGE_SECONDS,
     )
+
+
+class _CORSMiddleware(CORSMiddleware):
+    """Starlette's, with the request without ``Origin`` (every non-browser call) passed
+    on without its Headers objects: such an answer only gets ``Vary: Origin`` (added to
+    any ``Vary`` it has), exactly as Starlette's ``send`` gives it."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or "origin" in request_headers(scope):
+            await super().__call__(scope, receive, send)
+            return
+
+        async def send_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                vary = [v for k, v in message.get("headers", ()) if k.lower() == b"vary"]
+                set_header(message, b"vary", b", ".join([*vary, b"Origin"]))
+            await send(message)
+
+        await self.app(scope, receive, send_vary)

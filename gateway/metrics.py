@@ -9,6 +9,8 @@ With GATEWAY_WORKERS above 1 each process counts its own.
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 
@@ -65,6 +67,11 @@ class GatewayMetrics:
             ("consumer", "policy"),
             registry=self.registry,
         )
+        # The labelled children of a series, looked up once (prometheus_client's
+        # labels() checks and locks on every call; a few percent of a request).
+        self._http: dict[tuple[str, str, int, str], _HttpSeries] = {}
+        self._bytes: dict[str, Any] = {}
+        self._upstream: dict[tuple[str, str], Any] = {}
 
     def observe_request(
         self,
@@ -75,19 +82,42 @@ class GatewayMetrics:
         consumer: str = "anonymous",
         body_bytes: int = 0,
     ) -> None:
-        labels = (method, route, str(status), consumer)
-        self.requests.labels(*labels).inc()
-        if status >= 400:
-            self.errors.labels(*labels).inc()
-        self.request_latency.labels(*labels).observe(seconds)
+        key = (method, route, status, consumer)
+        series = self._http.get(key)
+        if series is None:
+            labels = (method, route, str(status), consumer)
+            series = self._http[key] = _HttpSeries(
+                self.requests.labels(*labels),
+                self.errors.labels(*labels) if status >= 400 else None,
+                self.request_latency.labels(*labels),
+            )
+        series.requests.inc()
+        if series.errors is not None:
+            series.errors.inc()
+        series.latency.observe(seconds)
         if body_bytes:
-            self.response_bytes.labels(route).inc(body_bytes)
+            counter = self._bytes.get(route)
+            if counter is None:
+                counter = self._bytes[route] = self.response_bytes.labels(route)
+            counter.inc(body_bytes)
 
     def observe_upstream(self, grpc_method: str, code: str, seconds: float) -> None:
         """``grpc_method`` is the call's path, ``/tripsage.trips.v1.TripService/GetTrip``
         (service ``trips``)."""
-        service = short_service_name(grpc_method.strip("/").split("/", 1)[0])
-        self.upstream_latency.labels(service, grpc_method, code).observe(seconds)
+        key = (grpc_method, code)
+        histogram = self._upstream.get(key)
+        if histogram is None:
+            service = short_service_name(grpc_method.strip("/").split("/", 1)[0])
+            histogram = self._upstream[key] = self.upstream_latency.labels(
+                service, grpc_method, code
+            )
+        histogram.observe(seconds)
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class _HttpSeries(NamedTuple):
+    requests: Any
+    errors: Any  # None below status 400
+    latency: Any

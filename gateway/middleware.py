@@ -16,9 +16,9 @@ import logging
 import time
 
 import grpc
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.asgi_headers import request_headers, set_header
 from gateway.callers import GatewayCallers
 from gateway.consumers import Consumer, consumer_of
 from gateway.errors import GatewayError
@@ -28,6 +28,8 @@ from tripsage_core.request_context import REQUEST_ID_HEADER, accept_request_id, 
 
 logger = logging.getLogger("tripsage.gateway")
 access_logger = logging.getLogger("tripsage.gateway.access")
+_REQUEST_ID_FIELD = REQUEST_ID_HEADER.lower()
+_REQUEST_ID_NAME = _REQUEST_ID_FIELD.encode("latin-1")
 
 
 class RequestContextMiddleware:
@@ -44,7 +46,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = accept_request_id(Headers(scope=scope).get(REQUEST_ID_HEADER))
+        request_id = accept_request_id(request_headers(scope).get(_REQUEST_ID_FIELD))
         scope[REQUEST_ID_SCOPE_KEY] = request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()
@@ -58,7 +60,7 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 response_started = True
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                set_header(message, _REQUEST_ID_NAME, request_id.encode("latin-1"))
             elif message["type"] == "http.response.body":
                 bytes_sent += len(message.get("body", b""))
             await send(message)

@@ -42,9 +42,9 @@ import redis.asyncio as redis
 from google.protobuf import duration_pb2
 from google.rpc import error_details_pb2
 from redis.exceptions import RedisError
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.asgi_headers import request_headers
 from gateway.callers import GatewayCallers
 from gateway.consumers import Consumer, consumer_of
 from gateway.errors import GatewayError
@@ -422,7 +422,7 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or str(scope.get("path", "")).startswith(EXEMPT_PREFIXES):
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
+        headers = request_headers(scope)
         consumer = consumer_of(scope, self.callers)
         decision = await self.limiter.check(
             consumer, self._bucket(consumer, headers, scope), self._route_class(scope)
@@ -461,7 +461,7 @@ class RateLimitMiddleware:
             return rate_class(found.binding.method.full_name)
         return RouteClass.GENERAL
 
-    def _bucket(self, consumer: Consumer, headers: Headers, scope: Scope) -> str:
+    def _bucket(self, consumer: Consumer, headers: Mapping[str, str], scope: Scope) -> str:
         if consumer in (Consumer.USER, Consumer.ADMIN):
             user = self.callers.user(headers)
             if user is not None:

@@ -32,6 +32,16 @@ def backing_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
+@pytest.fixture
+def readable_tmp_dir() -> Iterator[Path]:
+    """A directory of one test's own (a `tripsage up` data dir, its own PostgreSQL), readable
+    by the embedded PostgreSQL's system user like `backing_dir`."""
+    path = Path(tempfile.mkdtemp(prefix="tripsage-e2e-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def postgres_admin_dsn(backing_dir: Path) -> Iterator[str]:
     """A PostgreSQL server for the session: TEST_POSTGRES_URL's, or an embedded one."""

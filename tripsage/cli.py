@@ -29,6 +29,17 @@ def _days(text: str) -> float:
     return days
 
 
+def _seconds(text: str) -> int:
+    """A whole number of seconds for --timeout: 1 to 600."""
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from None
+    if not 1 <= seconds <= 600:
+        raise argparse.ArgumentTypeError(f"must be 1 to 600 seconds: {text!r}")
+    return seconds
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tripsage", description="TripSage travel-planning suite")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -113,7 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument(
         "--service", choices=("pypi", "osv"), default="pypi", help="advisory database"
     )
-    audit.add_argument("--timeout", type=int, default=15, help="seconds per request")
+    audit.add_argument("--timeout", type=_seconds, default=15, help="seconds per request")
     audit.add_argument("--osv-url", help="an OSV API mirror (with --service osv)")
     commands.add_parser(
         "verify-connection", help="check that PostgreSQL and Redis answer (a line each)"
@@ -231,10 +242,11 @@ async def _probe(settings: Settings, target: str, service: str | None, health_na
 
 @contextmanager
 def _database(settings: Settings) -> Iterator[str]:
-    """POSTGRES_URL, else the embedded server over the data directory (the running
-    suite's, or started for this command and stopped after it)."""
-    if settings.postgres_url is not None:
-        yield settings.postgres_url.get_secret_value()
+    """POSTGRES_DIRECT_URL or POSTGRES_URL (these commands need a session: pg_dump, the
+    migrations), else the embedded server over the data directory (the running suite's,
+    or started for this command and stopped after it)."""
+    if (url := settings.postgres_session_url) is not None:
+        yield url
         return
     from tripsage_core.database import ensure_database, with_database
     from tripsage_core.embedded import DATABASE_NAME, EmbeddedPostgres
@@ -356,12 +368,12 @@ def _check_vulnerabilities(args: argparse.Namespace) -> int:
 def _cache_command(args: argparse.Namespace, settings: Settings) -> int:
     from services.travel.cache import cache_namespace
     from tripsage import cache_admin
-    from tripsage_core.cache import create_redis
+    from tripsage_core.cache import redis_configured, redis_from_settings
 
-    if settings.redis_url is None:
+    if not redis_configured(settings):
         print(
             "error: REDIS_URL is not set (the embedded Valkey of `tripsage up` prints its URL"
-            " at start-up)",
+            " at start-up; or set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN)",
             file=sys.stderr,
         )
         return 2
@@ -377,8 +389,9 @@ def _cache_command(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> int:
         from redis.exceptions import RedisError
 
-        assert settings.redis_url is not None
-        redis = create_redis(settings.redis_url.get_secret_value())
+        redis = redis_from_settings(settings)
+        if redis is None:  # checked above
+            return 2
         namespace = cache_namespace(settings)
         try:
             if args.command == "clear-cache":

@@ -4,7 +4,10 @@ Starts embedded PostgreSQL and Valkey unless POSTGRES_URL / REDIS_URL are set,
 applies every service's migrations, then runs the four services and the
 gateway, each its own process (as in production). Ctrl-C or SIGTERM stops the
 gateway first, then the services (each drains its calls), then the embedded
-servers, and leaves nothing running.
+servers, and leaves nothing running. Once the suite has been healthy, a process that
+exits is started again with backoff (as an orchestrator would), and the others keep
+running; one that exits before that stops the suite (a port in use or a bad setting is
+not cured by restarting).
 """
 
 from __future__ import annotations
@@ -34,6 +37,28 @@ logger = logging.getLogger("tripsage.launcher")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# Restart backoff: the first restart after half a second, doubling while the process
+# keeps exiting, at most 30 s apart; one that stayed up a minute starts over.
+RESTART_FIRST_DELAY = 0.5
+RESTART_MAX_DELAY = 30.0
+RESTART_STABLE_AFTER = 60.0
+
+
+@dataclass
+class Restarts:
+    """One process's crash history: how many restarts in a row, and when the next is due."""
+
+    count: int = 0
+    due: float | None = None
+
+    def schedule(self, now: float, uptime: float) -> float:
+        if uptime >= RESTART_STABLE_AFTER:
+            self.count = 0
+        delay = min(RESTART_MAX_DELAY, RESTART_FIRST_DELAY * 2**self.count)
+        self.count += 1
+        self.due = now + delay
+        return delay
+
 
 def migration_dirs() -> dict[str, Path]:
     return {
@@ -58,6 +83,10 @@ class Suite:
     embedded_postgres: EmbeddedPostgres | None = None
     embedded_valkey: EmbeddedValkey | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # What each process was started with and when, to start it again after a crash.
+    commands: dict[str, tuple[str, int, dict[str, str]]] = field(default_factory=dict)
+    started_at: dict[str, float] = field(default_factory=dict)
+    restarts: dict[str, Restarts] = field(default_factory=dict)
     # Where the children write their logs (the launcher's own output when None).
     output: IO[bytes] | None = None
 
@@ -65,7 +94,7 @@ class Suite:
     def data_dir(self) -> Path:
         return self.settings.tripsage_data_dir.resolve()
 
-    def start_backing_services(self) -> tuple[str, str]:
+    def start_backing_services(self) -> tuple[str, str | None]:
         postgres_url = self.settings.postgres_url
         if postgres_url is None:
             self.embedded_postgres = EmbeddedPostgres(self.data_dir)
@@ -77,7 +106,11 @@ class Suite:
             dsn = postgres_url.get_secret_value()
             print("  postgres   POSTGRES_URL", flush=True)
         redis_url = self.settings.redis_url
-        if redis_url is None:
+        redis: str | None
+        if redis_url is None and self.settings.upstash_redis_rest_url is not None:
+            redis = None  # the children read UPSTASH_REDIS_REST_URL and _TOKEN themselves
+            print("  redis      Upstash REST API (UPSTASH_REDIS_REST_URL)", flush=True)
+        elif redis_url is None:
             self.embedded_valkey = EmbeddedValkey(self.data_dir)
             redis = self.embedded_valkey.start()
             print(
@@ -88,7 +121,7 @@ class Suite:
             print("  redis      REDIS_URL", flush=True)
         return dsn, redis
 
-    def child_env(self, dsn: str, redis: str) -> dict[str, str]:
+    def child_env(self, dsn: str, redis: str | None) -> dict[str, str]:
         env = dict(os.environ)
         secret_key = self.settings.secret_key
         jwt_secret = self.settings.database_jwt_secret
@@ -96,12 +129,16 @@ class Suite:
         assert jwt_secret is not None
         env.update(
             POSTGRES_URL=dsn,
-            REDIS_URL=redis,
             SECRET_KEY=secret_key.get_secret_value(),
             DATABASE_JWT_SECRET=jwt_secret.get_secret_value(),
             TRIPSAGE_DATA_DIR=str(self.data_dir),
             PYTHONUNBUFFERED="1",
         )
+        if redis is not None:
+            env["REDIS_URL"] = redis
+        elif (token := self.settings.upstash_redis_rest_token) is not None:
+            env["UPSTASH_REDIS_REST_URL"] = self.settings.upstash_redis_rest_url or ""
+            env["UPSTASH_REDIS_REST_TOKEN"] = token.get_secret_value()
         for name in SERVICE_NAMES:
             env[f"{name.upper()}_SERVICE_ADDR"] = self.settings.service_addr(name)
         env.pop("PORT", None)
@@ -116,6 +153,8 @@ class Suite:
         return env
 
     def spawn(self, name: str, module: str, port: int, env: dict[str, str]) -> None:
+        self.commands[name] = (module, port, env)
+        self.started_at[name] = time.monotonic()
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", module],
             env={**env, "PORT": str(port)},
@@ -164,6 +203,26 @@ class Suite:
                 return name
         return None
 
+    def restart_exited(self, now: float) -> None:
+        """Starts again, with backoff, every process that exited; says so on stderr."""
+        for name, proc in list(self.processes.items()):
+            if proc.poll() is None:
+                continue
+            restarts = self.restarts.setdefault(name, Restarts())
+            if restarts.due is None:
+                delay = restarts.schedule(now, now - self.started_at[name])
+                print(
+                    f"{name} exited with status {proc.returncode}; restarting it in "
+                    f"{delay:.1f} s (restart {restarts.count} in a row)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            elif now >= restarts.due:
+                restarts.due = None
+                module, port, env = self.commands[name]
+                self.spawn(name, module, port, env)
+                print(f"  {name:<10} restarted (pid {self.processes[name].pid})", flush=True)
+
     def stop(self) -> None:
         grace = self.settings.shutdown_grace_seconds + 5
         # The gateway first, so no new calls arrive; then the services drain.
@@ -192,7 +251,8 @@ def up(settings: Settings) -> int:
     exit_code = 0
     try:
         gateway_port = suite.start()
-        if suite.wait_until_healthy(gateway_port):
+        healthy = suite.wait_until_healthy(gateway_port)
+        if healthy:
             print(
                 f"TripSage is up: http://localhost:{gateway_port}/api/health  (Ctrl-C stops it)",
                 flush=True,
@@ -201,7 +261,10 @@ def up(settings: Settings) -> int:
             print(
                 "TripSage did not become healthy; see the logs above", file=sys.stderr, flush=True
             )
-        while not stop_requested.wait(0.5):
+        while not stop_requested.wait(0.2):
+            if healthy:
+                suite.restart_exited(time.monotonic())
+                continue
             exited = suite.first_exited()
             if exited is not None:
                 code = suite.processes[exited].returncode

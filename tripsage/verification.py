@@ -62,14 +62,14 @@ async def check_database(dsn: str) -> Check:
     return await _timed("database", probe)
 
 
-async def check_redis(url: str | None) -> Check:
-    if url is None:
-        return Check("cache", False, "REDIS_URL is not set")
+async def check_redis(settings: Settings) -> Check:
+    from tripsage_core.cache import redis_from_settings
+
+    redis = redis_from_settings(settings)
+    if redis is None:
+        return Check("cache", False, "REDIS_URL is not set (nor UPSTASH_REDIS_REST_URL)")
 
     async def probe() -> str:
-        from tripsage_core.cache import create_redis
-
-        redis = create_redis(url)
         try:
             await redis.ping()
             info = await redis.info("server")
@@ -164,8 +164,7 @@ def settings_check(settings: Settings) -> Check:
 
 
 async def verify_connection(settings: Settings, dsn: str) -> list[Check]:
-    redis = settings.redis_url.get_secret_value() if settings.redis_url else None
-    return [await check_database(dsn), await check_redis(redis)]
+    return [await check_database(dsn), await check_redis(settings)]
 
 
 async def verify_setup(settings: Settings, dsn: str) -> list[Check]:

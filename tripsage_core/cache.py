@@ -1,13 +1,39 @@
-"""The Redis (or Valkey) client every service shares (cache, rate limits, idempotency), and
-the small in-process cache that fronts some of its reads."""
+"""The Redis (or Valkey) client every service shares (cache, rate limits, sign-in limits,
+revocations), and the small in-process cache that fronts some of its reads."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING
 
 import redis.asyncio as redis
 from redis.exceptions import RedisError
+
+from tripsage_core.upstash import UpstashRedis
+
+if TYPE_CHECKING:
+    from tripsage_core.config import Settings
+
+
+def redis_from_settings(settings: Settings) -> redis.Redis | None:
+    """The client these settings name: REDIS_URL's (RESP), else Upstash's REST API
+    (UPSTASH_REDIS_REST_URL and _TOKEN), else None (no Redis configured)."""
+    if settings.redis_url is not None:
+        return create_redis(settings.redis_url.get_secret_value())
+    url, token = settings.upstash_redis_rest_url, settings.upstash_redis_rest_token
+    if url and token is not None:
+        return UpstashRedis(url, token.get_secret_value())
+    return None
+
+
+def redis_configured(settings: Settings) -> bool:
+    return settings.redis_url is not None or settings.upstash_redis_rest_url is not None
+
+
+def pushes_invalidations(client: redis.Redis) -> bool:
+    """Whether the client can hold a connection for CLIENT TRACKING pushes (not over REST)."""
+    return not isinstance(client, UpstashRedis)
 
 
 def create_redis(url: str) -> redis.Redis:

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     token_issuer: str = Field(default="tripsage", min_length=1)
     token_extra_issuers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     postgres_url: SecretStr | None = None
+    # A session connection to the same database (Supabase's direct URL on 5432) for the
+    # migrations, the operator commands and WatchTrip's LISTEN, when POSTGRES_URL goes
+    # through a transaction-mode pooler (Supabase's on 6543); unset: POSTGRES_URL.
+    postgres_direct_url: SecretStr | None = None
+    # asyncpg's prepared statements kept per connection; 0 (off) behind a transaction-mode
+    # pooler, which runs each transaction on whichever server connection is free.
+    postgres_statement_cache_size: int = Field(default=100, ge=0, le=10_000)
 
     openai_api_key: SecretStr | None = None
     duffel_access_token: SecretStr | None = None
@@ -84,6 +91,8 @@ class Settings(BaseSettings):
     mem0_api_key: SecretStr | None = None
     mem0_api_url: str = "https://api.mem0.ai"
 
+    # Redis over RESP (REDIS_URL), or Upstash's REST API (both UPSTASH_* and no REDIS_URL:
+    # tripsage_core/cache.py redis_from_settings). REDIS_URL wins when both are set.
     upstash_redis_rest_url: str | None = None
     upstash_redis_rest_token: SecretStr | None = None
     redis_url: SecretStr | None = None
@@ -248,7 +257,15 @@ class Settings(BaseSettings):
         grpc_target(value)
         return value.strip()
 
-    @field_validator("notifier_url", "postgres_url", "redis_url", mode="before")
+    @field_validator(
+        "notifier_url",
+        "postgres_url",
+        "postgres_direct_url",
+        "redis_url",
+        "upstash_redis_rest_url",
+        "upstash_redis_rest_token",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         # compose passes NOTIFIER_URL="" when it is not set; an empty POSTGRES_URL= line
@@ -269,6 +286,18 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _upstash_url_and_token(self) -> Settings:
+        # One without the other would silently run without Redis (or fail on every call).
+        url, token = self.upstash_redis_rest_url, self.upstash_redis_rest_token
+        if (url is None) != (token is None or not token.get_secret_value()):
+            raise ValueError("UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN go together")
+        if url is not None and not url.startswith(("https://", "http://")):
+            raise ValueError(
+                f"UPSTASH_REDIS_REST_URL must be the database's https:// REST URL, not {url!r}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _no_credentials_for_every_origin(self) -> Settings:
         # Starlette answers "*" with the request's own origin when credentials are on,
         # which would let any site act with a visitor's cookies: refused everywhere.
@@ -281,6 +310,22 @@ class Settings(BaseSettings):
         """A signed-in user's gateway limit: RATE_LIMIT_USER_PER_MINUTE, else the old
         RATE_LIMIT_PER_MINUTE."""
         return self.rate_limit_user_per_minute or self.rate_limit_per_minute
+
+    @property
+    def postgres_session_url(self) -> str | None:
+        """Where work that needs a session (advisory locks, LISTEN, pg_dump) connects:
+        POSTGRES_DIRECT_URL, else POSTGRES_URL."""
+        url = self.postgres_direct_url or self.postgres_url
+        return url.get_secret_value() if url is not None else None
+
+    @property
+    def postgres_listen_url(self) -> str | None:
+        """Where WatchTrip LISTENs; None when only a transaction pooler is known (POSTGRES_URL
+        with the statement cache off and no POSTGRES_DIRECT_URL): notifications cannot
+        pass one, so watchers read the log every second instead."""
+        if self.postgres_direct_url is None and self.postgres_statement_cache_size == 0:
+            return None
+        return self.postgres_session_url
 
     @property
     def is_production(self) -> bool:
@@ -348,9 +393,13 @@ class Settings(BaseSettings):
             found.extend(_secret_problems(name, getattr(self, name)))
         if self.operator_token is not None:
             found.extend(_secret_problems("operator_token", self.operator_token))
-        for name in ("postgres_url", "redis_url"):
-            if getattr(self, name) is None:
-                found.append(f"{name.upper()} is required in production")
+        if self.postgres_url is None:
+            found.append("POSTGRES_URL is required in production")
+        if self.redis_url is None and self.upstash_redis_rest_url is None:
+            found.append(
+                "REDIS_URL is required in production (or UPSTASH_REDIS_REST_URL and"
+                " UPSTASH_REDIS_REST_TOKEN)"
+            )
         if self.debug:
             found.append("DEBUG must be false in production")
         if self.notifier_url is None and self.password_reset_enabled:

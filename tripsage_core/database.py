@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+from asyncpg.exceptions._base import InternalClientError
 
 from tripsage_core.errors import Unavailable
 
@@ -39,8 +40,12 @@ class CountingPool(asyncpg.Pool):
             self.waiting -= 1
 
 
-async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> CountingPool:
-    # What asyncpg.create_pool does, with our pool class.
+async def create_pool(
+    dsn: str, *, min_size: int = 1, max_size: int = 10, statement_cache_size: int = 100
+) -> CountingPool:
+    # What asyncpg.create_pool does, with our pool class. statement_cache_size=0 behind a
+    # transaction-mode pooler (POSTGRES_STATEMENT_CACHE_SIZE): a prepared statement lives on
+    # one server connection, and the pooler may run the next transaction on another.
     pool = CountingPool(
         dsn,
         connection_class=asyncpg.Connection,
@@ -55,6 +60,7 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> Cou
         loop=None,
         connect=None,
         command_timeout=30,
+        statement_cache_size=statement_cache_size,
         server_settings={"application_name": "tripsage"},
     )
     await pool
@@ -64,9 +70,10 @@ async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> Cou
 class Database:
     """A pool that may not exist yet: services start before their database answers."""
 
-    def __init__(self, dsn: str, *, max_size: int = 10) -> None:
+    def __init__(self, dsn: str, *, max_size: int = 10, statement_cache_size: int = 100) -> None:
         self.dsn = dsn
         self.max_size = max_size
+        self.statement_cache_size = statement_cache_size
         self._pool: CountingPool | None = None
 
     @property
@@ -77,7 +84,9 @@ class Database:
 
     async def connect(self) -> None:
         if self._pool is None:
-            self._pool = await create_pool(self.dsn, max_size=self.max_size)
+            self._pool = await create_pool(
+                self.dsn, max_size=self.max_size, statement_cache_size=self.statement_cache_size
+            )
 
     async def ping(self) -> bool:
         return self._pool is not None and await ping(self._pool)
@@ -110,7 +119,9 @@ async def _reset_connection(conn: asyncpg.Connection[Any]) -> None:
     # Replaces asyncpg's default reset (RESET ALL, UNLISTEN, advisory unlock: a round trip on
     # every release). asyncpg still rolls back an unfinished transaction before calling this,
     # and nothing here keeps session state: settings are transaction-local (SET LOCAL,
-    # set_config(..., true)) and migrations lock on their own connection.
+    # set_config(..., true)), migrations lock per transaction and LISTEN has its own
+    # connection. That is also what lets the pool work through a transaction-mode pooler,
+    # which hands each transaction whichever server connection is free.
     return None
 
 
@@ -155,9 +166,12 @@ async def user_transaction(
             await conn.execute(setup)
             yield conn  # type: ignore[misc]  # a pool proxy behaves as the connection
         except BaseException:
-            # A broken connection cannot roll back; the pool's reset discards it.
-            with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+            try:
                 await conn.execute("ROLLBACK")
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, InternalClientError, OSError):
+                # A broken connection (killed, or its server gone): closed here so the pool
+                # opens a new one instead of lending this one out again.
+                conn.terminate()
             raise
         await conn.execute("COMMIT")
 

@@ -1,8 +1,9 @@
 """SQL migrations per service: applied in order, recorded with checksums, one runner at a time.
 
-Each service keeps `migrations/NNNN_name.sql` files. Applying takes a PostgreSQL
-advisory lock, so replicas that start together apply each file exactly once; a
-recorded file whose text changed afterwards stops start-up instead of drifting.
+Each service keeps `migrations/NNNN_name.sql` files. Each is applied under a
+transaction-scoped PostgreSQL advisory lock, so replicas that start together apply
+each file exactly once; a recorded file whose text changed afterwards stops start-up
+instead of drifting.
 """
 
 from __future__ import annotations
@@ -53,10 +54,15 @@ def load_migrations(directory: Path) -> list[Migration]:
 async def apply_migrations(
     conn: asyncpg.Connection[Any], service: str, directory: Path
 ) -> list[str]:
-    """Apply what is new for `service`; returns the names applied now."""
-    applied_now: list[str] = []
-    await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
-    try:
+    """Apply what is new for `service`; returns the names applied now.
+
+    Each file runs in its own transaction that first takes a transaction-scoped advisory
+    lock and then reads whether it is recorded, so racing replicas apply it once. Nothing
+    outlives a transaction (no session lock), so this also works through a
+    transaction-mode pooler such as Supabase's on port 6543."""
+    migrations = load_migrations(directory)
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
         await conn.execute(
             """
             CREATE SCHEMA IF NOT EXISTS tripsage_meta;
@@ -70,43 +76,44 @@ async def apply_migrations(
             );
             """
         )
-        rows = await conn.fetch(
-            "SELECT version, name, checksum FROM tripsage_meta.schema_migrations"
-            " WHERE service = $1",
-            service,
-        )
-        recorded = {row["version"]: row for row in rows}
-        for migration in load_migrations(directory):
-            row = recorded.get(migration.version)
-            if row is not None:
-                if row["checksum"] != migration.checksum:
+    applied_now: list[str] = []
+    for migration in migrations:
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
+            recorded = await conn.fetchval(
+                "SELECT checksum FROM tripsage_meta.schema_migrations"
+                " WHERE service = $1 AND version = $2",
+                service,
+                migration.version,
+            )
+            if recorded is not None:
+                if recorded != migration.checksum:
                     raise MigrationError(
                         f"{service} migration {migration.name} changed after it was applied "
-                        f"(recorded {row['checksum'][:12]}, file {migration.checksum[:12]}); "
+                        f"(recorded {recorded[:12]}, file {migration.checksum[:12]}); "
                         "add a new migration instead of editing an applied one"
                     )
                 continue
-            async with conn.transaction():
-                await conn.execute(migration.sql)
-                await conn.execute(
-                    "INSERT INTO tripsage_meta.schema_migrations (service, version, name, checksum)"
-                    " VALUES ($1, $2, $3, $4)",
-                    service,
-                    migration.version,
-                    migration.name,
-                    migration.checksum,
-                )
-            logger.info(
-                "applied migration", extra={"for_service": service, "migration": migration.name}
+            await conn.execute(migration.sql)
+            await conn.execute(
+                "INSERT INTO tripsage_meta.schema_migrations (service, version, name, checksum)"
+                " VALUES ($1, $2, $3, $4)",
+                service,
+                migration.version,
+                migration.name,
+                migration.checksum,
             )
-            applied_now.append(migration.name)
-    finally:
-        await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+        logger.info(
+            "applied migration", extra={"for_service": service, "migration": migration.name}
+        )
+        applied_now.append(migration.name)
     return applied_now
 
 
 async def migrate(dsn: str, service: str, directory: Path) -> list[str]:
-    conn = await asyncpg.connect(dsn)
+    # No statement cache: a handful of statements run once, and through a transaction
+    # pooler a cached statement would be missing on the next server connection.
+    conn = await asyncpg.connect(dsn, statement_cache_size=0)
     try:
         return await apply_migrations(conn, service, directory)
     finally:

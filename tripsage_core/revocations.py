@@ -16,6 +16,11 @@ were lost, the tracking connection is pinged every second and every cached
 answer is forgotten the moment it fails, and without tracking (a Redis that
 refuses CLIENT TRACKING, or while reconnecting) every check reads Redis as
 before.
+
+Over Upstash's REST API (tripsage_core/upstash.py) there is no connection to push on,
+and reading on every call would be an HTTPS round trip per RPC: there an answer is
+simply re-read once it is `trust_seconds` old, so another replica's revocation counts
+within that bound (a revocation made by this process counts at once).
 """
 
 from __future__ import annotations
@@ -31,11 +36,13 @@ from typing import Any
 import redis.asyncio as redis
 from redis.exceptions import RedisError, ResponseError
 
+from tripsage_core.cache import pushes_invalidations
 from tripsage_core.errors import Unauthenticated
 from tripsage_core.identity import Principal
 
 PREFIX = "tripsage:auth:revoked"
-# Longest a cached answer is believed without Redis confirming it (a lost push costs at most this).
+# Longest a cached answer is believed without Redis confirming it (a lost push costs at most
+# this); over REST, where nothing is pushed, how stale an answer may be.
 TRUST_SECONDS = 2.0
 # The tracking connection is pinged when idle this long; no pong within as long again: blind.
 PING_SECONDS = 1.0
@@ -57,13 +64,15 @@ class Revocations:
         # Long enough that every access token issued before a revocation has expired.
         self.remember_seconds = remember_seconds
         self.trust_seconds = trust_seconds
-        # key -> (trusted until, revoked?); used only while `_live`.
+        # key -> (trusted until, revoked?); used only while `_live` (or polling).
         self._answers: dict[str, tuple[float, bool]] = {}
         # Bumped by every invalidation: an answer read across one is not kept.
         self._epoch = 0
         self._live = False
         self._tracking: asyncio.Task[None] | None = None
-        self._untrackable = False
+        # No pushes (REST): answers are kept for trust_seconds and then re-read.
+        self._polling = not pushes_invalidations(client)
+        self._untrackable = self._polling
         self._feed: Any = None  # the tracking connection while live
 
     @staticmethod
@@ -115,7 +124,7 @@ class Revocations:
         now = time.monotonic()
         revoked: dict[str, bool] = {}
         missing: list[str] = []
-        trusted = self._live and not self._push_waiting()
+        trusted = self._polling or (self._live and not self._push_waiting())
         for key in keys:
             known = self._answers.get(key) if trusted else None
             if known is not None and known[0] > now:
@@ -125,7 +134,7 @@ class Revocations:
         if missing:
             epoch, live = self._epoch, self._live
             found = await self.redis.mget(missing)
-            keep = live and self._live and epoch == self._epoch
+            keep = (self._polling or (live and self._live)) and epoch == self._epoch
             if keep and len(self._answers) >= _MAX_ANSWERS:
                 self._answers.clear()
             for key, value in zip(missing, found, strict=True):

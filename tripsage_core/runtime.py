@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from tripsage_core import client_address, page_tokens
-from tripsage_core.cache import create_redis
 from tripsage_core.cache import ping as redis_ping
+from tripsage_core.cache import redis_from_settings
 from tripsage_core.config import Settings
 from tripsage_core.database import Database
 from tripsage_core.grpc_kit.metrics import track_pool
@@ -49,22 +49,28 @@ class ServiceRuntime:
         _use_secret_key(settings)
         self.migrations_dir = migrations_dir
         self.database: Database | None = None
+        self.migrations_dsn: str | None = None
         if needs_database:
             if settings.postgres_url is None:
                 raise MissingSetting(
                     "POSTGRES_URL is not set: run `tripsage up` (embedded PostgreSQL) or set it"
                 )
             self.database = Database(
-                settings.postgres_url.get_secret_value(), max_size=settings.database_pool_max_size
+                settings.postgres_url.get_secret_value(),
+                max_size=settings.database_pool_max_size,
+                statement_cache_size=settings.postgres_statement_cache_size,
             )
+            # Migrations go to POSTGRES_DIRECT_URL when a pooler fronts POSTGRES_URL.
+            self.migrations_dsn = settings.postgres_session_url
             track_pool(service, self.database)
         self.redis = None
         if needs_redis:
-            if settings.redis_url is None:
+            self.redis = redis_from_settings(settings)
+            if self.redis is None:
                 raise MissingSetting(
                     "REDIS_URL is not set: run `tripsage up` (embedded Valkey) or set it"
+                    " (or UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN)"
                 )
-            self.redis = create_redis(settings.redis_url.get_secret_value())
         self._migrated = False
         self._components: dict[str, bool] = {}
         self._lock = asyncio.Lock()
@@ -104,7 +110,8 @@ class ServiceRuntime:
             try:
                 if not self._migrated:
                     if self.migrations_dir is not None:
-                        applied = await migrate(database.dsn, self.service, self.migrations_dir)
+                        dsn = self.migrations_dsn or database.dsn
+                        applied = await migrate(dsn, self.service, self.migrations_dir)
                         if applied:
                             logger.info("migrations applied: %s", ", ".join(applied))
                     self._migrated = True

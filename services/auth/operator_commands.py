@@ -31,9 +31,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 async def _database(settings: Settings) -> Database:
     if settings.postgres_url is None:
         raise SystemExit("POSTGRES_URL is not set")
-    dsn = settings.postgres_url.get_secret_value()
-    await migrate(dsn, "auth", MIGRATIONS)
-    database = Database(dsn, max_size=2)
+    await migrate(settings.postgres_session_url or "", "auth", MIGRATIONS)
+    database = Database(
+        settings.postgres_url.get_secret_value(),
+        max_size=2,
+        statement_cache_size=settings.postgres_statement_cache_size,
+    )
     await database.connect()
     return database
 

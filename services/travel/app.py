@@ -31,7 +31,7 @@ from services.travel.servicer import TravelServicer
 from services.travel.travel import Providers, Travel
 from tripsage.travel.v1 import travel_service_pb2_grpc
 from tripsage_core import page_tokens
-from tripsage_core.cache import LocalCache, create_redis
+from tripsage_core.cache import LocalCache, redis_from_settings
 from tripsage_core.cache import ping as redis_ping
 from tripsage_core.circuit_breaker import CircuitBreaker
 from tripsage_core.config import Settings
@@ -121,7 +121,7 @@ def build_travel(
 
 
 async def build(settings: Settings) -> ServiceDefinition:
-    redis = create_redis(settings.redis_url.get_secret_value()) if settings.redis_url else None
+    redis = redis_from_settings(settings)
     if redis is None:
         logger.warning("REDIS_URL is not set: travel searches run uncached")
     return compose(settings, redis, travel_callers(settings, redis))

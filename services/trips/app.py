@@ -87,6 +87,4 @@ async def build(settings: Settings, *, feed: TripChangeFeed | None = None) -> Se
 def change_feed(settings: Settings) -> TripChangeFeed:
     """The process's one listening connection for WatchTrip (services/trips/change_feed.py)."""
     assert settings.postgres_url is not None, "trips needs POSTGRES_URL"
-    return TripChangeFeed(
-        settings.postgres_url.get_secret_value(), max_watchers=settings.trips_max_watchers
-    )
+    return TripChangeFeed(settings.postgres_listen_url, max_watchers=settings.trips_max_watchers)

@@ -7,7 +7,10 @@ use up the database's connections) and wakes the watchers of the named trip. A
 notification carries no user data and is only a wake-up: a watcher reads what changed
 from the activity log itself, as the caller, so nothing is lost when a notification is
 (the connection drops: every watcher is woken to catch up once it is back, and polls
-the log meanwhile). See docs/trips.md "WatchTrip".
+the log meanwhile). Notifications cannot pass a transaction-mode pooler, so the feed
+listens on POSTGRES_DIRECT_URL when a pooler fronts POSTGRES_URL; with no session
+connection known at all it does not listen, and watchers poll the log every second
+(Settings.postgres_listen_url). See docs/trips.md "WatchTrip".
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ class TripChangeFeed:
 
     def __init__(
         self,
-        dsn: str,
+        dsn: str | None,
         *,
         max_watchers: int,
         ping_seconds: float = 10.0,
@@ -94,8 +97,10 @@ class TripChangeFeed:
         subscription = Subscription(self, trip_id)
         self._by_trip.setdefault(trip_id, set()).add(subscription)
         self._count += 1
+        if self.dsn is None:
+            return subscription  # nowhere to listen: watchers poll
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._listen(), name="trip-change-feed")
+            self._task = asyncio.create_task(self._listen(self.dsn), name="trip-change-feed")
         if not self._live.is_set():
             # A first watcher should hear the very next change; if the database is slow
             # to answer, it polls the log until the connection is up.
@@ -122,13 +127,13 @@ class TripChangeFeed:
             for subscription in watchers:
                 subscription.wake()
 
-    async def _listen(self) -> None:
+    async def _listen(self, dsn: str) -> None:
         """Keeps one LISTEN connection up, pinging it; reconnects after a loss."""
         while True:
             conn: asyncpg.Connection[Any] | None = None
             try:
                 conn = await asyncpg.connect(
-                    self.dsn, server_settings={"application_name": "tripsage-trips-watch"}
+                    dsn, server_settings={"application_name": "tripsage-trips-watch"}
                 )
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _conn, lost=lost: lost.set())

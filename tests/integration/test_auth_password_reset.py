@@ -8,20 +8,16 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from email import message_from_bytes
-from email.message import Message
-from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-from aiosmtpd.controller import Controller
 
 from services.auth.notifier import DevelopmentNotifier
 from tests.support.accounts import Account, register, unique_email
 from tests.support.auth_suite import start_suite
+from tests.support.smtp_inbox import Inbox, smtp_inbox
 from tests.support.suite import RunningSuite
-from tripsage_core.embedded import free_port
 
 pytestmark = pytest.mark.database
 
@@ -29,23 +25,10 @@ MAX_PER_ACCOUNT = 3
 MAX_PER_ADDRESS = 8
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
 @pytest.fixture(scope="module")
-def inbox() -> Iterator[tuple[_Inbox, int]]:
-    handler = _Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
+def inbox() -> Iterator[Inbox]:
+    with smtp_inbox() as running:
+        yield running
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -53,7 +36,7 @@ async def suite(
     database_dsn: str,
     redis_url: str,
     tmp_path_factory: pytest.TempPathFactory,
-    inbox: tuple[_Inbox, int],
+    inbox: Inbox,
 ) -> AsyncIterator[RunningSuite]:
     running = await start_suite(
         database_dsn,
@@ -62,7 +45,7 @@ async def suite(
         password_reset_max_per_account=MAX_PER_ACCOUNT,
         password_reset_max_per_address=MAX_PER_ADDRESS,
         password_reset_url="https://app.example.com/reset",
-        notifier_url=f"smtp://127.0.0.1:{inbox[1]}",
+        notifier_url=inbox.url,
         notifier_from="TripSage <no-reply@tripsage.test>",
         trusted_proxies=["127.0.0.0/8"],  # the test client plays a proxy
     )
@@ -79,21 +62,16 @@ def _from_new_address() -> dict[str, str]:
     return {"x-forwarded-for": f"198.18.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"}
 
 
-def _mail_to(inbox: _Inbox, email: str) -> list[Message]:
-    return [m for m in inbox.messages if m["To"] == email and "password" in m["Subject"]]
-
-
 async def test_the_reset_link_arrives_by_email_and_works(
-    http: httpx.AsyncClient, ana: Account, inbox: tuple[_Inbox, int]
+    http: httpx.AsyncClient, ana: Account, inbox: Inbox
 ) -> None:
     reply = await http.post(
         "/api/v1/auth/password:requestReset", json={"email": ana.email}, headers=_from_new_address()
     )
     assert reply.status_code == 200, reply.text
-    (mail,) = _mail_to(inbox[0], ana.email)
+    (mail,) = inbox.to(ana.email, "password")
     assert mail["From"] == "TripSage <no-reply@tripsage.test>"
-    body = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
-    token = body.split("https://app.example.com/reset?token=", 1)[1].split()[0]
+    token = Inbox.link_token(mail, "https://app.example.com/reset")
     reset = await http.post(
         "/api/v1/auth/password:reset",
         json={"resetToken": token, "newPassword": "a completely different passphrase"},
@@ -102,7 +80,7 @@ async def test_the_reset_link_arrives_by_email_and_works(
 
 
 async def test_40_concurrent_requests_for_one_account_send_no_more_than_the_limit(
-    http: httpx.AsyncClient, ana: Account, inbox: tuple[_Inbox, int]
+    http: httpx.AsyncClient, ana: Account, inbox: Inbox
 ) -> None:
     replies = await asyncio.gather(
         *(
@@ -116,7 +94,7 @@ async def test_40_concurrent_requests_for_one_account_send_no_more_than_the_limi
     )
     # The answer is the same for every request: nothing tells whether the account exists.
     assert {reply.status_code for reply in replies} == {200}
-    assert len(_mail_to(inbox[0], ana.email)) == MAX_PER_ACCOUNT
+    assert len(inbox.to(ana.email, "password")) == MAX_PER_ACCOUNT
 
 
 async def test_requests_from_one_address_are_capped_whatever_the_email(

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import pytest_asyncio
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from services.travel.cache import FRESHNESS, Cached, SearchCache, cache_key
@@ -90,13 +91,23 @@ async def test_concurrent_misses_share_one_call_and_its_failure(redis: Redis) ->
         await gate.wait()
         raise Down("provider down")
 
+    def coalesced() -> float:
+        labels = {"kind": "geocode", "result": "coalesced"}
+        return REGISTRY.get_sample_value("tripsage_travel_cache_lookups_total", labels) or 0.0
+
+    before = coalesced()
     tasks = [
         asyncio.create_task(
             cache.fetch("geocode", key, pb.GeocodeResponse, slow_failure, rescue=lambda e: True)
         )
         for _ in range(5)
     ]
-    await asyncio.sleep(0.05)
+    # The provider call stays open until the other four have joined it, however slowly
+    # their Redis reads come back on a loaded machine.
+    for _ in range(200):
+        if coalesced() - before == 4:
+            break
+        await asyncio.sleep(0.05)
     gate.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     assert calls == ["call"]

@@ -14,6 +14,8 @@ What it answers is scripted by a word in the latest user message:
 - `drop`: some text, then the connection is dropped mid-stream;
 - `slow`: a long answer one word every 0.2 s (cancellation tests); the server notes
   when its client went away;
+- `unhurried`: ten words, one every 0.3 s (an answer still streaming when the service
+  is told to stop, well within its grace period);
 - `expensive`: text with 6000 tokens of usage;
 - anything else: when the last message is a tool result, "The tool said: <its content>";
   else "Echo: <the message>".
@@ -100,6 +102,8 @@ class FakeOpenAI:
             return StreamingResponse(_dropping(model), media_type="text/event-stream")
         elif "slow" in user:
             return StreamingResponse(self._slow(model), media_type="text/event-stream")
+        elif "unhurried" in user:
+            return StreamingResponse(_unhurried(model), media_type="text/event-stream")
         elif "expensive" in user:
             script = _pieces(["Costly answer."], usage=(5000, 1000))
         elif last["role"] == "tool":
@@ -119,6 +123,14 @@ class FakeOpenAI:
         finally:
             # Reached early only when the client went away (the generator is closed).
             self.disconnected.set()
+
+
+async def _unhurried(model: str) -> AsyncIterator[bytes]:
+    for n in range(10):
+        yield _event(_chunk(model, {"content": f"step{n} "}))
+        await asyncio.sleep(0.3)
+    yield _event(_chunk(model, {}, finish="stop"))
+    yield b"data: [DONE]\n\n"
 
 
 def _last_assistant(messages: list[dict[str, Any]]) -> dict[str, Any]:

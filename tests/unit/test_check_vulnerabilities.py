@@ -122,3 +122,15 @@ def test_every_package_answered_clean_is_the_only_pass(osv_clean: str) -> None:
     locked = (ROOT / "uv.lock").read_text().count("[[package]]")
     checked = int(done.stdout.split("no known vulnerabilities in ")[1].split()[0])
     assert 0 < checked < locked  # every locked package but the project itself
+
+
+@pytest.mark.parametrize("seconds", ["0", "-5", "601", "1.5", "soon"])
+def test_a_timeout_that_is_not_a_sane_number_of_seconds_is_refused(
+    seconds: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tripsage.cli import _parser
+
+    with pytest.raises(SystemExit) as stopped:
+        _parser().parse_args(["check-vulnerabilities", "--timeout", seconds])
+    assert stopped.value.code == 2
+    assert seconds in capsys.readouterr().err

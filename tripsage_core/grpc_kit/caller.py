@@ -23,7 +23,7 @@ from redis.exceptions import RedisError
 from tripsage.auth.v1 import auth_service_pb2 as auth_pb
 from tripsage.auth.v1 import auth_service_pb2_grpc as auth_grpc
 from tripsage_core.api_key_scopes import allows
-from tripsage_core.cache import create_redis
+from tripsage_core.cache import redis_from_settings
 from tripsage_core.client_address import HEADER as CLIENT_ADDRESS_HEADER
 from tripsage_core.client_address import unseal
 from tripsage_core.config import Settings
@@ -213,8 +213,8 @@ def caller_resolver(
     nothing of other users' data (travel search) may instead admit verified
     callers during a Redis outage: tokens stay signed and short-lived.
     """
-    if redis_client is None and settings.redis_url is not None:
-        redis_client = create_redis(settings.redis_url.get_secret_value())
+    if redis_client is None:
+        redis_client = redis_from_settings(settings)
     revocations = (
         Revocations(
             redis_client,

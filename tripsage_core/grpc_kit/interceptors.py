@@ -29,6 +29,7 @@ from tripsage_core.grpc_kit.request_checks import check_request
 from tripsage_core.grpc_kit.rpc_context import rpc_method_var
 from tripsage_core.grpc_kit.status import to_grpc_status
 from tripsage_core.idempotent_replay import REPLAYED_METADATA_KEY, replay_box_var
+from tripsage_core.outages import is_outage
 from tripsage_core.request_context import REQUEST_ID_HEADER, accept_request_id, request_id_var
 from tripsage_core.security_events import DENIED, security_event
 
@@ -147,8 +148,9 @@ def elapsed_ms(started: float) -> float:
 
 
 async def abort_for(context: Any, exc: Exception, method: str) -> None:
-    """Domain errors become their status with details; anything unexpected is INTERNAL,
-    logged with its stack. Always raises (AbortError)."""
+    """Domain errors become their status with details; a database or Redis outage is
+    UNAVAILABLE (tripsage_core.outages); anything else unexpected is INTERNAL, logged with
+    its stack. Always raises (AbortError)."""
     if isinstance(exc, DomainError):
         if isinstance(exc, PermissionDenied):
             security_event("permission_denied", DENIED, method=method, reason=exc.reason)
@@ -158,6 +160,9 @@ async def abort_for(context: Any, exc: Exception, method: str) -> None:
     if isinstance(exc, NotImplementedError):
         # The generated base servicer's answer for RPCs no issue has built yet.
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented yet")
+    if is_outage(exc):
+        logger.warning("dependency unavailable in %s: %r", method, exc)
+        await context.abort(grpc.StatusCode.UNAVAILABLE, "a dependency is unavailable; retry later")
     logger.exception("unhandled error in %s", method)
     await context.abort(
         grpc.StatusCode.INTERNAL, f"internal error (request id {request_id_var.get()})"

@@ -81,7 +81,7 @@ class GrpcService:
         definition: ServiceDefinition,
         *,
         grace_seconds: float = 10.0,
-        health_interval: float = 5.0,
+        health_interval: float = 2.0,
         reflection: bool = True,
     ) -> None:
         self.definition = definition

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from gateway.discovery import discover_services, short_service_name
@@ -108,3 +110,61 @@ def test_short_service_names() -> None:
     assert short_service_name("tripsage.auth.v1.AuthService") == "auth"
     assert short_service_name("tripsage.assistant.v1.AssistantService") == "assistant"
     assert short_service_name("grpc.health.v1.Health") == "health"
+
+
+def _every_template_tried(table: RouteTable, method: str, path: str) -> RouteMatch | NoRoute:
+    """The table's rule, spelled out by trying every template (what RouteTable.match
+    does with its index of candidates)."""
+    matches = []
+    for binding in table.bindings:
+        params = binding.template.match(path)
+        if params is not None:
+            matches.append(RouteMatch(binding=binding, path_params=params))
+    if any(match.binding.template.verb is not None for match in matches):
+        matches = [match for match in matches if match.binding.template.verb is not None]
+    for match in matches:
+        if match.binding.http_method == method:
+            return match
+    return NoRoute(allowed=tuple(dict.fromkeys(match.binding.http_method for match in matches)))
+
+
+def _filled(source: str, value: str) -> str:
+    """The template with each variable's wildcards (or the whole ``{field}``) as value."""
+
+    def one(variable: re.Match[str]) -> str:
+        _, _, pattern = variable.group(1).partition("=")
+        return re.sub(r"\*\*?", value, pattern) if pattern else value
+
+    return re.sub(r"\{([^}]*)\}", one, source)
+
+
+def _paths_near(source: str) -> list[str]:
+    """Paths a template matches and paths it almost matches."""
+    filled = [source.split("{", 1)[0]]  # up to the first variable
+    filled += [_filled(source, value) for value in ("x1", "a%2Fb", "a/b/c", "", "x:cancel")]
+    more = []
+    for path in filled:
+        more += [path, path + "/extra", path.rsplit("/", 1)[0], path + ":nope"]
+        more += [path.replace("v1", "v%31"), path.replace("/api/", "/API/")]
+        if ":" in path:
+            more.append(path.rsplit(":", 1)[0])
+    return more
+
+
+@pytest.mark.parametrize("services", ["echo", "generated"])
+def test_match_is_every_template_tried(services: str, echo_table: RouteTable) -> None:
+    table = echo_table if services == "echo" else RouteTable.from_services(discover_services())
+    paths = {"/", "", "/api", "/api/v1", "/a:b:c", "/api/v1/x::"}
+    verbs = {binding.template.verb for binding in table.bindings} - {None}
+    for binding in table.bindings:
+        near = _paths_near(binding.template.source)
+        paths.update(near)
+        if "**" in binding.template.source:  # "**" takes a path ending in any verb too
+            paths.update(f"{path}:{verb}" for path in near for verb in verbs)
+    assert len(paths) > 100
+    for path in sorted(paths):
+        for method in ("GET", "POST", "PATCH", "DELETE", "PUT", "OPTIONS"):
+            assert table.match(method, path) == _every_template_tried(table, method, path), (
+                method,
+                path,
+            )

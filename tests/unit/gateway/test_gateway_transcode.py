@@ -241,3 +241,32 @@ def test_response_json_is_camel_case_with_defaults(
 def test_response_body_selects_one_field(binding_for: FindBinding, echo_pb2: ModuleType) -> None:
     thing = echo_pb2.Thing(thing_id="t1", name="Porto")
     assert response_to_json(binding_for("GetThingName"), thing) == "Porto"
+
+
+def test_string_path_variables_are_set_as_json_format_sets_them() -> None:
+    """Every generated route's top-level string path variable (set directly, not through
+    json_format's parser) gives the request json_format.ParseDict gives."""
+    from google.protobuf import json_format
+
+    from gateway.discovery import discover_services
+    from gateway.routes import RouteTable
+    from gateway.transcode import message_class
+
+    checked = 0
+    for binding in RouteTable.from_services(discover_services()).bindings:
+        if binding.body:
+            continue
+        fields = binding.method.input_type.fields_by_name
+        params = {
+            variable.dotted: "a b/é%"
+            for variable in binding.template.variables
+            if len(variable.field_path) == 1
+            and fields[variable.dotted].type == fields[variable.dotted].TYPE_STRING
+        }
+        if not params or len(params) != len(binding.template.variables):
+            continue
+        expected = message_class(binding.method.input_type)()
+        json_format.ParseDict(params, expected)
+        assert build_request(binding, params, [], b"") == expected, binding.template.source
+        checked += 1
+    assert checked > 10

@@ -1,4 +1,6 @@
-"""gRPC health follows PostgreSQL: NOT_SERVING while it is down, SERVING when it returns.
+"""PostgreSQL stopped under a running suite (issues 13 and 15): trips' gRPC health turns
+NOT_SERVING, REST calls fail fast with 503 and write nothing, and once it is started again
+health returns to SERVING and calls succeed, without restarting anything.
 
 The test owns its PostgreSQL (not the session's, which other tests share), stops it
 under running services and starts it again on the same data directory and socket.
@@ -7,13 +9,11 @@ under running services and starts it again on the same data directory and socket
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
 import grpc
+import httpx
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -24,23 +24,19 @@ from tripsage.trips.v1 import trip_service_pb2_grpc as trips_grpc
 from tripsage_core.database import with_database
 from tripsage_core.embedded import EmbeddedPostgres
 
-pytestmark = pytest.mark.database
+pytestmark = [pytest.mark.database, pytest.mark.faults]
 
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 OVERALL_LIMIT_SECONDS = 60.0
+# Failing fast: a refused database connection answers at once; the bound only keeps a
+# loaded CI machine from failing the test (a hang would be the pool's 30 s timeout).
+FAIL_FAST_SECONDS = 5.0
+# Health follows within the issue's five seconds: the readiness check runs every 2 s.
+NOT_SERVING_WITHIN_SECONDS = 5.0
 
 
-@pytest.fixture
-def own_postgres_dir() -> Iterator[Path]:
-    # Outside pytest's private basetemp: the embedded server may run as another user.
-    path = Path(tempfile.mkdtemp(prefix="tripsage-pgdown-"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-async def _wait_not_serving(address: str) -> None:
-    deadline = asyncio.get_running_loop().time() + OVERALL_LIMIT_SECONDS
+async def _wait_not_serving(address: str, within: float) -> None:
+    deadline = asyncio.get_running_loop().time() + within
     async with grpc.aio.insecure_channel(address) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while True:
@@ -53,9 +49,9 @@ async def _wait_not_serving(address: str) -> None:
 
 
 async def test_trips_health_follows_its_database(
-    own_postgres_dir: Path, redis_url: str, tmp_path: Path
+    readable_tmp_dir: Path, redis_url: str, tmp_path: Path
 ) -> None:
-    postgres = EmbeddedPostgres(own_postgres_dir)
+    postgres = EmbeddedPostgres(readable_tmp_dir)
     admin_dsn = await asyncio.to_thread(postgres.start)
     admin = await asyncpg.connect(admin_dsn)
     try:
@@ -67,11 +63,27 @@ async def test_trips_health_follows_its_database(
     try:
         await running.start_service("auth")
         await running.start_service("trips")
+        gateway = await running.start_gateway()
         address = running.address("trips")
         account = await register(running.address("auth"))
+        async with httpx.AsyncClient(base_url=gateway, headers=account.headers) as http:
+            before = await http.post("/api/v1/trips", json={"title": "Before"})
+            assert before.status_code == 201, before.text
 
-        await asyncio.to_thread(postgres.stop)
-        await _wait_not_serving(address)
+            await asyncio.to_thread(postgres.stop)
+            watching = asyncio.create_task(_wait_not_serving(address, NOT_SERVING_WITHIN_SECONDS))
+            for method, path, body in (
+                ("POST", "/api/v1/trips", {"title": "During"}),
+                ("GET", f"/api/v1/trips/{before.json()['trip']['id']}", None),
+                ("GET", "/api/v1/trips", None),
+            ):
+                started = asyncio.get_running_loop().time()
+                down = await http.request(method, path, json=body, timeout=FAIL_FAST_SECONDS)
+                assert down.status_code == 503, (path, down.text)
+                assert down.json()["error"]["status"] == "UNAVAILABLE"
+                took = asyncio.get_running_loop().time() - started
+                assert took < FAIL_FAST_SECONDS, f"{method} {path} took {took:.2f} s"
+            await watching
 
         # Same data directory, so the same socket and DSN: the service must reconnect.
         assert await asyncio.to_thread(postgres.start) == admin_dsn
@@ -82,7 +94,9 @@ async def test_trips_health_follows_its_database(
                 pb.CreateTripRequest(trip=pb.Trip(title="Back online")), metadata=account.metadata
             )
             listed = await trips.ListTrips(pb.ListTripsRequest(), metadata=account.metadata)
-        assert [trip.id for trip in listed.trips] == [created.trip.id]
+        # Nothing of the refused create was written; what came before is still there.
+        assert sorted(trip.title for trip in listed.trips) == ["Back online", "Before"]
+        assert created.trip.id in {trip.id for trip in listed.trips}
     finally:
         await running.stop()
         await asyncio.to_thread(postgres.stop)
