@@ -87,24 +87,40 @@ class AroundInterceptor(_ServerInterceptor):
         if handler is None:
             return handler
         method = handler_call_details.method
-        if handler.unary_unary is not None:
-            inner_unary: UnaryBehavior = handler.unary_unary  # type: ignore[assignment]
+        return wrap_handler(
+            handler,
+            lambda inner, request, context: self.unary(inner, request, context, method),
+            lambda inner, request, context: self.stream(inner, request, context, method),
+        )
 
-            async def unary_unary(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
-                return await self.unary(inner_unary, request, context, method)
 
-            return handler._replace(unary_unary=unary_unary)  # type: ignore[attr-defined,no-any-return]
-        if handler.unary_stream is not None:
-            inner_stream: StreamBehavior = handler.unary_stream  # type: ignore[assignment]
+def wrap_handler(
+    handler: grpc.RpcMethodHandler[Any, Any],
+    around_unary: Callable[[UnaryBehavior, Any, Any], Awaitable[Any]],
+    around_stream: Callable[[StreamBehavior, Any, Any], AsyncIterator[Any]],
+) -> grpc.RpcMethodHandler[Any, Any]:
+    """`handler` with its unary or server-streaming behaviour run inside `around_unary` /
+    `around_stream` (each given the inner behaviour, the request and the context); other
+    kinds of handler unchanged (the suite has no client-streaming RPCs)."""
+    if handler.unary_unary is not None:
+        inner_unary: UnaryBehavior = handler.unary_unary  # type: ignore[assignment]
 
-            async def unary_stream(
-                request: Any, context: aio.ServicerContext[Any, Any]
-            ) -> AsyncIterator[Any]:
-                async for item in self.stream(inner_stream, request, context, method):
-                    yield item
+        async def unary_unary(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
+            return await around_unary(inner_unary, request, context)
 
-            return handler._replace(unary_stream=unary_stream)  # type: ignore[attr-defined,no-any-return]
-        return handler
+        return handler._replace(unary_unary=unary_unary)  # type: ignore[attr-defined,no-any-return]
+    if handler.unary_stream is not None:
+        inner_stream: StreamBehavior = handler.unary_stream  # type: ignore[assignment]
+
+        async def unary_stream(
+            request: Any, context: aio.ServicerContext[Any, Any]
+        ) -> AsyncIterator[Any]:
+            # An async generator function: grpc.aio tells stream handlers apart by kind.
+            async for item in around_stream(inner_stream, request, context):
+                yield item
+
+        return handler._replace(unary_stream=unary_stream)  # type: ignore[attr-defined,no-any-return]
+    return handler
 
 
 def code_name(context: Any) -> str:
@@ -249,25 +265,11 @@ class ServerKit(_ServerInterceptor):
             self.access.policy(method) if self.access is not None else None,
             self.metrics(method) if self.metrics is not None else None,
         )
-        if handler.unary_unary is not None:
-            inner_unary: UnaryBehavior = handler.unary_unary  # type: ignore[assignment]
-
-            async def unary_unary(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
-                return await self.unary(route, inner_unary, request, context)
-
-            return handler._replace(unary_unary=unary_unary)  # type: ignore[attr-defined,no-any-return]
-        if handler.unary_stream is not None:
-            inner_stream: StreamBehavior = handler.unary_stream  # type: ignore[assignment]
-
-            async def unary_stream(
-                request: Any, context: aio.ServicerContext[Any, Any]
-            ) -> AsyncIterator[Any]:
-                # An async generator function: grpc.aio tells stream handlers apart by kind.
-                async for item in self.stream(route, inner_stream, request, context):
-                    yield item
-
-            return handler._replace(unary_stream=unary_stream)  # type: ignore[attr-defined,no-any-return]
-        return handler
+        return wrap_handler(
+            handler,
+            lambda inner, request, context: self.unary(route, inner, request, context),
+            lambda inner, request, context: self.stream(route, inner, request, context),
+        )
 
     def _enter(self, route: _Route, context: Any) -> None:
         if route.metrics is not None:
