@@ -4,7 +4,7 @@ an Idempotency-Key retry that returned the first attempt's resource.
 A create is an AIP-133 standard method: an RPC named ``Create…`` bound to ``POST`` on a
 collection (no custom verb). The service says it replayed a create in the trailing
 metadata ``idempotent-replayed: true`` (tripsage_core.idempotency, set for every
-service by grpc_kit's IdempotencyReplayInterceptor).
+service by grpc_kit's ServerKit).
 """
 
 from __future__ import annotations
