@@ -64,18 +64,23 @@ async def wait_serving(
     credentials: grpc.ChannelCredentials | None = None,
 ) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
-    async with open_channel(address, credentials) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while True:
+    last = "no answer yet"
+    while True:
+        # A fresh channel each try: one channel whose first connection failed can sit in
+        # grpc's reconnect backoff past the deadline while the server answers others.
+        async with open_channel(address, credentials) as channel:
             try:
-                reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=1)
+                reply = await health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(service=service), timeout=1
+                )
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
                     return
-            except grpc.aio.AioRpcError:
-                pass
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"{address} did not become SERVING")
-            await asyncio.sleep(0.1)
+                last = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+            except grpc.aio.AioRpcError as error:
+                last = f"{error.code().name}: {error.details()}"
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"{address} did not become SERVING within {timeout} s ({last})")
+        await asyncio.sleep(0.1)
 
 
 @dataclass
