@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.accounts import register
 from tests.support.suite import RunningSuite
+from tests.support.trips import add_item, create_trip
 from tripsage.trips.v1 import trip_service_pb2 as pb
 from tripsage.trips.v1 import trip_service_pb2_grpc as pb_grpc
 
@@ -42,17 +43,9 @@ async def test_a_duplicate_cut_off_midway_leaves_all_or_nothing(
     md = ana.metadata
     async with grpc.aio.insecure_channel(suite.address("trips")) as channel:
         trips = pb_grpc.TripServiceStub(channel)
-        source = (
-            await trips.CreateTrip(pb.CreateTripRequest(trip=pb.Trip(title="Big")), metadata=md)
-        ).trip
+        source = await create_trip(trips, ana, title="Big")
         for n in range(ITEMS):
-            await trips.CreateItineraryItem(
-                pb.CreateItineraryItemRequest(
-                    trip_id=source.id,
-                    item=pb.ItineraryItem(kind=pb.ITINERARY_ITEM_KIND_ACTIVITY, title=f"Stop {n}"),
-                ),
-                metadata=md,
-            )
+            await add_item(trips, ana, source.id, f"Stop {n}")
         # Time one whole duplicate, then land kills at spread moments inside that span.
         started = asyncio.get_running_loop().time()
         await trips.DuplicateTrip(

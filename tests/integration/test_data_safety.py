@@ -14,6 +14,7 @@ from google.protobuf import field_mask_pb2
 
 from tests.support.accounts import Account, register
 from tests.support.suite import RunningSuite
+from tests.support.trips import add_item, create_trip
 from tripsage.assistant.v1 import assistant_service_pb2 as apb
 from tripsage.assistant.v1 import assistant_service_pb2_grpc as apb_grpc
 from tripsage.trips.v1 import trip_service_pb2 as pb
@@ -60,18 +61,8 @@ async def test_concurrent_trip_and_item_updates_with_etags_lose_nothing(
 ) -> None:
     ana = await register(suite.address("auth"), "etags")
     md = ana.metadata
-    trip = (
-        await trips.CreateTrip(pb.CreateTripRequest(trip=pb.Trip(title="Race")), metadata=md)
-    ).trip
-    item = (
-        await trips.CreateItineraryItem(
-            pb.CreateItineraryItemRequest(
-                trip_id=trip.id,
-                item=pb.ItineraryItem(kind=pb.ITINERARY_ITEM_KIND_ACTIVITY, title="Walk"),
-            ),
-            metadata=md,
-        )
-    ).item
+    trip = await create_trip(trips, ana, title="Race")
+    item = await add_item(trips, ana, trip.id)
     description = field_mask_pb2.FieldMask(paths=["description"])
 
     async def read_trip() -> tuple[str, str]:

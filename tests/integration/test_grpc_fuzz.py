@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from tests.support.accounts import Account, register, verified
 from tests.support.suite import RunningSuite
+from tests.support.trips import add_item, create_trip
 from tripsage.assistant.v1 import assistant_service_pb2 as apb
 from tripsage.assistant.v1 import assistant_service_pb2_grpc as apb_grpc
 from tripsage.auth.v1 import auth_service_pb2
@@ -192,21 +193,8 @@ async def fuzz_data(suite: RunningSuite) -> tuple[Account, list[str]]:
     owner = await verified(suite, await register(suite.address("auth"), "grpc-fuzz"))
     async with grpc.aio.insecure_channel(suite.address("trips")) as channel:
         trips = pb_grpc.TripServiceStub(channel)
-        trip = (
-            await trips.CreateTrip(
-                pb.CreateTripRequest(trip=pb.Trip(title="Fuzz", start_date="2027-05-01")),
-                metadata=owner.metadata,
-            )
-        ).trip
-        item = (
-            await trips.CreateItineraryItem(
-                pb.CreateItineraryItemRequest(
-                    trip_id=trip.id,
-                    item=pb.ItineraryItem(kind=pb.ITINERARY_ITEM_KIND_ACTIVITY, title="Walk"),
-                ),
-                metadata=owner.metadata,
-            )
-        ).item
+        trip = await create_trip(trips, owner, title="Fuzz")
+        item = await add_item(trips, owner, trip.id)
     async with grpc.aio.insecure_channel(suite.address("assistant")) as channel:
         conversation = (
             await apb_grpc.AssistantServiceStub(channel).CreateConversation(

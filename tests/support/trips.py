@@ -52,6 +52,17 @@ async def create_trip(stub: pb_grpc.TripServiceStub, owner: Account, **fields: A
     return reply.trip
 
 
+async def add_item(
+    stub: pb_grpc.TripServiceStub, owner: Account, trip_id: str, title: str = "Walk"
+) -> pb.ItineraryItem:
+    """An activity item on `trip_id`, added by `owner`."""
+    item = pb.ItineraryItem(kind=pb.ITINERARY_ITEM_KIND_ACTIVITY, title=title)
+    reply = await stub.CreateItineraryItem(
+        pb.CreateItineraryItemRequest(trip_id=trip_id, item=item), metadata=owner.metadata
+    )
+    return reply.item
+
+
 async def invite(
     stub: pb_grpc.TripServiceStub, by: Account, trip_id: str, email: str, role: str
 ) -> pb.Collaborator:
