@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -96,6 +97,19 @@ class RunningSuite:
         return self.settings.service_addr(name)
 
     async def start_service(self, name: str) -> GrpcService:
+        # Not yet understood: now and then (2 CI runs in 4 on 2026-12-08, always in the module
+        # after test_service_metrics or test_tracing_chat) a service started here logs
+        # "listening" and SERVING while its port refuses connections for the whole 30 s.
+        # A second start on a fresh port is tried once, saying so, so that the flake does
+        # not fail the run while it is investigated (docs/reliability.md).
+        try:
+            return await self._start_service(name)
+        except TimeoutError as first:
+            logging.getLogger("tests.suite").warning("%s: %s; starting it again", name, first)
+            await self.services.pop(name).stop()
+            return await self._start_service(name)
+
+    async def _start_service(self, name: str) -> GrpcService:
         definition = (
             await build_auth(self.settings, notifier=self.outbox)
             if name == "auth" and self.settings.notifier_url is None
